@@ -1,0 +1,3 @@
+from fedi.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""HTTP endpoints: the Mastodon client API, ActivityPub and well-known documents."""

@@ -1,0 +1,109 @@
+"""Mastodon client API entities (https://docs.joinmastodon.org/entities/), as typed models.
+
+Ids are numeric strings and times ISO 8601 with milliseconds and a Z, because clients
+(Tusky, Ivory, Mastodon.py) parse exactly that.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+
+class Field(BaseModel):
+    name: str
+    value: str
+    verified_at: str | None = None
+
+
+class Account(BaseModel):
+    id: str
+    username: str
+    acct: str
+    display_name: str
+    locked: bool
+    bot: bool
+    discoverable: bool | None = True
+    group: bool
+    created_at: str
+    note: str
+    url: str
+    uri: str
+    avatar: str
+    avatar_static: str
+    header: str
+    header_static: str
+    followers_count: int
+    following_count: int
+    statuses_count: int
+    last_status_at: str | None
+    emojis: list[Any] = []
+    fields: list[Field] = []
+
+
+class MediaAttachment(BaseModel):
+    id: str
+    type: Literal["image", "gifv", "video", "audio", "unknown"]
+    url: str
+    preview_url: str | None
+    remote_url: str | None
+    meta: dict[str, Any]
+    description: str | None
+    blurhash: str | None
+
+
+class Mention(BaseModel):
+    id: str
+    username: str
+    url: str
+    acct: str
+
+
+class Tag(BaseModel):
+    name: str
+    url: str
+
+
+class Status(BaseModel):
+    id: str
+    uri: str
+    url: str | None
+    created_at: str
+    edited_at: str | None
+    account: Account
+    content: str
+    visibility: str
+    sensitive: bool
+    spoiler_text: str
+    media_attachments: list[MediaAttachment]
+    application: dict[str, Any] | None = None
+    mentions: list[Mention]
+    tags: list[Tag]
+    emojis: list[Any] = []
+    reblogs_count: int
+    favourites_count: int
+    replies_count: int
+    in_reply_to_id: str | None
+    in_reply_to_account_id: str | None
+    reblog: Status | None
+    poll: dict[str, Any] | None = None
+    card: dict[str, Any] | None = None
+    language: str | None
+    text: str | None = None
+    favourited: bool = False
+    reblogged: bool = False
+    muted: bool = False
+    bookmarked: bool = False
+    pinned: bool = False
+    filtered: list[Any] = []
+
+
+class Context(BaseModel):
+    ancestors: list[Status]
+    descendants: list[Status]
+
+
+class Error(BaseModel):
+    error: str
+    error_description: str | None = None

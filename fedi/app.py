@@ -1,0 +1,86 @@
+"""The ASGI application of one instance: explicit routes, middleware and lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from fedi import __version__
+from fedi.api import public
+from fedi.api.responses import JSONResponse, error_response
+from fedi.config import InstanceConfig
+from fedi.errors import JamiiError, Unavailable
+from fedi.state import AppState
+from fedi.web import pages
+from fedi.web.headers import SecurityHeaders
+
+log = structlog.get_logger(__name__)
+
+
+async def health(request: Request) -> Response:
+    state: AppState = request.app.state.jamii
+    async with state.sessions() as session:
+        await session.execute(text("SELECT 1"))
+    return JSONResponse({"status": "ok", "version": __version__})
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(("/api/", "/oauth/", "/.well-known/", "/health"))
+
+
+async def on_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, JamiiError)
+    if _wants_html(request):
+        return pages._render(request, "error.html", status_code=exc.status, message=exc.message)
+    return error_response(exc)
+
+
+async def on_database_error(request: Request, exc: Exception) -> Response:
+    # A database outage is the client's cue to retry, never a silent success or a 500.
+    log.error("database_unavailable", error=type(exc).__name__, path=request.url.path)
+    return error_response(Unavailable("The database is unavailable, try again shortly"))
+
+
+def build_routes() -> list[BaseRoute]:
+    return [Route("/health", health), *public.routes, *pages.routes]
+
+
+def create_app(config: InstanceConfig) -> Starlette:
+    """The application for one instance; the database must already be migrated."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state = AppState.build(config)
+        app.state.jamii = state
+        worker_task = asyncio.create_task(state.worker.run()) if state.worker else None
+        log.info("instance_started", domain=config.domain, worker=worker_task is not None)
+        try:
+            yield
+        finally:
+            if state.worker and worker_task:
+                state.worker.stop()
+                await worker_task
+            await state.engine.dispose()
+
+    return Starlette(
+        routes=build_routes(),
+        middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=500)],
+        exception_handlers={
+            JamiiError: on_error,
+            OperationalError: on_database_error,
+            DBAPIError: on_database_error,
+            ConnectionError: on_database_error,
+        },
+        lifespan=lifespan,
+    )

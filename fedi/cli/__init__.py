@@ -1,0 +1,1 @@
+"""The ``jamii`` command line."""

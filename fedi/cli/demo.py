@@ -1,0 +1,100 @@
+"""``jamii demo``: the local demo federation — several instances on loopback, seeded."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+import uvicorn
+from sqlalchemy.engine import make_url
+
+from fedi.app import create_app
+from fedi.cli.common import load_or_exit
+from fedi.cli.database import run_migrations
+from fedi.config import InstanceConfig
+from fedi.db.engine import create_engine
+from fedi.demo.data import DEMO_PASSWORD
+from fedi.demo.seed import login_email, seed, seed_for
+
+DEFAULT_INSTANCES = ("ke", "sn", "mz", "tz")
+
+
+async def _seed_all(configs: list[InstanceConfig]) -> None:
+    for config in configs:
+        engine = create_engine(config.database_url)
+        try:
+            await seed(engine, config)
+        finally:
+            await engine.dispose()
+
+
+async def _serve_all(configs: list[InstanceConfig]) -> None:
+    servers = [
+        uvicorn.Server(
+            uvicorn.Config(
+                create_app(config),
+                host=config.server.host,
+                port=config.server.port,
+                log_level="warning",
+                server_header=False,
+            )
+        )
+        for config in configs
+    ]
+    await asyncio.gather(*(server.serve() for server in servers))
+
+
+def _delete_sqlite(url: str) -> None:
+    # Only the database files: a data dir may hold an operator's other files.
+    database = make_url(url).database
+    if database:
+        for suffix in ("", "-wal", "-shm"):
+            Path(database + suffix).unlink(missing_ok=True)
+
+
+def _banner(configs: list[InstanceConfig]) -> None:
+    click.echo("\nJamii demo federation is running (Ctrl-C stops it):\n")
+    for config in configs:
+        click.echo(f"  {config.instance.name}")
+        click.echo(f"    {config.base_url}/")
+        data = seed_for(config)
+        if data:
+            first = data.teachers[0].username
+            click.echo(f"    log-in: {login_email(config, first)} / {DEMO_PASSWORD}")
+    click.echo(
+        "\nMachine translation is not part of this build yet: "
+        "posts show in the language they were written in.\n"
+    )
+
+
+@click.command()
+@click.option(
+    "--instances-dir",
+    default="instances",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder holding one folder per instance.",
+)
+@click.option(
+    "--only",
+    default=",".join(DEFAULT_INSTANCES),
+    show_default=True,
+    help="Comma-separated instance codes to start.",
+)
+@click.option("--reset", is_flag=True, help="Delete the demo instances' data first.")
+@click.option("--no-serve", is_flag=True, help="Migrate and seed, then exit.")
+def demo(instances_dir: str, only: str, reset: bool, no_serve: bool) -> None:
+    """Migrate, seed and serve the demo instances on loopback (what `make run` does)."""
+    codes = [code.strip() for code in only.split(",") if code.strip()]
+    configs = [load_or_exit(str(Path(instances_dir) / code)) for code in codes]
+    for config in configs:
+        if reset and config.is_sqlite:
+            _delete_sqlite(config.database_url)
+        run_migrations(config)
+    asyncio.run(_seed_all(configs))
+    if no_serve:
+        click.echo(f"seeded {', '.join(codes)}")
+        return
+    _banner(configs)
+    asyncio.run(_serve_all(configs))

@@ -1,0 +1,29 @@
+"""``jamii``: run, migrate and administer an instance. Every command has ``--help``."""
+
+from __future__ import annotations
+
+import click
+
+from fedi import __version__
+from fedi.cli.accounts import accounts
+from fedi.cli.demo import demo
+from fedi.cli.instance import instance
+from fedi.cli.migrate import migrate
+from fedi.cli.serve import serve
+from fedi.cli.worker import worker
+from fedi.logging import configure
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="jamii")
+def cli() -> None:
+    """Jamii: a federated network for teachers' learning communities."""
+    configure()
+
+
+for command in (serve, worker, migrate, accounts, instance, demo):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli()

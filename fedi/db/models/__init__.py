@@ -1,0 +1,28 @@
+"""Every model, imported here so ``Base.metadata`` is complete for Alembic and tests."""
+
+from fedi.db.models.accounts import Account, AccountKey, TeacherProfile, User
+from fedi.db.models.jobs import Job
+from fedi.db.models.media import MediaAttachment
+from fedi.db.models.notifications import Notification
+from fedi.db.models.social import Bookmark, Favourite, Follow, FollowRequest
+from fedi.db.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag, Tombstone
+
+__all__ = [
+    "Account",
+    "AccountKey",
+    "Bookmark",
+    "Favourite",
+    "Follow",
+    "FollowRequest",
+    "Job",
+    "MediaAttachment",
+    "Mention",
+    "Notification",
+    "Status",
+    "StatusEdit",
+    "StatusTag",
+    "Tag",
+    "TeacherProfile",
+    "Tombstone",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Read queries that several domain services share, returning plain typed views."""

@@ -1,0 +1,87 @@
+"""Typed, read-only views of accounts and statuses, as the API and pages present them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    id: int
+    username: str
+    domain: str | None
+    display_name: str
+    note: str
+    uri: str
+    url: str | None
+    actor_type: str
+    locked: bool
+    bot: bool
+    avatar_url: str | None
+    header_url: str | None
+    fields: list[dict[str, Any]]
+    created_at: datetime
+    last_status_at: datetime | None
+    statuses_count: int
+    followers_count: int
+    following_count: int
+
+    @property
+    def acct(self) -> str:
+        return self.username if self.domain is None else f"{self.username}@{self.domain}"
+
+
+@dataclass(frozen=True, slots=True)
+class MediaView:
+    id: int
+    type: str
+    mime_type: str
+    file_name: str | None
+    remote_url: str | None
+    description: str
+    blurhash: str | None
+    meta: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class MentionView:
+    account_id: int
+    username: str
+    domain: str | None
+    url: str | None
+    uri: str
+
+    @property
+    def acct(self) -> str:
+        return self.username if self.domain is None else f"{self.username}@{self.domain}"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    id: int
+    uri: str
+    url: str | None
+    account: AccountView
+    in_reply_to_id: int | None
+    in_reply_to_account_id: int | None
+    reblog: StatusView | None
+    content: str
+    text: str
+    spoiler_text: str
+    sensitive: bool
+    language: str | None
+    visibility: str
+    local: bool
+    created_at: datetime
+    edited_at: datetime | None
+    replies_count: int
+    reblogs_count: int
+    favourites_count: int
+    favourited: bool = False
+    reblogged: bool = False
+    bookmarked: bool = False
+    media: list[MediaView] = field(default_factory=list)
+    mentions: list[MentionView] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)

@@ -1,0 +1,1 @@
+"""The local demo federation started by ``make run``."""

@@ -1,0 +1,183 @@
+"""Who and what the demo seeds on each instance: teachers, their profiles and first posts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Printed by `make run` on purpose: a loopback demo, never a real deployment.
+DEMO_PASSWORD = "jamii-demo-2026"  # noqa: S105
+
+
+@dataclass(frozen=True)
+class Teacher:
+    username: str
+    display_name: str
+    school: str
+    subjects: tuple[str, ...]
+    grades: tuple[str, ...]
+    languages: tuple[str, ...]
+    bio: str
+    role: str = "user"
+
+
+@dataclass(frozen=True)
+class Post:
+    author: str
+    text: str
+    language: str
+    reply_to: int | None = None  # index of an earlier post in the same list
+
+
+@dataclass(frozen=True)
+class Seed:
+    teachers: tuple[Teacher, ...]
+    follows: tuple[tuple[str, str], ...]
+    posts: tuple[Post, ...] = field(default_factory=tuple)
+
+
+SEEDS: dict[str, Seed] = {
+    "ke": Seed(
+        teachers=(
+            Teacher(
+                "amina",
+                "Amina Otieno",
+                "Kisumu Girls High School",
+                ("Mathematics",),
+                ("Form 2", "Form 3"),
+                ("en", "sw"),
+                "Maths teacher in Kisumu. I collect hands-on lessons for fractions.",
+                "admin",
+            ),
+            Teacher(
+                "baraka",
+                "Baraka Mwangi",
+                "Nyeri Primary School",
+                ("Science", "ICT"),
+                ("Grade 5", "Grade 6"),
+                ("sw", "en"),
+                "Mwalimu wa sayansi. Napenda majaribio rahisi darasani.",
+            ),
+        ),
+        follows=(("baraka", "amina"), ("amina", "baraka")),
+        posts=(
+            Post(
+                "amina",
+                "Today my Form 2 class folded paper strips to compare fractions. "
+                "Even the quiet students explained why 3/4 is bigger than 2/3! #maths #fractions",
+                "en",
+            ),
+            Post(
+                "baraka",
+                "@amina Asante! Nitajaribu na wanafunzi wangu wa darasa la tano kesho.",
+                "sw",
+                reply_to=0,
+            ),
+            Post(
+                "baraka",
+                "Jaribio la leo: mbegu za maharagwe kwenye pamba yenye maji. "
+                "Wanafunzi wataandika mabadiliko kila siku. #sayansi",
+                "sw",
+            ),
+        ),
+    ),
+    "sn": Seed(
+        teachers=(
+            Teacher(
+                "fatou",
+                "Fatou Diop",
+                "École élémentaire de Thiès",
+                ("Lecture", "Français"),
+                ("CE1", "CE2"),
+                ("fr", "wo"),
+                "Institutrice à Thiès. La lecture à voix haute change tout.",
+                "admin",
+            ),
+            Teacher(
+                "moussa",
+                "Moussa Ndiaye",
+                "Lycée Blaise Diagne, Dakar",
+                ("Physique-Chimie",),
+                ("Seconde",),
+                ("fr", "en"),
+                "Professeur de physique-chimie à Dakar.",
+            ),
+        ),
+        follows=(("moussa", "fatou"),),
+        posts=(
+            Post(
+                "fatou",
+                "Nouvelle routine : dix minutes de lecture à voix haute chaque matin. "
+                "Les élèves choisissent le livre à tour de rôle. #lecture",
+                "fr",
+            ),
+            Post(
+                "moussa",
+                "@fatou Excellente idée. Je vais essayer avec des articles de "
+                "vulgarisation scientifique en Seconde.",
+                "fr",
+                reply_to=0,
+            ),
+        ),
+    ),
+    "mz": Seed(
+        teachers=(
+            Teacher(
+                "joao",
+                "João Macuácua",
+                "Escola Secundária de Maputo",
+                ("Matemática",),
+                ("8ª classe",),
+                ("pt", "en"),
+                "Professor de matemática em Maputo. Gosto de jogos no ensino.",
+                "admin",
+            ),
+            Teacher(
+                "graca",
+                "Graça Sitoe",
+                "Escola Primária de Beira",
+                ("Língua Portuguesa",),
+                ("3ª classe",),
+                ("pt",),
+                "Professora primária na Beira.",
+            ),
+        ),
+        follows=(("graca", "joao"), ("joao", "graca")),
+        posts=(
+            Post(
+                "joao",
+                "Usei um jogo de cartas para ensinar números negativos na 8ª classe. "
+                "Os alunos pediram para jogar outra vez! #matemática",
+                "pt",
+            ),
+            Post(
+                "graca",
+                "@joao Pode partilhar as regras do jogo? Gostava de adaptar para a primária.",
+                "pt",
+                reply_to=0,
+            ),
+        ),
+    ),
+    "tz": Seed(
+        teachers=(
+            Teacher(
+                "neema",
+                "Neema Mushi",
+                "Shule ya Msingi Arusha",
+                ("Kiswahili", "Hisabati"),
+                ("Darasa la 4",),
+                ("sw", "en"),
+                "Mwalimu wa shule ya msingi Arusha.",
+                "admin",
+            ),
+        ),
+        follows=(),
+        posts=(
+            Post(
+                "neema",
+                "Leo tumesoma hadithi fupi na kila kikundi kikaigiza sehemu moja. "
+                "Watoto walifurahi sana! #kusoma",
+                "sw",
+            ),
+        ),
+    ),
+}

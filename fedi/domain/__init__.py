@@ -1,0 +1,1 @@
+"""Business rules, shared by the client API and federation."""

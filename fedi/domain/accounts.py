@@ -1,0 +1,137 @@
+"""Registering teachers and checking their log-in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.base import utcnow
+from fedi.db.models import Account, AccountKey, TeacherProfile, User
+from fedi.domain.keys import new_key_pair
+from fedi.domain.passwords import hash_password, needs_rehash, verify_password
+from fedi.domain.site import Site
+from fedi.errors import Conflict, ValidationFailed
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
+# A deliberately loose check: the real proof of an address is a message reaching it.
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 8
+ROLES = ("user", "moderator", "admin")
+# Names that would shadow the instance's own actors or pages.
+RESERVED_USERNAMES = frozenset(
+    {"actor", "admin", "about", "api", "inbox", "instance", "jamii", "oauth", "settings", "users"}
+)
+
+
+@dataclass(frozen=True)
+class Registration:
+    username: str
+    email: str
+    password: str
+    display_name: str = ""
+    role: str = "user"
+    approved: bool = True
+    confirmed: bool = True
+    locale: str = "en"
+    reserved_ok: bool = False
+
+
+def _validate(reg: Registration) -> None:
+    if not USERNAME_RE.match(reg.username):
+        raise ValidationFailed(
+            "Username must be 1-30 letters, digits or underscores", field="username"
+        )
+    if reg.username.lower() in RESERVED_USERNAMES and not reg.reserved_ok:
+        raise ValidationFailed("Username is reserved", field="username")
+    if not EMAIL_RE.match(reg.email) or len(reg.email) > 320:
+        raise ValidationFailed("E-mail address is not valid", field="email")
+    if len(reg.password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(
+            f"Password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if reg.role not in ROLES:
+        raise ValidationFailed(f"Role must be one of {', '.join(ROLES)}", field="role")
+    if len(reg.display_name) > 100:
+        raise ValidationFailed("Display name is longer than 100 characters", field="display_name")
+
+
+async def register(session: AsyncSession, site: Site, reg: Registration) -> tuple[Account, User]:
+    """Create a local teacher with a key pair and an empty profile.
+
+    Every rule is checked before anything is added, so a refused registration writes nothing.
+    """
+    _validate(reg)
+    taken = await session.scalar(
+        select(func.count())
+        .select_from(Account)
+        .where(Account.username_lower == reg.username.lower(), Account.domain.is_(None))
+    )
+    if taken:
+        raise Conflict("Username is already taken", field="username")
+    email_taken = await session.scalar(
+        select(func.count()).select_from(User).where(User.email_lower == reg.email.lower())
+    )
+    if email_taken:
+        raise Conflict("E-mail is already in use", field="email")
+
+    private_pem, public_pem = await new_key_pair()
+    uri = site.actor_uri(reg.username)
+    account = Account(
+        username=reg.username,
+        username_lower=reg.username.lower(),
+        domain=None,
+        display_name=reg.display_name,
+        uri=uri,
+        url=site.profile_url(reg.username),
+        inbox_url=site.inbox_url(reg.username),
+        shared_inbox_url=site.shared_inbox_url(),
+        outbox_url=f"{uri}/outbox",
+        followers_url=f"{uri}/followers",
+        public_key_id=f"{uri}#main-key",
+        public_key_pem=public_pem,
+        fields=[],
+        also_known_as=[],
+    )
+    session.add(account)
+    await session.flush()
+    user = User(
+        account_id=account.id,
+        email=reg.email,
+        email_lower=reg.email.lower(),
+        password_hash=hash_password(reg.password),
+        role=reg.role,
+        approved=reg.approved,
+        confirmed_at=utcnow() if reg.confirmed else None,
+        locale=reg.locale,
+    )
+    session.add_all(
+        [
+            user,
+            AccountKey(account_id=account.id, private_key_pem=private_pem),
+            TeacherProfile(account_id=account.id, subjects=[], grade_levels=[], languages=[]),
+        ]
+    )
+    await session.flush()
+    return account, user
+
+
+async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:
+    """The user whose e-mail and password match, or None — the same answer (and about the
+    same time) for an unknown e-mail, a wrong password, or a disabled account."""
+    user = await session.scalar(select(User).where(User.email_lower == email.lower()))
+    ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not ok or user.disabled:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_sign_in_at = utcnow()
+    return user
+
+
+async def local_account(session: AsyncSession, username: str) -> Account | None:
+    return await session.scalar(
+        select(Account).where(Account.username_lower == username.lower(), Account.domain.is_(None))
+    )

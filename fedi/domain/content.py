@@ -1,0 +1,87 @@
+"""A post's text made into stored HTML, with the mentions and hashtags it links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.models import Account, Mention, StatusTag, Tag
+from fedi.db.writes import insert_ignore
+from fedi.domain.html import sanitize_html
+from fedi.domain.site import Site
+from fedi.domain.text import Handle, extract_hashtags, extract_mentions, render_text
+
+
+@dataclass(frozen=True)
+class Rendered:
+    html: str
+    mentioned: list[Account]
+    tags: list[str]
+
+
+async def _resolve(
+    session: AsyncSession, site: Site, handles: list[Handle]
+) -> dict[Handle, Account]:
+    """Known accounts for the handles written in a post (local, or remote already seen).
+
+    Unknown remote handles stay plain text; federation looks them up before posting.
+    """
+    if not handles:
+        return {}
+    conditions = [
+        and_(
+            Account.username_lower == h.username.lower(),
+            Account.domain.is_(None)
+            if h.domain in (None, site.domain)
+            else Account.domain == h.domain,
+        )
+        for h in handles
+    ]
+    accounts = list(await session.scalars(select(Account).where(or_(*conditions))))
+    found: dict[Handle, Account] = {}
+    for handle in handles:
+        domain = None if handle.domain in (None, site.domain) else handle.domain
+        for account in accounts:
+            if account.username_lower == handle.username.lower() and account.domain == domain:
+                found[handle] = account
+    return found
+
+
+async def render(session: AsyncSession, site: Site, text: str) -> Rendered:
+    handles = extract_mentions(text)
+    accounts = await _resolve(session, site, handles)
+    html = render_text(
+        text,
+        mention_urls={h: a.url or a.uri for h, a in accounts.items()},
+        tag_url=site.tag_url,
+    )
+    unique = list({a.id: a for a in accounts.values()}.values())
+    # render_text escapes everything it did not build; sanitising again costs little and
+    # keeps the rule "all stored HTML went through nh3" true without exceptions.
+    return Rendered(html=sanitize_html(html), mentioned=unique, tags=extract_hashtags(text))
+
+
+async def store_links(
+    session: AsyncSession, status_id: int, rendered: Rendered, *, replace: bool = False
+) -> None:
+    """Record who a status mentions and which hashtags it carries."""
+    if replace:
+        await session.execute(delete(StatusTag).where(StatusTag.status_id == status_id))
+    await insert_ignore(
+        session,
+        Mention,
+        [{"status_id": status_id, "account_id": a.id} for a in rendered.mentioned],
+    )
+    if not rendered.tags:
+        return
+    await insert_ignore(
+        session, Tag, [{"name": name, "name_lower": name.lower()} for name in rendered.tags]
+    )
+    tag_ids = await session.scalars(
+        select(Tag.id).where(Tag.name_lower.in_([name.lower() for name in rendered.tags]))
+    )
+    await insert_ignore(
+        session, StatusTag, [{"status_id": status_id, "tag_id": tag_id} for tag_id in tag_ids]
+    )

@@ -1,0 +1,51 @@
+"""What the business rules need to know about this instance, independent of the config file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fedi.config import InstanceConfig
+
+# The languages Jamii bridges; posts may carry any ISO 639-1 code, but these are first-class.
+SUPPORTED_LANGUAGES = ("en", "fr", "pt", "sw")
+
+
+@dataclass(frozen=True)
+class Site:
+    domain: str
+    base_url: str
+    primary_language: str
+    post_length: int = 5000
+    max_attachments: int = 4
+
+    @classmethod
+    def from_config(cls, config: InstanceConfig) -> Site:
+        return cls(
+            domain=config.domain,
+            base_url=config.base_url,
+            primary_language=config.languages.primary,
+            post_length=config.limits.post_length,
+            max_attachments=config.limits.max_attachments,
+        )
+
+    # Local URLs are minted here and nowhere else, so federation and the pages agree on them.
+    def actor_uri(self, username: str) -> str:
+        return f"{self.base_url}/users/{username}"
+
+    def profile_url(self, username: str) -> str:
+        return f"{self.base_url}/@{username}"
+
+    def status_uri(self, username: str, status_id: int) -> str:
+        return f"{self.base_url}/users/{username}/statuses/{status_id}"
+
+    def status_url(self, username: str, status_id: int) -> str:
+        return f"{self.base_url}/@{username}/{status_id}"
+
+    def tag_url(self, name: str) -> str:
+        return f"{self.base_url}/tags/{name}"
+
+    def inbox_url(self, username: str) -> str:
+        return f"{self.base_url}/users/{username}/inbox"
+
+    def shared_inbox_url(self) -> str:
+        return f"{self.base_url}/inbox"

@@ -1,0 +1,277 @@
+"""Posting, replying, editing and deleting statuses."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.base import utcnow
+from fedi.db.models import Account, MediaAttachment, Mention, Status, StatusEdit, Tombstone
+from fedi.db.models.statuses import VISIBILITIES
+from fedi.db.writes import insert_ignore
+from fedi.domain import notifications
+from fedi.domain.content import render, store_links
+from fedi.domain.site import Site
+from fedi.domain.visibility import can_see
+from fedi.errors import NotFound, ValidationFailed
+from fedi.ids import new_id
+
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a teacher (or a client on their behalf) submits as a new post or an edit."""
+
+    text: str
+    visibility: str = "public"
+    language: str | None = None
+    in_reply_to_id: int | None = None
+    spoiler_text: str = ""
+    sensitive: bool = False
+    media_ids: Sequence[int] = field(default_factory=tuple)
+
+
+def _check(site: Site, draft: Draft) -> str | None:
+    """Validate a draft before anything is written; returns the normalised language."""
+    if draft.visibility not in VISIBILITIES:
+        raise ValidationFailed(
+            f"Visibility must be one of {', '.join(VISIBILITIES)}", field="visibility"
+        )
+    if not draft.text.strip() and not draft.media_ids:
+        raise ValidationFailed("Text can't be blank", field="status")
+    if len(draft.text) + len(draft.spoiler_text) > site.post_length:
+        raise ValidationFailed(
+            f"Text is longer than the {site.post_length} characters this instance allows",
+            field="status",
+        )
+    if len(draft.media_ids) > site.max_attachments:
+        raise ValidationFailed(
+            f"At most {site.max_attachments} attachments per post", field="media_ids"
+        )
+    language = draft.language.strip().lower() if draft.language else None
+    if language is not None and not LANGUAGE_RE.match(language):
+        raise ValidationFailed("Language must be an ISO 639 code such as en", field="language")
+    return language
+
+
+async def _media(session: AsyncSession, author: Account, draft: Draft) -> list[MediaAttachment]:
+    if not draft.media_ids:
+        return []
+    found = list(
+        await session.scalars(
+            select(MediaAttachment).where(
+                MediaAttachment.id.in_(list(draft.media_ids)),
+                MediaAttachment.account_id == author.id,
+            )
+        )
+    )
+    if len(found) != len(set(draft.media_ids)):
+        raise ValidationFailed("Media attachment not found", field="media_ids")
+    return found
+
+
+async def _parent(session: AsyncSession, author: Account, draft: Draft) -> Status | None:
+    if draft.in_reply_to_id is None:
+        return None
+    parent = await session.get(Status, draft.in_reply_to_id)
+    if (
+        parent is None
+        or parent.reblog_of_id is not None
+        or not await can_see(session, author, parent)
+    ):
+        raise NotFound("The post you are replying to was not found", field="in_reply_to_id")
+    return parent
+
+
+async def post(
+    session: AsyncSession,
+    site: Site,
+    author: Account,
+    draft: Draft,
+    *,
+    default_language: str | None = None,
+) -> Status:
+    """Publish a post or a reply. Every rule is checked before the first write."""
+    language = _check(site, draft) or default_language
+    parent = await _parent(session, author, draft)
+    media = await _media(session, author, draft)
+    if any(item.status_id is not None for item in media):
+        raise ValidationFailed("Media attachment is already used by a post", field="media_ids")
+    rendered = await render(session, site, draft.text)
+
+    status_id = new_id()
+    status = Status(
+        id=status_id,
+        uri=site.status_uri(author.username, status_id),
+        url=site.status_url(author.username, status_id),
+        account_id=author.id,
+        in_reply_to_id=parent.id if parent else None,
+        in_reply_to_account_id=parent.account_id if parent else None,
+        thread_id=(parent.thread_id or parent.id) if parent else status_id,
+        content=rendered.html,
+        text=draft.text,
+        spoiler_text=draft.spoiler_text,
+        sensitive=draft.sensitive or bool(draft.spoiler_text),
+        language=language,
+        visibility=draft.visibility,
+        local=author.is_local,
+    )
+    session.add(status)
+    await session.flush()
+    for item in media:
+        item.status_id = status.id
+    await store_links(session, status.id, rendered)
+    await session.execute(
+        update(Account)
+        .where(Account.id == author.id)
+        .values(statuses_count=Account.statuses_count + 1, last_status_at=status.created_at)
+    )
+    if parent is not None:
+        await session.execute(
+            update(Status)
+            .where(Status.id == parent.id)
+            .values(replies_count=Status.replies_count + 1)
+        )
+    await _notify_mentions(session, status, rendered.mentioned)
+    return status
+
+
+async def _notify_mentions(session: AsyncSession, status: Status, accounts: list[Account]) -> None:
+    for account in accounts:
+        await notifications.notify(
+            session,
+            recipient=account,
+            sender_id=status.account_id,
+            type="mention",
+            status_id=status.id,
+        )
+
+
+async def _own_status(session: AsyncSession, actor: Account, status_id: int) -> Status:
+    status = await session.get(Status, status_id)
+    # Someone else's status answers like a missing one: ids must not reveal private posts.
+    if status is None or status.account_id != actor.id:
+        raise NotFound()
+    return status
+
+
+def _snapshot(status: Status, *, at: object = None) -> StatusEdit:
+    edit = StatusEdit(
+        status_id=status.id,
+        account_id=status.account_id,
+        content=status.content,
+        text=status.text,
+        spoiler_text=status.spoiler_text,
+        sensitive=status.sensitive,
+        language=status.language,
+    )
+    if at is not None:
+        edit.created_at = status.created_at
+    return edit
+
+
+async def edit(
+    session: AsyncSession, site: Site, editor: Account, status_id: int, draft: Draft
+) -> Status:
+    """Change a post's text, warning, language or media; the history keeps every version.
+
+    Visibility and the reply target cannot change, as in Mastodon: followers who were sent
+    the post must not find it re-addressed under them.
+    """
+    status = await _own_status(session, editor, status_id)
+    if status.reblog_of_id is not None:
+        raise NotFound()
+    language = _check(site, Draft(**{**draft.__dict__, "visibility": status.visibility}))
+    media = await _media(session, editor, draft)
+    if any(item.status_id not in (None, status.id) for item in media):
+        raise ValidationFailed("Media attachment is already used by a post", field="media_ids")
+    rendered = await render(session, site, draft.text)
+
+    has_history = await session.scalar(
+        select(StatusEdit.id).where(StatusEdit.status_id == status.id).limit(1)
+    )
+    if has_history is None:
+        session.add(_snapshot(status, at=True))
+    before = {m.id for m in await _mentioned_accounts(session, status.id)}
+    status.content = rendered.html
+    status.text = draft.text
+    status.spoiler_text = draft.spoiler_text
+    status.sensitive = draft.sensitive or bool(draft.spoiler_text)
+    status.language = language or status.language
+    status.edited_at = utcnow()
+    await session.execute(
+        update(MediaAttachment)
+        .where(
+            MediaAttachment.status_id == status.id, MediaAttachment.id.not_in([m.id for m in media])
+        )
+        .values(status_id=None)
+    )
+    for item in media:
+        item.status_id = status.id
+    await store_links(session, status.id, rendered, replace=True)
+    session.add(_snapshot(status))
+    await session.flush()
+    await _notify_mentions(session, status, [a for a in rendered.mentioned if a.id not in before])
+    await _notify_boosters(session, status)
+    return status
+
+
+async def _mentioned_accounts(session: AsyncSession, status_id: int) -> list[Account]:
+    rows = await session.scalars(
+        select(Account)
+        .join(Mention, Mention.account_id == Account.id)
+        .where(Mention.status_id == status_id)
+    )
+    return list(rows)
+
+
+async def _notify_boosters(session: AsyncSession, status: Status) -> None:
+    boosters = await session.scalars(
+        select(Account)
+        .join(Status, Status.account_id == Account.id)
+        .where(Status.reblog_of_id == status.id)
+    )
+    for account in boosters:
+        await notifications.notify(
+            session,
+            recipient=account,
+            sender_id=status.account_id,
+            type="update",
+            status_id=status.id,
+        )
+
+
+async def delete_status(session: AsyncSession, actor: Account, status_id: int) -> Status:
+    """Delete one's own post. A tombstone keeps its URI so a late copy stays deleted.
+
+    Returns the deleted status (with its source text, for Mastodon's "delete and redraft").
+    """
+    status = await _own_status(session, actor, status_id)
+    await insert_ignore(
+        session, Tombstone, [{"uri": status.uri, "account_id": actor.id, "deleted_at": utcnow()}]
+    )
+    if status.reblog_of_id is None:
+        await session.execute(
+            update(Account)
+            .where(Account.id == actor.id)
+            .values(statuses_count=Account.statuses_count - 1)
+        )
+    else:
+        await session.execute(
+            update(Status)
+            .where(Status.id == status.reblog_of_id)
+            .values(reblogs_count=Status.reblogs_count - 1)
+        )
+    if status.in_reply_to_id is not None:
+        await session.execute(
+            update(Status)
+            .where(Status.id == status.in_reply_to_id)
+            .values(replies_count=Status.replies_count - 1)
+        )
+    await session.execute(delete(Status).where(Status.id == status.id))
+    return status

@@ -1,0 +1,44 @@
+"""Who may see a status: the one place this rule lives.
+
+- public and unlisted: anyone (unlisted only stays out of public timelines);
+- private (followers-only): the author, the author's followers, and accounts it mentions;
+- direct: the author and the accounts it mentions.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.models import Account, Follow, Mention, Status
+
+OPEN_VISIBILITIES = ("public", "unlisted")
+
+
+def visible_to(viewer_id: int | None) -> ColumnElement[bool]:
+    """A SQL condition on ``Status`` true exactly when ``viewer_id`` may see the row."""
+    if viewer_id is None:
+        return Status.visibility.in_(OPEN_VISIBILITIES)
+    mentioned = exists().where(Mention.status_id == Status.id, Mention.account_id == viewer_id)
+    follower = exists().where(
+        Follow.account_id == viewer_id, Follow.target_account_id == Status.account_id
+    )
+    return or_(
+        Status.visibility.in_(OPEN_VISIBILITIES),
+        Status.account_id == viewer_id,
+        mentioned,
+        and_(Status.visibility == "private", follower),
+    )
+
+
+async def can_see(session: AsyncSession, viewer: Account | None, status: Status) -> bool:
+    if status.visibility in OPEN_VISIBILITIES:
+        return True
+    if viewer is None:
+        return False
+    if viewer.id == status.account_id:
+        return True
+    found = await session.scalar(
+        select(Status.id).where(Status.id == status.id, visible_to(viewer.id))
+    )
+    return found is not None

@@ -1,0 +1,240 @@
+"""The worker: runs claimed jobs through their handlers, keeps their leases alive, drains.
+
+A handler is an async function of ``(payload, context)``. It succeeds by returning, asks for
+a later retry by raising ``RetryLater``, gives up by raising ``PermanentFailure``; any other
+exception is retried with backoff until the job's attempts run out. Handlers must be safe to
+run more than once for the same job (delivery is at least once: a worker can die after the
+side effect and before recording it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from structlog.typing import FilteringBoundLogger
+
+from fedi.jobs.queue import ClaimedJob, JobQueue
+
+logger: FilteringBoundLogger = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+
+class RetryLater(Exception):
+    """Try again later, at least ``after`` seconds from now (e.g. 429 with Retry-After)."""
+
+    def __init__(self, reason: str, *, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.after = after
+
+
+class PermanentFailure(Exception):
+    """Retrying cannot help (e.g. 410 Gone): the job is marked dead at once."""
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a handler knows about the job it runs; ``sessions`` opens its own units of work."""
+
+    job_id: int
+    kind: str
+    attempt: int
+    sessions: async_sessionmaker[AsyncSession]
+
+
+Handler = Callable[[Mapping[str, Any], JobContext], Awaitable[None]]
+
+
+class Worker:
+    """Runs up to ``concurrency`` jobs at once as asyncio tasks.
+
+    ``run()`` loops until ``stop()``; then it claims nothing more, lets running jobs finish for
+    up to ``drain_seconds`` and releases the leases of those still running, so they run again
+    at once elsewhere without counting as a failed attempt.
+    """
+
+    def __init__(
+        self,
+        queue: JobQueue,
+        handlers: Mapping[str, Handler],
+        *,
+        concurrency: int = 4,
+        poll_interval: float = 1.0,
+        drain_seconds: float = 30.0,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self._queue = queue
+        self._handlers = dict(handlers)
+        self._concurrency = concurrency
+        self._poll_interval = poll_interval
+        self._drain_seconds = drain_seconds
+        # Renewing at half the lease leaves the other half for a slow database round trip.
+        self._renew_every = queue.lease_seconds / 2
+        self._running: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        # Set by wake(), stop() and every finished job: each is a reason to look again.
+        self._signal = asyncio.Event()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def stop(self) -> None:
+        """Begin draining: claim nothing more; ``run()`` returns once running jobs are settled."""
+        self._stopping = True
+        self._signal.set()
+
+    def wake(self) -> None:
+        """Poll now rather than at the next interval (a job was just committed in this process).
+
+        Call it from the worker's event loop thread.
+        """
+        self._signal.set()
+
+    async def run_once(self) -> int:
+        """Claim one batch (up to ``concurrency``), run it to the end; return how many ran."""
+        batch = await self._queue.claim(self._concurrency)
+        await asyncio.gather(*(self._execute(job) for job in batch))
+        return len(batch)
+
+    async def run(self) -> None:
+        """Run jobs until ``stop()``, then drain. Cancelling it releases running jobs at once."""
+        logger.info("worker_running", concurrency=self._concurrency)
+        try:
+            while not self._stopping:
+                self._signal.clear()
+                free = self._concurrency - len(self._running)
+                if free > 0 and await self._claim_and_start(free) == free:
+                    continue  # a full batch: more may be waiting
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._poll_interval):
+                        await self._signal.wait()
+        except asyncio.CancelledError:
+            await self._abandon(set(self._running))
+            raise
+        await self._drain()
+
+    async def _claim_and_start(self, limit: int) -> int:
+        try:
+            batch = await self._queue.claim(limit)
+        except Exception as exc:
+            # The database is down or busy: keep the worker alive and try again next poll.
+            # Only the type: SQLAlchemy messages quote statement parameters.
+            logger.warning("claim_failed", error_type=type(exc).__name__)
+            return 0
+        for job in batch:
+            task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
+            self._running.add(task)
+            task.add_done_callback(self._finished)
+        return len(batch)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._signal.set()
+
+    async def _drain(self) -> None:
+        if not self._running:
+            return
+        logger.info("worker_draining", running=len(self._running), grace=self._drain_seconds)
+        _, unfinished = await asyncio.wait(set(self._running), timeout=self._drain_seconds)
+        await self._abandon(unfinished)
+
+    async def _abandon(self, tasks: set[asyncio.Task[None]]) -> None:
+        # Each job task releases its own lease when cancelled (see _execute).
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _execute(self, job: ClaimedJob) -> None:
+        log = logger.bind(job_id=job.id, kind=job.kind, attempt=job.attempt)
+        handler = self._handlers.get(job.kind)
+        if handler is None:
+            log.error("job_dead", reason="no handler")
+            await self._record(log, self._queue.fail(job, _no_handler(job.kind), permanent=True))
+            return
+        context = JobContext(job.id, job.kind, job.attempt, self._queue.sessions)
+        started = time.monotonic()
+        work = asyncio.create_task(_call(handler, job.payload, context))
+        try:
+            lease_held = await self._heartbeat(job, work, log)
+        except asyncio.CancelledError:
+            # Draining past the grace period (or the worker itself was cancelled): stop the
+            # handler and hand the job back without charging it an attempt.
+            work.cancel()
+            await asyncio.gather(work, return_exceptions=True)
+            await self._record(log, self._queue.release(job))
+            log.info("job_released")
+            raise
+        if not lease_held:
+            log.warning("job_lease_lost")
+            return
+        seconds = round(time.monotonic() - started, 3)
+        error = work.exception() if not work.cancelled() else asyncio.CancelledError()
+        if error is None:
+            if await self._record(log, self._queue.complete(job)) is False:
+                log.warning("job_lease_lost", seconds=seconds)
+            else:
+                log.info("job_done", seconds=seconds)
+        elif isinstance(error, RetryLater):
+            log.info("job_retry_later", after=error.after, seconds=seconds)
+            await self._record(log, self._queue.fail(job, _describe(error), after=error.after))
+        elif isinstance(error, PermanentFailure):
+            log.warning("job_dead", error_type=type(error).__name__, seconds=seconds)
+            await self._record(log, self._queue.fail(job, _describe(error), permanent=True))
+        else:
+            final = job.attempt >= job.max_attempts
+            event = "job_dead" if final else "job_failed"
+            log.warning(event, error_type=type(error).__name__, seconds=seconds)
+            await self._record(log, self._queue.fail(job, _describe(error)))
+
+    async def _heartbeat(
+        self, job: ClaimedJob, work: asyncio.Task[None], log: FilteringBoundLogger
+    ) -> bool:
+        """Wait for the handler, renewing the lease; False (handler cancelled) if it was lost."""
+        while True:
+            done, _ = await asyncio.wait({work}, timeout=self._renew_every)
+            if done:
+                return True
+            try:
+                renewed = await self._queue.renew(job)
+            except Exception as exc:
+                # The lease is still good for half its length; the next beat may get through.
+                log.warning("lease_renew_failed", error_type=type(exc).__name__)
+                continue
+            if not renewed:
+                # Another worker holds the job now: running on would do its work twice.
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
+                return False
+
+    async def _record(self, log: FilteringBoundLogger, settlement: Awaitable[T]) -> T | None:
+        try:
+            return await settlement
+        except Exception as exc:
+            # The lease will lapse and another claim retries the job: at least once, not lost.
+            log.error("job_settle_failed", error_type=type(exc).__name__)
+            return None
+
+
+async def _call(handler: Handler, payload: Mapping[str, Any], context: JobContext) -> None:
+    # A coroutine wrapper so that a handler failing before its first await (or a plain
+    # function raising) surfaces as the task's exception like any other failure.
+    await handler(payload, context)
+
+
+def _no_handler(kind: str) -> str:
+    return f"no handler for job kind {kind!r} in this worker"
+
+
+def _describe(error: BaseException) -> str:
+    message = str(error).strip()
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
