@@ -1,0 +1,185 @@
+"""The `jamii` command as an operator uses it: real processes, real files, clear failures."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.servers import free_port, write_instance
+
+COMMANDS = [
+    [],
+    ["serve"],
+    ["worker"],
+    ["migrate"],
+    ["accounts"],
+    ["accounts", "create"],
+    ["instance"],
+    ["instance", "check"],
+    ["demo"],
+]
+
+
+def jamii(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("JAMII_")}
+    environ.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "fedi", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environ,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "jamii")
+def test_every_command_has_help(command: list[str]) -> None:
+    result = jamii(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+
+
+def test_the_shipped_instances_are_valid() -> None:
+    for code in ("ke", "sn", "mz", "tz"):
+        result = jamii("instance", "check", "--instance", f"instances/{code}")
+        assert result.returncode == 0, result.stderr
+
+
+def test_a_malformed_instance_file_exits_2_naming_file_key_and_problem(tmp_path: Path) -> None:
+    folder = tmp_path / "xx"
+    folder.mkdir()
+    (folder / "instance.toml").write_text(
+        'domain = "127.0.0.1:8101"\n[instance]\nname = "X"\ncountry = "KE"\n'
+        '[languages]\nprimary = "klingon"\n[registration]\npolicy = "public"\n',
+        encoding="utf-8",
+    )
+    for command in (["instance", "check"], ["serve"], ["migrate"]):
+        result = jamii(*command, "--instance", str(folder))
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert any(f"{folder}/instance.toml:languages.primary:" in line for line in lines)
+        assert any(f"{folder}/instance.toml:registration.policy:" in line for line in lines)
+
+
+def test_an_environment_override_problem_names_the_variable(tmp_path: Path) -> None:
+    write_instance(tmp_path, code="ke", port=8101, database_url="sqlite:///x.db")
+    result = jamii(
+        "instance",
+        "check",
+        "--instance",
+        str(tmp_path / "ke"),
+        env={"JAMII_LIMITS_POST_LENGTH": "lots"},
+    )
+    assert result.returncode == 2
+    assert "JAMII_LIMITS_POST_LENGTH" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "cause"),
+    [
+        ("postgresql+asyncpg://postgres@127.0.0.1:9/none", "cannot use database"),
+        ("mysql://root@127.0.0.1/x", "database.url"),
+    ],
+)
+def test_a_wrong_or_unreachable_database_is_one_line(tmp_path: Path, url: str, cause: str) -> None:
+    write_instance(tmp_path, code="ke", port=8101, database_url="sqlite:///x.db")
+    result = jamii("migrate", "--instance", str(tmp_path / "ke"), env={"JAMII_DATABASE_URL": url})
+    assert result.returncode in (1, 2)
+    assert cause in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_migrate_create_an_account_and_refuse_a_duplicate(tmp_path: Path) -> None:
+    database = tmp_path / "ke.db"
+    write_instance(tmp_path, code="ke", port=8101, database_url=f"sqlite+aiosqlite:///{database}")
+    folder = str(tmp_path / "ke")
+
+    unmigrated = jamii(
+        "accounts",
+        "create",
+        "amina",
+        "--email",
+        "a@ke.example",
+        "--password",
+        "fractions!",
+        "--instance",
+        folder,
+    )
+    assert unmigrated.returncode == 1
+    assert "jamii migrate" in unmigrated.stderr
+
+    assert jamii("migrate", "--instance", folder).returncode == 0
+    created = jamii(
+        "accounts",
+        "create",
+        "amina",
+        "--email",
+        "a@ke.example",
+        "--password",
+        "fractions!",
+        "--admin",
+        "--instance",
+        folder,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "created admin @amina@127.0.0.1:8101" in created.stdout
+
+    again = jamii(
+        "accounts",
+        "create",
+        "Amina",
+        "--email",
+        "b@ke.example",
+        "--password",
+        "fractions!",
+        "--instance",
+        folder,
+    )
+    assert again.returncode == 1
+    assert "username: Username is already taken" in again.stderr
+    short = jamii(
+        "accounts",
+        "create",
+        "baraka",
+        "--email",
+        "b@ke.example",
+        "--password",
+        "short",
+        "--instance",
+        folder,
+    )
+    assert short.returncode == 1
+    assert "password" in short.stderr
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    write_instance(
+        tmp_path,
+        code="ke",
+        port=free_port(),
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}",
+    )
+    result = jamii("serve", "--instance", str(tmp_path / "ke"))
+    assert result.returncode == 1
+    assert "run `jamii migrate" in result.stderr
+
+
+def test_seeding_logs_no_post_text_and_no_password(tmp_path: Path) -> None:
+    """Teachers' posts must not end up in an operator's logs (seeding posts several)."""
+    for code in ("ke",):
+        folder = tmp_path / code
+        folder.mkdir()
+        source = Path("instances") / code / "instance.toml"
+        (folder / "instance.toml").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    result = jamii("demo", "--instances-dir", str(tmp_path), "--only", "ke", "--no-serve")
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "paper strips" not in output
+    assert "jamii-demo-2026" not in output
+    assert (tmp_path / "ke" / "data" / "jamii.db").exists()
