@@ -72,9 +72,9 @@ async def _work(config: InstanceConfig, concurrency: int, *, once: bool) -> str 
         except TimeoutError:
             return f"cannot reach the database: no answer within {CONNECT_TIMEOUT:.0f} s"
         except Exception as exc:
-            # Anything here (refused, auth, missing jobs table) is the same answer for an
-            # operator: the database this instance names is not usable.
-            return f"cannot reach the database: {describe_connection_error(exc)}"
+            # Refused, wrong password, no such database, not migrated: the operator's answer
+            # is the same one line naming the cause.
+            return f"cannot use the database: {describe_connection_error(exc)}"
         worker = Worker(queue, job_handlers(config), concurrency=concurrency)
         backend = "sqlite" if config.is_sqlite else "postgresql"
         logger.info("worker_started", concurrency=concurrency, backend=backend, **counts)

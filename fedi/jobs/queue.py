@@ -20,12 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fedi.db.base import utcnow
 from fedi.db.models.jobs import Job
-from fedi.jobs.backoff import backoff_delay
+from fedi.jobs.backoff import DEFAULT_MAX_ATTEMPTS, backoff_delay
 
 jobs = cast(Table, Job.__table__)
 
 # last_error is for operators reading why a job died, not an archive of tracebacks.
 ERROR_LIMIT = 1000
+# A peer may ask us to wait (Retry-After), but not to park a job for months.
+MAX_RETRY_AFTER = 24 * 3600.0
 
 
 async def enqueue(
@@ -34,7 +36,7 @@ async def enqueue(
     payload: Mapping[str, Any],
     *,
     run_at: datetime | None = None,
-    max_attempts: int = 10,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> Job:
     """Add a job to the caller's unit of work, without committing.
 
@@ -192,8 +194,8 @@ class JobQueue:
     ) -> None:
         """Record a failed attempt: retry later with backoff, or dead if permanent or exhausted.
 
-        The retry waits at least ``after`` seconds (a peer's Retry-After) and at least the
-        backoff for this attempt.
+        The retry waits at least the backoff for this attempt and at least ``after`` seconds
+        (a peer's Retry-After, capped at a day).
         """
         now = self._clock()
         error = error[:ERROR_LIMIT]
@@ -207,7 +209,8 @@ class JobQueue:
                 lease_expires_at=None,
             )
             return
-        delay = max(after or 0.0, backoff_delay(job.attempt, self._rng))
+        asked = min(max(after or 0.0, 0.0), MAX_RETRY_AFTER)
+        delay = max(asked, backoff_delay(job.attempt, self._rng))
         await self._settle(
             job,
             state="queued",

@@ -14,12 +14,14 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.typing import FilteringBoundLogger
 
+from fedi.db.base import utcnow
 from fedi.jobs.queue import ClaimedJob, JobQueue
 
 logger: FilteringBoundLogger = structlog.get_logger(__name__)
@@ -69,6 +71,8 @@ class Worker:
         concurrency: int = 4,
         poll_interval: float = 1.0,
         drain_seconds: float = 30.0,
+        keep_done: timedelta = timedelta(days=7),
+        prune_every: float = 3600.0,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -77,6 +81,11 @@ class Worker:
         self._concurrency = concurrency
         self._poll_interval = poll_interval
         self._drain_seconds = drain_seconds
+        # Finished jobs are kept a week for operators to inspect, then deleted, so the
+        # table (and its indexes) stay the size of the work in flight.
+        self._keep_done = keep_done
+        self._prune_every = prune_every
+        self._next_prune = time.monotonic()
         # Renewing at half the lease leaves the other half for a slow database round trip.
         self._renew_every = queue.lease_seconds / 2
         self._running: set[asyncio.Task[None]] = set()
@@ -112,16 +121,30 @@ class Worker:
         try:
             while not self._stopping:
                 self._signal.clear()
+                await self._prune_if_due()
                 free = self._concurrency - len(self._running)
                 if free > 0 and await self._claim_and_start(free) == free:
                     continue  # a full batch: more may be waiting
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._poll_interval):
                         await self._signal.wait()
+            await self._drain()
         except asyncio.CancelledError:
+            # Also while draining: a second SIGTERM must not wait out the grace period.
             await self._abandon(set(self._running))
             raise
-        await self._drain()
+
+    async def _prune_if_due(self) -> None:
+        if time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + self._prune_every
+        try:
+            pruned = await self._queue.prune(finished_before=utcnow() - self._keep_done)
+        except Exception as exc:
+            logger.warning("prune_failed", error_type=type(exc).__name__)
+            return
+        if pruned:
+            logger.info("jobs_pruned", count=pruned)
 
     async def _claim_and_start(self, limit: int) -> int:
         try:
@@ -184,17 +207,17 @@ class Worker:
                 log.warning("job_lease_lost", seconds=seconds)
             else:
                 log.info("job_done", seconds=seconds)
-        elif isinstance(error, RetryLater):
-            log.info("job_retry_later", after=error.after, seconds=seconds)
-            await self._record(log, self._queue.fail(job, _describe(error), after=error.after))
-        elif isinstance(error, PermanentFailure):
+            return
+        permanent = isinstance(error, PermanentFailure)
+        after = error.after if isinstance(error, RetryLater) else None
+        if permanent or job.attempt >= job.max_attempts:
             log.warning("job_dead", error_type=type(error).__name__, seconds=seconds)
-            await self._record(log, self._queue.fail(job, _describe(error), permanent=True))
+        elif isinstance(error, RetryLater):
+            log.info("job_retry_later", after=after, seconds=seconds)
         else:
-            final = job.attempt >= job.max_attempts
-            event = "job_dead" if final else "job_failed"
-            log.warning(event, error_type=type(error).__name__, seconds=seconds)
-            await self._record(log, self._queue.fail(job, _describe(error)))
+            log.warning("job_failed", error_type=type(error).__name__, seconds=seconds)
+        failure = self._queue.fail(job, _describe(error), after=after, permanent=permanent)
+        await self._record(log, failure)
 
     async def _heartbeat(
         self, job: ClaimedJob, work: asyncio.Task[None], log: FilteringBoundLogger

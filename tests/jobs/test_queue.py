@@ -16,11 +16,12 @@ from fedi.db.models.jobs import Job
 from fedi.jobs.backoff import (
     BASE_SECONDS,
     CAP_SECONDS,
+    DEFAULT_MAX_ATTEMPTS,
     backoff_ceiling,
     backoff_delay,
     longest_span,
 )
-from fedi.jobs.queue import ERROR_LIMIT, ClaimedJob, JobQueue, enqueue
+from fedi.jobs.queue import ERROR_LIMIT, MAX_RETRY_AFTER, ClaimedJob, JobQueue, enqueue
 from tests.conftest import Database
 
 LEASE = 60.0
@@ -305,6 +306,17 @@ async def test_retry_after_shorter_than_the_backoff_waits_for_the_backoff(
     assert (await load(sessions, job.id)).run_at == clock.now + timedelta(seconds=expected)
 
 
+async def test_an_absurd_retry_after_is_capped_at_a_day(
+    sessions: async_sessionmaker[AsyncSession], queue: JobQueue, clock: Clock
+) -> None:
+    await add_jobs(sessions)
+    job = await claim_one(queue)
+
+    await queue.fail(job, "RetryLater: 429", after=365 * 24 * 3600)
+
+    assert (await load(sessions, job.id)).run_at == clock.now + timedelta(seconds=MAX_RETRY_AFTER)
+
+
 async def test_a_permanent_failure_is_dead_at_once(
     sessions: async_sessionmaker[AsyncSession], queue: JobQueue, clock: Clock
 ) -> None:
@@ -385,13 +397,13 @@ def test_the_backoff_ceiling_doubles_from_thirty_seconds_up_to_six_hours() -> No
     assert backoff_ceiling(10**9) == CAP_SECONDS  # no overflow on absurd attempt counts
 
 
-def test_backoff_jitter_covers_the_whole_range_below_the_ceiling() -> None:
+def test_backoff_jitter_covers_the_upper_half_below_the_ceiling() -> None:
     rng = random.Random(42)
     delays = [backoff_delay(4, rng) for _ in range(2000)]
 
-    assert all(0.0 <= delay <= 240.0 for delay in delays)
-    # Full jitter: draws reach both ends of [0, ceiling], not a narrow band around it.
-    assert min(delays) < 240.0 * 0.05
+    assert all(120.0 <= delay <= 240.0 for delay in delays)
+    # Equal jitter: draws reach both ends of [ceiling/2, ceiling], not a narrow band.
+    assert min(delays) < 120.0 * 1.05
     assert max(delays) > 240.0 * 0.95
 
 
@@ -413,3 +425,10 @@ def test_how_long_ten_attempts_keep_trying() -> None:
     # Nine waits of 30 s doubling: at most 30·(2^9 − 1) s, about 4 h 15 min (docs/jobs.md).
     assert longest_span(10) == 30.0 * (2**9 - 1)
     assert longest_span(1) == 0
+
+
+def test_the_default_attempts_keep_trying_for_about_two_days() -> None:
+    # SECURITY.md: deliveries retry over about two days before giving up.
+    longest = longest_span(DEFAULT_MAX_ATTEMPTS)
+    assert longest / 2 > 24 * 3600  # even the unluckiest draw keeps trying over a day
+    assert 40 * 3600 < longest * 0.75 < 56 * 3600  # two days on average

@@ -110,6 +110,33 @@ async def test_a_handler_gets_the_payload_and_its_job_is_done(
     assert await Worker(queue, {"deliver": deliver}).run_once() == 0
 
 
+async def test_a_running_worker_prunes_done_jobs_after_a_week_and_keeps_dead_ones(
+    sessions: async_sessionmaker[AsyncSession], queue: JobQueue
+) -> None:
+    old_done = await add_job(sessions, "deliver")
+    fresh_done = await add_job(sessions, "deliver")
+    old_dead = await add_job(sessions, "unknown-kind")
+    await Worker(queue, {"deliver": succeed}).run_once()
+    async with sessions() as session, session.begin():
+        for job_id in (old_done, old_dead):
+            job = await session.get(Job, job_id)
+            assert job is not None
+            job.finished_at = utcnow() - timedelta(days=8)
+
+    worker = Worker(queue, {"deliver": succeed}, poll_interval=0.01)
+    running = asyncio.create_task(worker.run())
+    await asyncio.sleep(0.2)
+    worker.stop()
+    await asyncio.wait_for(running, PATIENCE)
+
+    async with sessions() as session:
+        assert await session.get(Job, old_done) is None
+        assert await session.get(Job, fresh_done) is not None
+        dead = await session.get(Job, old_dead)
+        assert dead is not None
+        assert dead.state == "dead"
+
+
 async def test_handlers_run_concurrently_up_to_the_limit(
     sessions: async_sessionmaker[AsyncSession], queue: JobQueue
 ) -> None:
@@ -347,6 +374,30 @@ async def test_a_job_still_running_after_the_grace_period_goes_back_to_the_queue
     )
 
 
+async def test_cancelling_a_draining_worker_hands_its_jobs_back_at_once(
+    sessions: async_sessionmaker[AsyncSession], queue: JobQueue
+) -> None:
+    job_id = await add_job(sessions, "stuck")
+    started = asyncio.Event()
+
+    async def stuck(payload: Mapping[str, Any], context: JobContext) -> None:
+        started.set()
+        await asyncio.sleep(PATIENCE)
+
+    worker = Worker(queue, {"stuck": stuck}, drain_seconds=PATIENCE)
+    async with asyncio.timeout(PATIENCE / 2):
+        running = asyncio.create_task(worker.run())
+        await started.wait()
+        worker.stop()  # first signal: drain, with a long grace period
+        await asyncio.sleep(0)
+        running.cancel()  # second signal: stop now
+        with pytest.raises(asyncio.CancelledError):
+            await running
+
+    row = await load(sessions, job_id)
+    assert (row.state, row.attempts, row.lease_token) == ("queued", 0, None)
+
+
 # --- `jamii worker` -------------------------------------------------------------------------
 
 
@@ -390,7 +441,7 @@ def state_of(url: str, job_id: int) -> str:
 def test_the_worker_process_drains_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
     instance, url = make_instance(tmp_path)
     environment = {**os.environ, "JAMII_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+    process = subprocess.Popen(
         [sys.executable, "-m", "fedi", "worker", "--instance", str(instance)],
         cwd=Path(__file__).resolve().parents[2],
         env=environment,
@@ -462,4 +513,4 @@ def test_a_database_server_it_cannot_reach_is_one_line_and_exit_1(
 
     assert result.exit_code == 1
     [line] = result.output.splitlines()
-    assert line.startswith("error: cannot reach the database: ")
+    assert line.startswith("error: cannot use the database: ConnectionRefusedError")

@@ -32,7 +32,7 @@ class Job(IdMixin, CreatedMixin, Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(default=0)
-    max_attempts: Mapped[int] = mapped_column(default=10)
+    max_attempts: Mapped[int] = mapped_column(default=20)
     run_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_token: Mapped[str | None] = mapped_column(String(64), default=None)
     lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
