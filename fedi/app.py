@@ -17,10 +17,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from fedi import __version__
-from fedi.api import public
+from fedi.api import activitypub, inbox, public, wellknown
 from fedi.api.responses import JSONResponse, error_response
 from fedi.config import InstanceConfig
 from fedi.errors import JamiiError, Unavailable
+from fedi.runtime import open_runtime
 from fedi.state import AppState
 from fedi.web import pages
 from fedi.web.headers import SecurityHeaders
@@ -53,7 +54,15 @@ async def on_database_error(request: Request, exc: Exception) -> Response:
 
 
 def build_routes() -> list[BaseRoute]:
-    return [Route("/health", health), *public.routes, *pages.routes]
+    # Order matters: activitypub's negotiated routes for /@{username} must precede the pages.
+    return [
+        Route("/health", health),
+        *public.routes,
+        *inbox.routes,
+        *wellknown.routes,
+        *activitypub.routes,
+        *pages.routes,
+    ]
 
 
 def create_app(config: InstanceConfig) -> Starlette:
@@ -61,17 +70,17 @@ def create_app(config: InstanceConfig) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state = AppState.build(config)
-        app.state.jamii = state
-        worker_task = asyncio.create_task(state.worker.run()) if state.worker else None
-        log.info("instance_started", domain=config.domain, worker=worker_task is not None)
-        try:
-            yield
-        finally:
-            if state.worker and worker_task:
-                state.worker.stop()
-                await worker_task
-            await state.engine.dispose()
+        async with open_runtime(config) as runtime:
+            state = AppState.from_runtime(runtime)
+            app.state.jamii = state
+            worker_task = asyncio.create_task(state.worker.run()) if state.worker else None
+            log.info("instance_started", domain=config.domain, worker=worker_task is not None)
+            try:
+                yield
+            finally:
+                if state.worker and worker_task:
+                    state.worker.stop()
+                    await worker_task
 
     return Starlette(
         routes=build_routes(),

@@ -1,17 +1,18 @@
-"""What a running instance holds: its configuration, database and job machinery."""
+"""What a running web process holds, reachable from every request as ``app.state.jamii``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fedi.api.presenters import Presenter
 from fedi.config import InstanceConfig
-from fedi.db.engine import create_engine, session_factory
 from fedi.domain.site import Site
+from fedi.federation.context import Federation
 from fedi.jobs import JobQueue, Worker
 from fedi.jobs.registry import job_handlers
+from fedi.runtime import Runtime
 
 
 @dataclass
@@ -22,25 +23,28 @@ class AppState:
     sessions: async_sessionmaker[AsyncSession]
     queue: JobQueue
     presenter: Presenter
-    worker: Worker | None = field(default=None)
+    federation: Federation | None
+    worker: Worker | None
 
     @classmethod
-    def build(cls, config: InstanceConfig) -> AppState:
-        engine = create_engine(config.database_url)
-        sessions = session_factory(engine)
-        queue = JobQueue(sessions)
-        site = Site.from_config(config)
+    def from_runtime(cls, runtime: Runtime) -> AppState:
+        config = runtime.config
         worker = (
-            Worker(queue, job_handlers(config), concurrency=config.jobs.concurrency)
+            Worker(
+                runtime.queue,
+                job_handlers(runtime.federation),
+                concurrency=config.jobs.concurrency,
+            )
             if config.in_process_worker
             else None
         )
         return cls(
             config=config,
-            site=site,
-            engine=engine,
-            sessions=sessions,
-            queue=queue,
-            presenter=Presenter(site),
+            site=runtime.site,
+            engine=runtime.engine,
+            sessions=runtime.sessions,
+            queue=runtime.queue,
+            presenter=Presenter(runtime.site),
+            federation=runtime.federation,
             worker=worker,
         )

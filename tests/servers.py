@@ -11,9 +11,11 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from starlette.applications import Starlette
 
 from fedi.app import create_app
 from fedi.config import InstanceConfig, load_config
+from fedi.state import AppState
 
 
 def free_port() -> int:
@@ -46,14 +48,21 @@ class Instance:
     config: InstanceConfig
     url: str
     client: httpx.AsyncClient
+    app: Starlette
+
+    @property
+    def state(self) -> AppState:
+        state: AppState = self.app.state.jamii
+        return state
 
 
 @asynccontextmanager
 async def serve(config: InstanceConfig) -> AsyncIterator[Instance]:
     """Serve ``config`` on its port until the block ends; the database must be migrated."""
+    app = create_app(config)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(config),
+            app,
             host="127.0.0.1",
             port=config.server.port,
             log_level="warning",
@@ -68,7 +77,7 @@ async def serve(config: InstanceConfig) -> AsyncIterator[Instance]:
     url = f"http://127.0.0.1:{config.server.port}"
     try:
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-            yield Instance(config=config, url=url, client=client)
+            yield Instance(config=config, url=url, client=client, app=app)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=10)

@@ -23,6 +23,7 @@ from fedi.db.engine import (
 from fedi.jobs.queue import JobQueue
 from fedi.jobs.registry import job_handlers
 from fedi.jobs.worker import Worker
+from fedi.runtime import open_runtime
 
 logger: FilteringBoundLogger = structlog.get_logger(__name__)
 
@@ -75,20 +76,23 @@ async def _work(config: InstanceConfig, concurrency: int, *, once: bool) -> str 
             # Refused, wrong password, no such database, not migrated: the operator's answer
             # is the same one line naming the cause.
             return f"cannot use the database: {describe_connection_error(exc)}"
-        worker = Worker(queue, job_handlers(config), concurrency=concurrency)
-        backend = "sqlite" if config.is_sqlite else "postgresql"
-        logger.info("worker_started", concurrency=concurrency, backend=backend, **counts)
-        if once:
-            ran = await worker.run_once()
-            logger.info("worker_finished", ran=ran, **await _stats(queue))
-            return None
-        reporter = asyncio.create_task(_report(queue))
-        try:
-            await _run_until_signalled(worker)
-        finally:
-            reporter.cancel()
-            await asyncio.gather(reporter, return_exceptions=True)
-        logger.info("worker_stopped", **await _stats(queue))
+        async with open_runtime(config) as runtime:
+            worker = Worker(
+                runtime.queue, job_handlers(runtime.federation), concurrency=concurrency
+            )
+            backend = "sqlite" if config.is_sqlite else "postgresql"
+            logger.info("worker_started", concurrency=concurrency, backend=backend, **counts)
+            if once:
+                ran = await worker.run_once()
+                logger.info("worker_finished", ran=ran, **await _stats(runtime.queue))
+                return None
+            reporter = asyncio.create_task(_report(runtime.queue))
+            try:
+                await _run_until_signalled(worker)
+            finally:
+                reporter.cancel()
+                await asyncio.gather(reporter, return_exceptions=True)
+            logger.info("worker_stopped", **await _stats(runtime.queue))
         return None
     finally:
         await engine.dispose()

@@ -14,17 +14,25 @@ from fedi.db.base import Base
 
 async def insert_ignore(
     session: AsyncSession, model: type[Base], rows: Sequence[Mapping[str, Any]]
-) -> None:
+) -> int:
     """Insert rows, silently skipping any that collide with a unique constraint.
 
     Checking first and inserting after races with a concurrent request (and, on the inbox,
     with a replayed delivery); letting the database decide is the only race-free way.
+    Returns how many rows were inserted.
     """
     if not rows:
-        return
+        return 0
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(insert(model).on_conflict_do_nothing(), list(rows))
+    # The table, not the mapped class: an ORM insert returns no row count.
+    statement = insert(model.__table__).on_conflict_do_nothing()  # type: ignore[arg-type]
+    inserted = 0
+    # One statement per row: executemany does not report per-row counts on every driver.
+    for row in rows:
+        result = cast(CursorResult[Any], await session.execute(statement, row))
+        inserted += max(result.rowcount, 0)
+    return inserted
 
 
 async def execute_counting(session: AsyncSession, statement: Executable) -> int:

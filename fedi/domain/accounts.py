@@ -90,6 +90,8 @@ async def register(session: AsyncSession, site: Site, reg: Registration) -> tupl
         shared_inbox_url=site.shared_inbox_url(),
         outbox_url=f"{uri}/outbox",
         followers_url=f"{uri}/followers",
+        following_url=f"{uri}/following",
+        featured_url=f"{uri}/collections/featured",
         public_key_id=f"{uri}#main-key",
         public_key_pem=public_pem,
         fields=[],

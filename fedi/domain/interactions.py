@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.models import Account, Bookmark, Favourite, Status
 from fedi.db.writes import execute_counting
 from fedi.domain import notifications
+from fedi.domain.events import emit
 from fedi.domain.site import Site
 from fedi.domain.visibility import can_see
 from fedi.errors import NotFound, ValidationFailed
@@ -50,9 +51,18 @@ async def favourite(
         )
     )
     if existing is None:
-        session.add(Favourite(account_id=account.id, status_id=status.id, uri=uri))
+        favourite_id = new_id()
+        session.add(
+            Favourite(
+                id=favourite_id,
+                account_id=account.id,
+                status_id=status.id,
+                uri=uri or f"{account.uri}#likes/{favourite_id}",
+            )
+        )
         await session.flush()
         await _count(session, status.id, "favourites_count", 1)
+        await emit(session, account, "favourite.created", favourite_id=favourite_id)
         await notifications.notify(
             session,
             recipient=await _author(session, status),
@@ -65,6 +75,11 @@ async def favourite(
 
 async def unfavourite(session: AsyncSession, account: Account, status_id: int) -> Status:
     status = await visible_status(session, account, status_id)
+    like_uri = await session.scalar(
+        select(Favourite.uri).where(
+            Favourite.account_id == account.id, Favourite.status_id == status.id
+        )
+    )
     removed = await execute_counting(
         session,
         delete(Favourite).where(
@@ -72,6 +87,7 @@ async def unfavourite(session: AsyncSession, account: Account, status_id: int) -
         ),
     )
     if removed:
+        await emit(session, account, "favourite.deleted", like_uri=like_uri, status_id=status.id)
         await _count(session, status.id, "favourites_count", -1)
         await notifications.withdraw(
             session,
@@ -120,6 +136,7 @@ async def reblog(
     session.add(boost)
     await session.flush()
     await _count(session, status.id, "reblogs_count", 1)
+    await emit(session, account, "reblog.created", boost_id=boost.id)
     await notifications.notify(
         session,
         recipient=await _author(session, status),
@@ -132,11 +149,15 @@ async def reblog(
 
 async def unreblog(session: AsyncSession, account: Account, status_id: int) -> Status:
     status = await visible_status(session, account, status_id)
+    boost_uri = await session.scalar(
+        select(Status.uri).where(Status.account_id == account.id, Status.reblog_of_id == status.id)
+    )
     removed = await execute_counting(
         session,
         delete(Status).where(Status.account_id == account.id, Status.reblog_of_id == status.id),
     )
     if removed:
+        await emit(session, account, "reblog.deleted", boost_uri=boost_uri, status_id=status.id)
         await _count(session, status.id, "reblogs_count", -1)
         await notifications.withdraw(
             session,

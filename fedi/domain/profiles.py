@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Account, TeacherProfile
 from fedi.domain.content import render
+from fedi.domain.events import emit
 from fedi.domain.site import Site
 from fedi.errors import ValidationFailed
 
@@ -92,3 +93,4 @@ async def update_profile(
     if languages is not None:
         profile.languages = languages
     await session.flush()
+    await emit(session, account, "account.updated")

@@ -15,6 +15,7 @@ from fedi.db.models.statuses import VISIBILITIES
 from fedi.db.writes import insert_ignore
 from fedi.domain import notifications
 from fedi.domain.content import render, store_links
+from fedi.domain.events import emit
 from fedi.domain.site import Site
 from fedi.domain.visibility import can_see
 from fedi.errors import NotFound, ValidationFailed
@@ -138,6 +139,7 @@ async def post(
             .values(replies_count=Status.replies_count + 1)
         )
     await _notify_mentions(session, status, rendered.mentioned)
+    await emit(session, author, "status.created", status_id=status.id)
     return status
 
 
@@ -218,6 +220,7 @@ async def edit(
     await session.flush()
     await _notify_mentions(session, status, [a for a in rendered.mentioned if a.id not in before])
     await _notify_boosters(session, status)
+    await emit(session, editor, "status.updated", status_id=status.id)
     return status
 
 
@@ -246,12 +249,27 @@ async def _notify_boosters(session: AsyncSession, status: Status) -> None:
         )
 
 
+async def _deletion_event(session: AsyncSession, status: Status) -> tuple[str, dict[str, object]]:
+    """What remote servers need to hear of a deletion, captured before the rows go."""
+    if status.reblog_of_id is not None:
+        return "reblog.deleted", {"boost_uri": status.uri, "status_id": status.reblog_of_id}
+    mentioned = [a.id for a in await _mentioned_accounts(session, status.id)]
+    return "status.deleted", {
+        "status_uri": status.uri,
+        "visibility": status.visibility,
+        "mentioned_ids": mentioned,
+        "in_reply_to_account_id": status.in_reply_to_account_id,
+    }
+
+
 async def delete_status(session: AsyncSession, actor: Account, status_id: int) -> Status:
     """Delete one's own post. A tombstone keeps its URI so a late copy stays deleted.
 
     Returns the deleted status (with its source text, for Mastodon's "delete and redraft").
     """
     status = await _own_status(session, actor, status_id)
+    kind, payload = await _deletion_event(session, status)
+    await emit(session, actor, kind, **payload)
     await insert_ignore(
         session, Tombstone, [{"uri": status.uri, "account_id": actor.id, "deleted_at": utcnow()}]
     )

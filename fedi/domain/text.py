@@ -39,7 +39,14 @@ class Handle:
 
 
 def _normalise_domain(domain: str) -> str:
-    """Lower-cased ASCII (punycode) form; ValueError when it is no valid domain name."""
+    """Lower-cased ASCII (punycode) form; ValueError when it is no valid domain name.
+
+    A port stays attached (``@amina@127.0.0.1:8101``): servers on one host, as in the
+    loopback demo, differ only by it.
+    """
+    host, colon, port = domain.rpartition(":")
+    if colon and port.isdigit() and host:
+        return f"{_normalise_domain(host)}:{port}"
     try:
         # A fully qualified "sn.example." names the same server as "sn.example".
         ascii_domain = domain.removesuffix(".").encode("idna").decode("ascii").lower()
@@ -58,7 +65,7 @@ _DOMAIN = r"[^\W_](?:[\w.-]*[^\W_])?"
 # address (a@b.org), a path (/@amina) or after another '@'. "@José" is no mention of "jos".
 _MENTION = re.compile(
     rf"(?<![^\s(\[{{\"'«‹“‘„‚¿¡（［｛「『【])"
-    rf"@(?P<username>{_USERNAME})(?!\w)(?:@(?P<domain>{_DOMAIN}))?"
+    rf"@(?P<username>{_USERNAME})(?!\w)(?:@(?P<domain>{_DOMAIN}(?::[0-9]{{1,5}}(?![0-9]))?))?"
 )
 
 # Hashtag words may join parts with a middle dot (Catalan "col·legi", Japanese "・").

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Account, Follow, Mention, Status
+from fedi.db.models import Account, Block, Follow, Mention, Status
 
 OPEN_VISIBILITIES = ("public", "unlisted")
 
@@ -40,5 +40,16 @@ async def can_see(session: AsyncSession, viewer: Account | None, status: Status)
         return True
     found = await session.scalar(
         select(Status.id).where(Status.id == status.id, visible_to(viewer.id))
+    )
+    return found is not None
+
+
+async def blocked_either_way(session: AsyncSession, one_id: int, other_id: int) -> bool:
+    """True when either account blocks the other: then they cannot follow or interact."""
+    found = await session.scalar(
+        select(Block.id).where(
+            ((Block.account_id == one_id) & (Block.target_account_id == other_id))
+            | ((Block.account_id == other_id) & (Block.target_account_id == one_id))
+        )
     )
     return found is not None

@@ -7,15 +7,27 @@ function is the single place a newcomer reads to learn every kind of background 
 
 from __future__ import annotations
 
-from fedi.config import InstanceConfig
+from fedi.domain.events import FEDERATE
+from fedi.federation.context import Federation
+from fedi.federation.delivery.deliver import DELIVER, deliverer
+from fedi.federation.delivery.federate import federator
+from fedi.federation.inbox.intake import PROCESS
+from fedi.federation.inbox.process import processor
 from fedi.jobs.worker import Handler
 
 
-def job_handlers(config: InstanceConfig) -> dict[str, Handler]:
+def job_handlers(federation: Federation) -> dict[str, Handler]:
     """Every job kind this instance runs, mapped to its handler.
 
-    ``config`` lets a handler be built with what it needs (HTTP client settings, translation
-    engines) rather than reaching for globals. A kind missing here is marked dead with a
-    "no handler" error when a worker claims it.
+    Handlers are built with what they need (the federation context: database sessions, the
+    safe fetcher, keys) rather than reaching for globals. A kind missing here is marked
+    dead with a "no handler" error when a worker claims it.
     """
-    return {}
+    return {
+        # A local teacher did something other servers must hear about.
+        FEDERATE: federator(federation),
+        # One signed POST of one activity to one remote inbox.
+        DELIVER: deliverer(federation),
+        # A verified delivery from another server, applied by its activity type's handler.
+        PROCESS: processor(federation),
+    }

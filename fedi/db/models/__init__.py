@@ -1,8 +1,10 @@
 """Every model, imported here so ``Base.metadata`` is complete for Alembic and tests."""
 
 from fedi.db.models.accounts import Account, AccountKey, TeacherProfile, User
+from fedi.db.models.federation import Peer, ReceivedActivity
 from fedi.db.models.jobs import Job
 from fedi.db.models.media import MediaAttachment
+from fedi.db.models.moderation import Block, DomainRule, Report
 from fedi.db.models.notifications import Notification
 from fedi.db.models.social import Bookmark, Favourite, Follow, FollowRequest
 from fedi.db.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag, Tombstone
@@ -10,7 +12,9 @@ from fedi.db.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag,
 __all__ = [
     "Account",
     "AccountKey",
+    "Block",
     "Bookmark",
+    "DomainRule",
     "Favourite",
     "Follow",
     "FollowRequest",
@@ -18,6 +22,9 @@ __all__ = [
     "MediaAttachment",
     "Mention",
     "Notification",
+    "Peer",
+    "ReceivedActivity",
+    "Report",
     "Status",
     "StatusEdit",
     "StatusTag",

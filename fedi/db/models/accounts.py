@@ -44,6 +44,8 @@ class Account(IdMixin, CreatedMixin, Base):
     shared_inbox_url: Mapped[str | None] = mapped_column(String(2048), default=None)
     outbox_url: Mapped[str | None] = mapped_column(String(2048), default=None)
     followers_url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    following_url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    featured_url: Mapped[str | None] = mapped_column(String(2048), default=None)
     public_key_id: Mapped[str | None] = mapped_column(String(2048), default=None)
     public_key_pem: Mapped[str | None] = mapped_column(Text, default=None)
     locked: Mapped[bool] = mapped_column(default=False)

@@ -15,6 +15,8 @@ NOTIFICATION_TYPES = (
     "follow_request",
     "favourite",
     "update",
+    "admin.report",
+    "moved",
 )
 
 

@@ -1,0 +1,390 @@
+"""ActivityPub documents as peers fetch them: actors, notes, activities and collections.
+
+Read-only: the inbox (POST) lives with the federation handlers. Only what anyone may see is
+served — public and unlisted posts, never followers-only or direct ones, which peers receive
+by delivery — and everything hidden answers the same 404. ``/users/{username}`` and its
+statuses are negotiated (a browser is redirected to the page, a peer gets JSON); the
+collections are JSON for everyone. URLs come from ``Site`` (see docs/federation.md).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from fedi.api.negotiation import ACTIVITY_JSON_UTF8, ActivityPubRoute, wants_activity_json
+from fedi.api.responses import JSONResponse, error_response
+from fedi.db.models import Account, Follow, Status, TeacherProfile
+from fedi.db.repositories.statuses import load_views
+from fedi.db.repositories.views import StatusView
+from fedi.domain.accounts import local_account
+from fedi.domain.pagination import Page
+from fedi.domain.visibility import OPEN_VISIBILITIES
+from fedi.errors import JamiiError, NotFound
+from fedi.federation.addressing import address
+from fedi.federation.convert.outgoing import (
+    CONTEXT,
+    account_to_actor,
+    activity,
+    iso,
+    status_to_note,
+)
+from fedi.federation.instance_actor import ensure_instance_actor, instance_actor_uri
+from fedi.federation.wire.common import AS_CONTEXT
+from fedi.state import AppState
+
+PAGE_SIZE = 20
+VARY = {"Vary": "Accept"}
+Endpoint = Callable[[Request], Awaitable[Response]]
+AnySelect = Select[*tuple[Any, ...]]
+
+
+class ActivityResponse(JSONResponse):
+    media_type = ACTIVITY_JSON_UTF8
+
+
+class Gone(JamiiError):
+    """A suspended account: peers drop what they hold of it on 410, as with Mastodon's."""
+
+    status = 410
+
+
+def answers_json(*, negotiated: bool) -> Callable[[Endpoint], Endpoint]:
+    """Errors as a bare status with a small JSON body; on a negotiated URL a browser's
+    error goes on to the application's HTML error page instead."""
+
+    def decorate(endpoint: Endpoint) -> Endpoint:
+        @functools.wraps(endpoint)
+        async def wrapper(request: Request) -> Response:
+            try:
+                return await endpoint(request)
+            except JamiiError as exc:
+                if negotiated and not wants_activity_json(request):
+                    raise
+                response = error_response(exc)
+                if negotiated:
+                    response.headers.update(VARY)
+                return response
+
+        return wrapper
+
+    return decorate
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.jamii
+    return state
+
+
+def _document(body: dict[str, Any], *, negotiated: bool = False) -> Response:
+    return ActivityResponse(body, headers=VARY if negotiated else None)
+
+
+def _redirect(url: str) -> Response:
+    return RedirectResponse(url, status_code=302, headers=VARY)
+
+
+async def _teacher(session: AsyncSession, state: AppState, username: str) -> Account:
+    account = await local_account(session, username)
+    if account is None or account.uri == instance_actor_uri(state.site):
+        raise NotFound()
+    if account.suspended_at is not None:
+        raise Gone("This account is gone")
+    return account
+
+
+def _followers_url(account: Account) -> str:
+    return account.followers_url or f"{account.uri}/followers"
+
+
+async def _open_status(session: AsyncSession, account: Account, raw_id: str) -> StatusView:
+    """A public or unlisted post or boost of ``account``; anything else is the same 404."""
+    if not raw_id.isdigit():
+        raise NotFound()
+    views = await load_views(session, [int(raw_id)], None)
+    view = views[0] if views else None
+    if (
+        view is None
+        or view.account.id != account.id
+        or view.visibility not in OPEN_VISIBILITIES
+        or (view.reblog is not None and view.reblog.visibility not in OPEN_VISIBILITIES)
+    ):
+        raise NotFound()
+    return view
+
+
+async def _notes(
+    session: AsyncSession, state: AppState, account: Account, views: Sequence[StatusView]
+) -> dict[int, dict[str, Any]]:
+    """Notes of the given posts (not boosts), each with the URI of the post it replies to."""
+    parent_ids = {v.in_reply_to_id for v in views if v.in_reply_to_id is not None}
+    parents: dict[int, str] = {}
+    if parent_ids:
+        rows = await session.execute(select(Status.id, Status.uri).where(Status.id.in_(parent_ids)))
+        parents = {row[0]: row[1] for row in rows}
+    return {
+        v.id: status_to_note(
+            v,
+            state.site,
+            _followers_url(account),
+            in_reply_to_uri=parents.get(v.in_reply_to_id) if v.in_reply_to_id else None,
+        )
+        for v in views
+        if v.reblog is None
+    }
+
+
+def _as_activity(view: StatusView, account: Account, note: dict[str, Any] | None) -> dict[str, Any]:
+    """A post as its Create, a boost as its Announce of the original's URI."""
+    if view.reblog is None:
+        assert note is not None
+        return activity(
+            "Create",
+            f"{view.uri}/activity",
+            account.uri,
+            note,
+            published=note["published"],
+            to=note["to"],
+            cc=note["cc"],
+        )
+    to, cc = address(view.visibility, _followers_url(account), [view.reblog.account.uri])
+    return activity(
+        "Announce",
+        view.uri,
+        account.uri,
+        view.reblog.uri,
+        published=iso(view.created_at),
+        to=to,
+        cc=cc,
+    )
+
+
+def _embedded(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k != "@context"}
+
+
+@answers_json(negotiated=True)
+async def actor(request: Request) -> Response:
+    state = _state(request)
+    async with state.sessions() as session:
+        account = await _teacher(session, state, request.path_params["username"])
+        if not wants_activity_json(request):
+            return _redirect(account.url or state.site.profile_url(account.username))
+        profile = await session.get(TeacherProfile, account.id)
+    return _document(account_to_actor(account, state.site, profile), negotiated=True)
+
+
+@answers_json(negotiated=True)
+async def note(request: Request) -> Response:
+    state = _state(request)
+    async with state.sessions() as session:
+        account = await _teacher(session, state, request.path_params["username"])
+        view = await _open_status(session, account, request.path_params["id"])
+        if view.reblog is not None:  # a boost has no Note of its own, only its Announce
+            raise NotFound()
+        if not wants_activity_json(request):
+            return _redirect(view.url or state.site.status_url(account.username, view.id))
+        notes = await _notes(session, state, account, [view])
+    return _document({"@context": CONTEXT, **notes[view.id]}, negotiated=True)
+
+
+@answers_json(negotiated=False)
+async def status_activity(request: Request) -> Response:
+    state = _state(request)
+    async with state.sessions() as session:
+        account = await _teacher(session, state, request.path_params["username"])
+        view = await _open_status(session, account, request.path_params["id"])
+        notes = await _notes(session, state, account, [view])
+    return _document(_as_activity(view, account, notes.get(view.id)))
+
+
+@answers_json(negotiated=False)
+async def instance_actor(request: Request) -> Response:
+    state = _state(request)
+    async with state.sessions() as session:
+        account = await ensure_instance_actor(session, state.site)
+        await session.commit()
+    return _document(account_to_actor(account, state.site))
+
+
+async def instance_outbox(request: Request) -> Response:
+    return _document(_collection(f"{instance_actor_uri(_state(request).site)}/outbox", 0, []))
+
+
+# Collections ---------------------------------------------------------------------------
+
+
+def _collection(
+    url: str, total: int, items: list[Any] | None = None, **links: str
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "@context": AS_CONTEXT,
+        "id": url,
+        "type": "OrderedCollection",
+        "totalItems": total,
+        **links,
+    }
+    if items is not None:
+        body["orderedItems"] = items
+    return body
+
+
+def _page_url(url: str, **params: int | None) -> str:
+    query = {name: value for name, value in params.items() if value is not None}
+    return f"{url}?{urlencode({**query, 'page': 'true'})}"
+
+
+def _is_page(request: Request) -> bool:
+    return any(name in request.query_params for name in ("page", "max_id", "min_id"))
+
+
+def _cursor(request: Request) -> Page:
+    q = request.query_params
+    return Page.of(max_id=q.get("max_id"), min_id=q.get("min_id"), limit=PAGE_SIZE)
+
+
+async def _any(session: AsyncSession, query: AnySelect) -> bool:
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def _window(
+    session: AsyncSession, query: AnySelect, key: InstrumentedAttribute[int], cursor: Page
+) -> tuple[list[Any], bool, bool]:
+    """One page of ``query`` (rows whose first column is ``key``), newest first, with
+    whether newer and older rows exist — so ``prev`` and ``next`` appear only when real."""
+    size = cursor.limit
+    if cursor.min_id is not None:
+        rows = list(
+            await session.execute(
+                query.where(key > cursor.min_id).order_by(key.asc()).limit(size + 1)
+            )
+        )
+        older = await _any(session, query.where(key <= cursor.min_id))
+        return list(reversed(rows[:size])), len(rows) > size, older
+    bounded = query if cursor.max_id is None else query.where(key < cursor.max_id)
+    rows = list(await session.execute(bounded.order_by(key.desc()).limit(size + 1)))
+    newer = cursor.max_id is not None and await _any(session, query.where(key >= cursor.max_id))
+    return rows[:size], newer, len(rows) > size
+
+
+def _collection_page(
+    url: str, cursor: Page, rows: list[Any], items: list[Any], newer: bool, older: bool
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": _page_url(url, max_id=cursor.max_id, min_id=cursor.min_id),
+        "type": "OrderedCollectionPage",
+        "partOf": url,
+        "orderedItems": items,
+    }
+    if rows and older:
+        body["next"] = _page_url(url, max_id=rows[-1][0])
+    if rows and newer:
+        body["prev"] = _page_url(url, min_id=rows[0][0])
+    return body
+
+
+async def _count(session: AsyncSession, query: AnySelect) -> int:
+    return (await session.scalar(select(func.count()).select_from(query.subquery()))) or 0
+
+
+def _outbox_query(account_id: int) -> AnySelect:
+    """Public and unlisted posts, and boosts of public or unlisted posts."""
+    original = aliased(Status)
+    open_original = exists().where(
+        original.id == Status.reblog_of_id, original.visibility.in_(OPEN_VISIBILITIES)
+    )
+    return select(Status.id).where(
+        Status.account_id == account_id,
+        Status.visibility.in_(OPEN_VISIBILITIES),
+        or_(Status.reblog_of_id.is_(None), open_original),
+    )
+
+
+@answers_json(negotiated=False)
+async def outbox(request: Request) -> Response:
+    state = _state(request)
+    async with state.sessions() as session:
+        account = await _teacher(session, state, request.path_params["username"])
+        url = account.outbox_url or f"{account.uri}/outbox"
+        query = _outbox_query(account.id)
+        if not _is_page(request):
+            total = await _count(session, query)
+            first, last = _page_url(url), _page_url(url, min_id=0)
+            return _document(_collection(url, total, first=first, last=last))
+        cursor = _cursor(request)
+        rows, newer, older = await _window(session, query, Status.id, cursor)
+        views = await load_views(session, [row[0] for row in rows], None)
+        notes = await _notes(session, state, account, views)
+    items = [_embedded(_as_activity(v, account, notes.get(v.id))) for v in views]
+    return _document(_collection_page(url, cursor, rows, items, newer, older))
+
+
+async def _relations(request: Request, *, followers: bool) -> Response:
+    state = _state(request)
+    async with state.sessions() as session:
+        account = await _teacher(session, state, request.path_params["username"])
+        if followers:
+            url = _followers_url(account)
+            mine, theirs = Follow.target_account_id, Follow.account_id
+        else:
+            url = account.following_url or f"{account.uri}/following"
+            mine, theirs = Follow.account_id, Follow.target_account_id
+        query = (
+            select(Follow.id, Account.uri)
+            .join(Account, and_(Account.id == theirs, Account.suspended_at.is_(None)))
+            .where(mine == account.id)
+        )
+        if not _is_page(request):
+            total = await _count(session, query)
+            return _document(_collection(url, total, first=_page_url(url)))
+        cursor = _cursor(request)
+        rows, newer, older = await _window(session, query, Follow.id, cursor)
+    items = [row[1] for row in rows]
+    return _document(_collection_page(url, cursor, rows, items, newer, older))
+
+
+@answers_json(negotiated=False)
+async def followers_collection(request: Request) -> Response:
+    return await _relations(request, followers=True)
+
+
+@answers_json(negotiated=False)
+async def following_collection(request: Request) -> Response:
+    return await _relations(request, followers=False)
+
+
+@answers_json(negotiated=False)
+async def featured(request: Request) -> Response:
+    """Pinned posts (none until pinning arrives with the client API)."""
+    state = _state(request)
+    async with state.sessions() as session:
+        account = await _teacher(session, state, request.path_params["username"])
+    url = account.featured_url or f"{account.uri}/collections/featured"
+    return _document(_collection(url, 0, []))
+
+
+routes: list[BaseRoute] = [
+    Route("/actor", instance_actor),
+    Route("/actor/outbox", instance_outbox),
+    Route("/users/{username}", actor),
+    Route("/users/{username}/outbox", outbox),
+    Route("/users/{username}/followers", followers_collection),
+    Route("/users/{username}/following", following_collection),
+    Route("/users/{username}/collections/featured", featured),
+    Route("/users/{username}/statuses/{id}", note),
+    Route("/users/{username}/statuses/{id}/activity", status_activity),
+    # The profile and post pages' URLs serve the same documents to peers (Mastodon does);
+    # browsers fall through to fedi.web.pages, so these must come before its routes.
+    ActivityPubRoute("/@{username}", actor),
+    ActivityPubRoute("/@{username}/{id}", note),
+]

@@ -1,0 +1,207 @@
+"""Posts that arrive from other servers: stored once, edited and deleted only by their author.
+
+The same rules as local posts apply where they can (sanitised HTML, mentions, hashtags,
+notifications, counters); what differs is that the HTML was written elsewhere and the URI
+is the origin server's.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.base import utcnow
+from fedi.db.models import Account, MediaAttachment, Status, StatusEdit, Tombstone
+from fedi.db.writes import insert_ignore
+from fedi.domain import notifications
+from fedi.domain.content import Rendered, store_links
+from fedi.domain.html import html_to_text, sanitize_html
+from fedi.ids import id_at
+
+
+@dataclass(frozen=True)
+class IncomingMedia:
+    url: str
+    mime_type: str
+    description: str = ""
+    blurhash: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IncomingPost:
+    uri: str
+    url: str | None
+    html: str
+    visibility: str
+    spoiler_text: str = ""
+    sensitive: bool = False
+    language: str | None = None
+    in_reply_to: Status | None = None
+    mentioned: list[Account] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    published: datetime | None = None
+    media: list[IncomingMedia] = field(default_factory=list)
+
+
+def _media_type(mime_type: str) -> str:
+    kind = mime_type.split("/", 1)[0]
+    return {"image": "image", "video": "video", "audio": "audio"}.get(kind, "document")
+
+
+async def is_tombstoned(session: AsyncSession, uri: str) -> bool:
+    return await session.get(Tombstone, uri) is not None
+
+
+async def receive_post(session: AsyncSession, author: Account, post: IncomingPost) -> Status | None:
+    """Store a remote post; the same post twice is stored once, a deleted one never again."""
+    if await is_tombstoned(session, post.uri):
+        return None
+    existing = await session.scalar(select(Status).where(Status.uri == post.uri))
+    if existing is not None:
+        return existing
+    html = sanitize_html(post.html)
+    # Remote posts sort by when they were published (ids are time-sortable), not by when
+    # they reached us — but never in the future, where they would pin the timeline's top.
+    published = min(post.published or utcnow(), utcnow())
+    status_id = id_at(published) | secrets.randbits(16)
+    parent = post.in_reply_to
+    status = Status(
+        id=status_id,
+        uri=post.uri,
+        url=post.url,
+        account_id=author.id,
+        in_reply_to_id=parent.id if parent else None,
+        in_reply_to_account_id=parent.account_id if parent else None,
+        thread_id=(parent.thread_id or parent.id) if parent else status_id,
+        content=html,
+        text=html_to_text(html),
+        spoiler_text=post.spoiler_text,
+        sensitive=post.sensitive or bool(post.spoiler_text),
+        language=post.language,
+        visibility=post.visibility,
+        local=False,
+        created_at=published,
+    )
+    session.add(status)
+    await session.flush()
+    await _attach(session, author, status.id, post.media)
+    await store_links(
+        session, status.id, Rendered(html=html, mentioned=post.mentioned, tags=post.tags)
+    )
+    await session.execute(
+        update(Account)
+        .where(Account.id == author.id)
+        .values(statuses_count=Account.statuses_count + 1, last_status_at=published)
+    )
+    if parent is not None:
+        await session.execute(
+            update(Status)
+            .where(Status.id == parent.id)
+            .values(replies_count=Status.replies_count + 1)
+        )
+    for account in post.mentioned:
+        await notifications.notify(
+            session, recipient=account, sender_id=author.id, type="mention", status_id=status.id
+        )
+    return status
+
+
+async def _attach(
+    session: AsyncSession, author: Account, status_id: int, media: list[IncomingMedia]
+) -> None:
+    for item in media:
+        session.add(
+            MediaAttachment(
+                account_id=author.id,
+                status_id=status_id,
+                type=_media_type(item.mime_type),
+                mime_type=item.mime_type,
+                remote_url=item.url,
+                description=item.description,
+                blurhash=item.blurhash,
+                meta=item.meta,
+            )
+        )
+    await session.flush()
+
+
+async def receive_edit(
+    session: AsyncSession, author: Account, status: Status, post: IncomingPost
+) -> Status:
+    """Apply an author's Update to their post, keeping the previous version in the history."""
+    if status.account_id != author.id:
+        raise PermissionError("only the author edits a post")
+    has_history = await session.scalar(
+        select(StatusEdit.id).where(StatusEdit.status_id == status.id).limit(1)
+    )
+    if has_history is None:
+        session.add(_snapshot(status, created_at=status.created_at))
+    html = sanitize_html(post.html)
+    status.content = html
+    status.text = html_to_text(html)
+    status.spoiler_text = post.spoiler_text
+    status.sensitive = post.sensitive or bool(post.spoiler_text)
+    status.language = post.language or status.language
+    status.edited_at = utcnow()
+    await session.execute(delete(MediaAttachment).where(MediaAttachment.status_id == status.id))
+    await _attach(session, author, status.id, post.media)
+    await store_links(
+        session,
+        status.id,
+        Rendered(html=html, mentioned=post.mentioned, tags=post.tags),
+        replace=True,
+    )
+    session.add(_snapshot(status))
+    await session.flush()
+    return status
+
+
+def _snapshot(status: Status, *, created_at: datetime | None = None) -> StatusEdit:
+    edit = StatusEdit(
+        status_id=status.id,
+        account_id=status.account_id,
+        content=status.content,
+        text=status.text,
+        spoiler_text=status.spoiler_text,
+        sensitive=status.sensitive,
+        language=status.language,
+    )
+    if created_at is not None:
+        edit.created_at = created_at
+    return edit
+
+
+async def receive_delete(session: AsyncSession, author: Account, uri: str) -> bool:
+    """Delete a remote post by its author; a tombstone stays even if we never had the post."""
+    await insert_ignore(
+        session, Tombstone, [{"uri": uri, "account_id": author.id, "deleted_at": utcnow()}]
+    )
+    status = await session.scalar(select(Status).where(Status.uri == uri))
+    if status is None or status.account_id != author.id:
+        return False
+    if status.reblog_of_id is not None:
+        await session.execute(
+            update(Status)
+            .where(Status.id == status.reblog_of_id)
+            .values(reblogs_count=Status.reblogs_count - 1)
+        )
+    else:
+        await session.execute(
+            update(Account)
+            .where(Account.id == author.id)
+            .values(statuses_count=Account.statuses_count - 1)
+        )
+    if status.in_reply_to_id is not None:
+        await session.execute(
+            update(Status)
+            .where(Status.id == status.in_reply_to_id)
+            .values(replies_count=Status.replies_count - 1)
+        )
+    await session.execute(delete(Status).where(Status.id == status.id))
+    return True

@@ -1,0 +1,67 @@
+"""Reports: a teacher (or a remote server, by Flag) asks this instance's moderators to look."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.models import Account, Report, Status, User
+from fedi.domain import notifications
+from fedi.errors import ValidationFailed
+
+MAX_COMMENT = 1000
+
+
+async def file_report(
+    session: AsyncSession,
+    reporter: Account,
+    target: Account,
+    *,
+    status_ids: Sequence[int] = (),
+    comment: str = "",
+    uri: str | None = None,
+) -> Report:
+    """Record a report and notify every local moderator and admin. Idempotent by ``uri``."""
+    if len(comment) > MAX_COMMENT:
+        raise ValidationFailed(f"Comment is longer than {MAX_COMMENT} characters", field="comment")
+    if uri is not None:
+        existing = await session.scalar(select(Report).where(Report.uri == uri))
+        if existing is not None:
+            return existing
+    # Only statuses of the reported account count: a report cannot drag in someone else's.
+    owned = (
+        list(
+            await session.scalars(
+                select(Status.id).where(
+                    Status.id.in_(list(status_ids)), Status.account_id == target.id
+                )
+            )
+        )
+        if status_ids
+        else []
+    )
+    report = Report(
+        account_id=reporter.id,
+        target_account_id=target.id,
+        status_ids=owned,
+        comment=comment,
+        uri=uri,
+    )
+    session.add(report)
+    await session.flush()
+    moderators = await session.scalars(
+        select(Account)
+        .join(User, User.account_id == Account.id)
+        .where(User.role.in_(("moderator", "admin")), User.disabled.is_(False))
+    )
+    for moderator in moderators:
+        await notifications.notify(
+            session,
+            recipient=moderator,
+            sender_id=reporter.id,
+            type="admin.report",
+            status_id=None,
+        )
+    return report

@@ -1,0 +1,1 @@
+"""ActivityPub federation: wire models, signatures, fetching, inbox and delivery."""

@@ -1,0 +1,84 @@
+"""Everything federation code needs at run time, built once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fedi.config import InstanceConfig
+from fedi.db.models import Account, AccountKey
+from fedi.domain.site import Site
+from fedi.federation.fetcher import FetchBudget, Fetcher, Signer
+from fedi.federation.instance_actor import ensure_instance_actor
+from fedi.federation.policy import DomainPolicy
+from fedi.federation.signatures import KeyCache, load_private_key, sign_cavage, sign_rfc9421
+from fedi.federation.signatures.keys import PrivateKey
+
+
+@dataclass(frozen=True)
+class LocalKey:
+    """A local actor's signing key: the parsed key object is cached, never re-read per request."""
+
+    key_id: str
+    private_key: PrivateKey
+
+
+class Federation:
+    def __init__(
+        self,
+        config: InstanceConfig,
+        site: Site,
+        sessions: async_sessionmaker[AsyncSession],
+        fetcher: Fetcher,
+    ) -> None:
+        self.config = config
+        self.site = site
+        self.sessions = sessions
+        self.fetcher = fetcher
+        self.policy = DomainPolicy(config, sessions)
+        self.keys = KeyCache()
+        self._local_keys: dict[int, LocalKey] = {}
+        self._instance_actor: Account | None = None
+
+    async def instance_actor(self) -> Account:
+        if self._instance_actor is None:
+            async with self.sessions() as session, session.begin():
+                self._instance_actor = await ensure_instance_actor(session, self.site)
+        return self._instance_actor
+
+    async def local_key(self, account_id: int) -> LocalKey:
+        cached = self._local_keys.get(account_id)
+        if cached is not None:
+            return cached
+        async with self.sessions() as session:
+            account = await session.get(Account, account_id)
+            stored = await session.get(AccountKey, account_id)
+        if account is None or stored is None or account.public_key_id is None:
+            raise LookupError(f"account {account_id} has no signing key")
+        key = LocalKey(account.public_key_id, load_private_key(stored.private_key_pem))
+        self._local_keys[account_id] = key
+        return key
+
+    def signer(self, key: LocalKey, scheme: str = "cavage") -> Signer:
+        def sign(
+            method: str, url: str, headers: Mapping[str, str], body: bytes | None
+        ) -> Mapping[str, str]:
+            if scheme == "rfc9421":
+                return sign_rfc9421(
+                    method, url, headers, body, key_id=key.key_id, private_key=key.private_key
+                )
+            return sign_cavage(
+                method, url, headers, body, key_id=key.key_id, private_key=key.private_key
+            )
+
+        return sign
+
+    async def fetch(
+        self, url: str, budget: FetchBudget | None = None
+    ) -> tuple[str, dict[str, object]]:
+        """An ActivityPub document, fetched with a GET signed by the instance actor."""
+        actor = await self.instance_actor()
+        signer = self.signer(await self.local_key(actor.id))
+        return await self.fetcher.get_activity_json(url, signer=signer, budget=budget)

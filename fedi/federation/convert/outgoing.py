@@ -1,0 +1,133 @@
+"""Our accounts and statuses as ActivityStreams documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fedi.db.models import Account, TeacherProfile
+from fedi.db.repositories.views import StatusView
+from fedi.domain.site import Site
+from fedi.federation.addressing import address
+from fedi.federation.wire.common import AS_CONTEXT, SECURITY_CONTEXT
+
+# The extension terms Mastodon and its clients read, as Mastodon publishes them.
+EXTENSIONS: dict[str, Any] = {
+    "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+    "toot": "http://joinmastodon.org/ns#",
+    "discoverable": "toot:discoverable",
+    "featured": {"@id": "toot:featured", "@type": "@id"},
+    "schema": "http://schema.org#",
+    "PropertyValue": "schema:PropertyValue",
+    "value": "schema:value",
+    "sensitive": "as:sensitive",
+    "Hashtag": "as:Hashtag",
+    "blurhash": "toot:blurhash",
+    "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+    "movedTo": {"@id": "as:movedTo", "@type": "@id"},
+}
+CONTEXT: list[Any] = [AS_CONTEXT, SECURITY_CONTEXT, EXTENSIONS]
+
+
+def iso(moment: Any) -> str:
+    return str(moment.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def account_to_actor(
+    account: Account, site: Site, profile: TeacherProfile | None = None
+) -> dict[str, Any]:
+    """A local account's actor document (Person, or Application for the instance actor)."""
+    fields = [
+        {"type": "PropertyValue", "name": f["name"], "value": f["value"]} for f in account.fields
+    ]
+    if profile is not None:
+        for name, value in (
+            ("School", profile.school),
+            ("Subjects", ", ".join(profile.subjects)),
+            ("Grades", ", ".join(profile.grade_levels)),
+            ("Languages", ", ".join(profile.languages)),
+        ):
+            if value:
+                fields.append({"type": "PropertyValue", "name": name, "value": value})
+    document: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": account.uri,
+        "type": account.actor_type,
+        "preferredUsername": account.username,
+        "name": account.display_name or account.username,
+        "summary": account.note,
+        "url": account.url,
+        "inbox": account.inbox_url,
+        "outbox": account.outbox_url,
+        "followers": account.followers_url,
+        "following": account.following_url,
+        "featured": account.featured_url,
+        "endpoints": {"sharedInbox": site.shared_inbox_url()},
+        "manuallyApprovesFollowers": account.locked,
+        "discoverable": account.discoverable,
+        "published": iso(account.created_at),
+        # FEP-2c59: the handle a reader should use, so peers need not guess it.
+        "webfinger": f"acct:{account.username}@{site.domain}",
+        "publicKey": {
+            "id": account.public_key_id,
+            "owner": account.uri,
+            "publicKeyPem": account.public_key_pem,
+        },
+        "attachment": fields,
+        "alsoKnownAs": account.also_known_as or None,
+        "icon": {"type": "Image", "url": account.avatar_url} if account.avatar_url else None,
+    }
+    return {k: v for k, v in document.items() if v is not None}
+
+
+def status_to_note(
+    view: StatusView, site: Site, followers_url: str, *, in_reply_to_uri: str | None = None
+) -> dict[str, Any]:
+    """A local status as a Note: ``content`` is the original; ``contentMap`` leads with it."""
+    to, cc = address(view.visibility, followers_url, [m.uri for m in view.mentions])
+    tags: list[dict[str, Any]] = [
+        {"type": "Mention", "href": m.uri, "name": f"@{m.username}@{m.domain or site.domain}"}
+        for m in view.mentions
+    ]
+    tags += [
+        {"type": "Hashtag", "href": site.tag_url(t.lower()), "name": f"#{t}"} for t in view.tags
+    ]
+    note: dict[str, Any] = {
+        "id": view.uri,
+        "type": "Note",
+        "attributedTo": view.account.uri,
+        "content": view.content,
+        "published": iso(view.created_at),
+        "url": view.url,
+        "to": to,
+        "cc": cc,
+        "sensitive": view.sensitive,
+        "summary": view.spoiler_text or None,
+        "tag": tags,
+        "attachment": [
+            {
+                "type": "Document",
+                "mediaType": m.mime_type,
+                "url": f"{site.base_url}/media/{m.file_name}" if m.file_name else m.remote_url,
+                "name": m.description or None,
+                "blurhash": m.blurhash,
+            }
+            for m in view.media
+        ],
+        "inReplyTo": in_reply_to_uri,
+        "updated": iso(view.edited_at) if view.edited_at else None,
+    }
+    if view.language:
+        note["contentMap"] = {view.language: view.content}
+    return {k: v for k, v in note.items() if v is not None}
+
+
+def activity(kind: str, activity_id: str, actor_uri: str, obj: Any, **extra: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": activity_id,
+        "type": kind,
+        "actor": actor_uri,
+        "object": obj,
+    }
+    document.update({k: v for k, v in extra.items() if v is not None})
+    return document

@@ -1,0 +1,1 @@
+"""Outgoing federation: domain events become activities, activities become signed POSTs."""

@@ -1,0 +1,92 @@
+"""The ``deliver`` job: one signed POST of one activity to one inbox, and what its answer means.
+
+SECURITY.md's retry rules: 2xx done; 5xx, 429 (honouring Retry-After), 408, timeouts and
+connection failures retried with backoff; 401 retried (after switching signature scheme
+once, for fedify-style peers); 400, 403, 404, 410 never retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import orjson
+import structlog
+
+from fedi.db.base import utcnow
+from fedi.federation.actors import host_of
+from fedi.federation.context import Federation
+from fedi.federation.delivery import peers
+from fedi.federation.fetcher import AddressRefused, FetchError, UrlRefused
+from fedi.jobs import JobContext, PermanentFailure, RetryLater
+
+log = structlog.get_logger(__name__)
+
+DELIVER = "deliver"
+NO_RETRY = frozenset({400, 403, 404, 410})
+SCHEMES = ("cavage", "rfc9421")
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), if any."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (moment - utcnow()).total_seconds())
+
+
+def deliverer(federation: Federation) -> Any:
+    async def deliver(payload: Mapping[str, Any], context: JobContext) -> None:
+        inbox: str = payload["inbox"]
+        host = host_of(inbox)
+        await federation.policy.refresh()
+        if not federation.policy.allows(host):
+            return  # blocked since this was queued: dropped, as the rule says
+        async with federation.sessions() as session, session.begin():
+            record = await peers.peer(session, host)
+            scheme = record.signature_scheme
+            unavailable = record.unavailable_since is not None
+        if unavailable:
+            raise PermanentFailure(f"{host} has been unreachable for days")
+        key = await federation.local_key(int(payload["actor_id"]))
+        body = orjson.dumps(payload["activity"])
+        try:
+            response = await federation.fetcher.post(
+                inbox, body, signer=federation.signer(key, scheme)
+            )
+        except (AddressRefused, UrlRefused) as exc:
+            raise PermanentFailure(exc.message) from None
+        except FetchError as exc:
+            async with federation.sessions() as session, session.begin():
+                await peers.failed(session, host)
+            raise RetryLater(exc.message) from None
+        status = response.status
+        log.info("delivered", host=host, status=status, attempt=context.attempt, scheme=scheme)
+        outcome: Exception
+        # Decide inside the transaction, raise after it: raising inside would roll back the
+        # peer bookkeeping (the scheme switch, the failure count) we mean to keep.
+        async with federation.sessions() as session, session.begin():
+            if 200 <= status < 300:
+                await peers.succeeded(session, host)
+                return
+            if status == 401 and context.attempt == 1:
+                other = SCHEMES[1 - SCHEMES.index(scheme)] if scheme in SCHEMES else "cavage"
+                await peers.use_scheme(session, host, other)
+                outcome = RetryLater(f"401 with {scheme}: trying {other}", after=1.0)
+            elif status in NO_RETRY or (400 <= status < 500 and status not in (401, 408, 429)):
+                outcome = PermanentFailure(f"{host} answered {status}")
+            else:
+                await peers.failed(session, host)
+                outcome = RetryLater(
+                    f"{host} answered {status}",
+                    after=retry_after(response.headers.get("Retry-After")),
+                )
+        raise outcome
+
+    return deliver

@@ -1,0 +1,144 @@
+"""Accepting a delivery: everything that must happen before we answer 202.
+
+The order is SECURITY.md's and each step refuses before the next costs anything: a blocked
+server is refused from its keyId alone; the signature's syntax, host, date and digest are
+checked before any key is fetched; the key is resolved, the signature verified, and only
+then is the body parsed. What is stored for processing is the verified bytes, with the
+signer, in the same transaction as the activity id that makes a replay a no-op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import structlog
+from pydantic import ValidationError
+
+from fedi.db.models import ReceivedActivity
+from fedi.db.writes import insert_ignore
+from fedi.errors import Forbidden
+from fedi.federation.actors import host_of, key_for
+from fedi.federation.context import Federation
+from fedi.federation.fetcher import FetchBudget
+from fedi.federation.signatures import (
+    SignatureError,
+    SignedRequest,
+    check_claim,
+    parse_signature,
+    verify_signature,
+)
+from fedi.federation.wire import Activity
+from fedi.jobs import enqueue
+
+log = structlog.get_logger(__name__)
+
+PROCESS = "inbox.process"
+MAX_JSON_DEPTH = 32
+# The activity types we act on; anything else is acknowledged and dropped (202, not 4xx:
+# a peer must not retry what we will never use).
+HANDLED_TYPES = frozenset(
+    {
+        "Create",
+        "Update",
+        "Delete",
+        "Follow",
+        "Accept",
+        "Reject",
+        "Undo",
+        "Like",
+        "Announce",
+        "Block",
+        "Flag",
+        "Move",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    reason: str = ""
+
+
+def _depth(value: Any, limit: int) -> bool:
+    """True if ``value`` nests no deeper than ``limit`` (iterative: no recursion to exhaust)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return True
+
+
+def signer_host(request: SignedRequest) -> str | None:
+    """The keyId's host, read from the header without verifying anything (for the block check)."""
+    try:
+        claim = parse_signature(request)
+    except SignatureError:
+        return None
+    return host_of(claim.key_id)
+
+
+async def accept_delivery(federation: Federation, request: SignedRequest) -> Outcome:
+    """Verify, de-duplicate and durably store one delivery; the answer's status and reason."""
+    await federation.policy.refresh()
+    claim = parse_signature(request)
+    if not federation.policy.allows(host_of(claim.key_id)):
+        return Outcome(403, "this server does not federate with yours")
+    canonical_host = federation.config.domain
+    check_claim(request, claim, canonical_host=canonical_host)
+    budget = FetchBudget(remaining=4)
+    async with federation.sessions() as session:
+        try:
+            key, signer = await key_for(federation, session, claim.key_id, budget=budget)
+            try:
+                verify_signature(request, claim, key, canonical_host=canonical_host)
+            except SignatureError:
+                # A rotated key: refetch once (if not fetched moments ago) and try again.
+                if not federation.keys.may_refetch(claim.key_id):
+                    raise
+                federation.keys.invalidate(claim.key_id)
+                key, signer = await key_for(
+                    federation, session, claim.key_id, budget=budget, refresh=True
+                )
+                verify_signature(request, claim, key, canonical_host=canonical_host)
+        except Forbidden:
+            return Outcome(403, "this server does not federate with yours")
+        await session.commit()
+
+    try:
+        document = orjson.loads(request.body)
+    except orjson.JSONDecodeError:
+        return Outcome(400, "body is not JSON")
+    if not isinstance(document, dict) or not _depth(document, MAX_JSON_DEPTH):
+        return Outcome(400, "body is not an activity")
+    try:
+        activity = Activity.model_validate(document)
+    except ValidationError:
+        return Outcome(400, "body is not an activity")
+    if activity.actor != signer.uri:
+        return Outcome(401, "the activity's actor is not the signer")
+    if host_of(activity.id) != host_of(signer.uri):
+        return Outcome(400, "the activity's id is not on its actor's server")
+    if activity.type not in HANDLED_TYPES:
+        log.info("inbox_ignored", type=activity.type[:40], host=host_of(signer.uri))
+        return Outcome(202)
+
+    async with federation.sessions() as session, session.begin():
+        # The id and the job commit together: a replay finds the id and queues nothing.
+        inserted = await insert_ignore(session, ReceivedActivity, [{"uri": activity.id}])
+        if inserted:
+            await enqueue(
+                session,
+                PROCESS,
+                {"activity": document, "signer_id": signer.id},
+                max_attempts=8,
+            )
+    log.info("inbox_accepted", type=activity.type, host=host_of(signer.uri), new=bool(inserted))
+    return Outcome(202)

@@ -1,0 +1,104 @@
+"""Like and Announce of posts, and Undo of Follow, Like, Announce and Block."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from fedi.db.models import Account, Block, Favourite, Follow, FollowRequest, Status
+from fedi.domain import blocks, follows, interactions
+from fedi.errors import NotFound, ValidationFailed
+from fedi.federation.addressing import visibility_of
+from fedi.federation.convert.incoming import ensure_note
+from fedi.federation.inbox.base import Delivery, Refused
+
+
+async def _local_status(delivery: Delivery) -> Status:
+    status = await delivery.status_by_uri(delivery.activity.object_id)
+    if status is None or not status.local:
+        raise Refused("not one of our posts")
+    return status
+
+
+class LikeHandler:
+    """Likes count on our posts; a like of a post elsewhere is its server's business."""
+
+    async def verify(self, delivery: Delivery) -> None:
+        await _local_status(delivery)
+
+    async def receive(self, delivery: Delivery) -> None:
+        status = await _local_status(delivery)
+        try:
+            await interactions.favourite(
+                delivery.session, delivery.signer, status.id, uri=delivery.activity.id
+            )
+        except NotFound:
+            raise Refused("the signer may not see that post") from None
+
+
+class AnnounceHandler:
+    async def verify(self, delivery: Delivery) -> None:
+        if delivery.activity.object_id is None:
+            raise Refused("no object")
+
+    async def receive(self, delivery: Delivery) -> None:
+        activity = delivery.activity
+        status = await ensure_note(
+            delivery.federation, delivery.session, activity.object_id, delivery.budget
+        )
+        if status is None:
+            raise Refused("the boosted post could not be found")
+        visibility = visibility_of(activity.to, activity.cc, delivery.signer.followers_url)
+        try:
+            await interactions.reblog(
+                delivery.session,
+                delivery.site,
+                delivery.signer,
+                status.id,
+                visibility=visibility if visibility != "direct" else "private",
+                uri=activity.id,
+            )
+        except (NotFound, ValidationFailed):
+            raise Refused("that post cannot be boosted by the signer") from None
+
+
+class UndoHandler:
+    """Undo only what the signer itself did: every lookup is constrained to the signer."""
+
+    async def verify(self, delivery: Delivery) -> None:
+        if delivery.activity.object_id is None:
+            raise Refused("no object")
+
+    async def receive(self, delivery: Delivery) -> None:
+        session, signer = delivery.session, delivery.signer
+        undone = delivery.activity.object_id
+        models: tuple[type[Follow] | type[FollowRequest], ...] = (Follow, FollowRequest)
+        for model in models:
+            relation: Follow | FollowRequest | None = await session.scalar(
+                select(model).where(model.uri == undone, model.account_id == signer.id)
+            )
+            if relation is not None:
+                target = await session.get(Account, relation.target_account_id)
+                assert target is not None
+                await follows.unfollow(session, signer, target)
+                return
+        like = await session.scalar(
+            select(Favourite).where(Favourite.uri == undone, Favourite.account_id == signer.id)
+        )
+        if like is not None:
+            await interactions.unfavourite(session, signer, like.status_id)
+            return
+        boost = await session.scalar(
+            select(Status).where(Status.uri == undone, Status.account_id == signer.id)
+        )
+        if boost is not None and boost.reblog_of_id is not None:
+            await interactions.unreblog(session, signer, boost.reblog_of_id)
+            return
+        block = await session.scalar(
+            select(Block).where(Block.uri == undone, Block.account_id == signer.id)
+        )
+        if block is not None:
+            target = await session.get(Account, block.target_account_id)
+            assert target is not None
+            await blocks.unblock(session, signer, target)
+            return
+        # Replays and undos of things we never had are no-ops, never toggles.

@@ -1,0 +1,142 @@
+"""Create, Update and Delete: posts arrive, change and go — only ever by their author."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from fedi.db.base import utcnow
+from fedi.db.models import Account, Follow, Tombstone
+from fedi.db.writes import insert_ignore
+from fedi.domain.received import receive_delete, receive_edit, receive_post
+from fedi.federation.actors import ACTOR_TYPES, host_of, parse_actor, store_actor
+from fedi.federation.convert.incoming import note_to_incoming, parse_note
+from fedi.federation.fetcher import BadDocument
+from fedi.federation.inbox.base import Delivery, Refused
+from fedi.federation.wire import Note
+
+
+async def _authored_note(delivery: Delivery) -> Note:
+    """The activity's Note, trusted only if it is the signer's own on the signer's server;
+    a Note given by reference, or embedded from elsewhere, is fetched from its origin."""
+    activity = delivery.activity
+    note = parse_note(activity.object) if isinstance(activity.object, dict) else None
+    trusted = (
+        note is not None
+        and host_of(note.id) == host_of(delivery.signer.uri)
+        and note.attributed_to == delivery.signer.uri
+    )
+    if not trusted:
+        if activity.object_id is None:
+            raise Refused("no object")
+        ident, document = await delivery.federation.fetch(activity.object_id, delivery.budget)
+        note = parse_note(document)
+        if note is None or note.id != ident:
+            raise Refused("the object is not a note")
+    assert note is not None
+    if note.attributed_to != delivery.signer.uri:
+        raise Refused("only a note's author may create or change it")
+    return note
+
+
+class CreateHandler:
+    async def verify(self, delivery: Delivery) -> None:
+        await _authored_note(delivery)
+
+    async def receive(self, delivery: Delivery) -> None:
+        note = await _authored_note(delivery)
+        post = await note_to_incoming(
+            delivery.federation, delivery.session, note, delivery.signer, delivery.budget
+        )
+        await receive_post(delivery.session, delivery.signer, post)
+
+
+def _embedded_actor(delivery: Delivery) -> dict[str, Any] | None:
+    obj = delivery.activity.object
+    if isinstance(obj, dict) and obj.get("type") in ACTOR_TYPES:
+        return obj
+    return None
+
+
+class UpdateHandler:
+    async def verify(self, delivery: Delivery) -> None:
+        embedded = _embedded_actor(delivery)
+        if embedded is not None:
+            if embedded.get("id") != delivery.signer.uri:
+                raise Refused("an actor updates only itself")
+            return
+        await _authored_note(delivery)
+
+    async def receive(self, delivery: Delivery) -> None:
+        embedded = _embedded_actor(delivery)
+        if embedded is not None:
+            try:
+                actor = parse_actor(embedded)
+            except BadDocument as exc:
+                raise Refused(str(exc)) from None
+            # The profile changes; a key in the payload does not replace the one we hold.
+            await store_actor(delivery.session, actor, key_from_origin=False)
+            return
+        note = await _authored_note(delivery)
+        post = await note_to_incoming(
+            delivery.federation, delivery.session, note, delivery.signer, delivery.budget
+        )
+        status = await delivery.status_by_uri(note.id)
+        if status is None:
+            # The Update overtook its Create (or we never had it): keep the latest version.
+            await receive_post(delivery.session, delivery.signer, post)
+            return
+        if status.account_id != delivery.signer.id:
+            raise Refused("only a note's author may change it")
+        await receive_edit(delivery.session, delivery.signer, status, post)
+
+
+class DeleteHandler:
+    async def verify(self, delivery: Delivery) -> None:
+        target = delivery.activity.object_id
+        if target is None:
+            raise Refused("no object")
+        # A server may only delete what lives on it: otherwise anyone could tombstone a
+        # post from elsewhere before it arrives.
+        if host_of(target) != host_of(delivery.signer.uri):
+            raise Refused("a server deletes only its own objects")
+
+    async def receive(self, delivery: Delivery) -> None:
+        target = delivery.activity.object_id
+        assert target is not None
+        if target == delivery.signer.uri:
+            await remove_account(delivery, delivery.signer)
+            return
+        await receive_delete(delivery.session, delivery.signer, target)
+
+
+async def remove_account(delivery: Delivery, account: Account) -> None:
+    """A remote account deleted at its origin: its posts and relations go, counters follow."""
+    session = delivery.session
+    followed = list(
+        await session.scalars(
+            select(Follow.target_account_id).where(Follow.account_id == account.id)
+        )
+    )
+    followers = list(
+        await session.scalars(
+            select(Follow.account_id).where(Follow.target_account_id == account.id)
+        )
+    )
+    if followed:
+        await session.execute(
+            update(Account)
+            .where(Account.id.in_(followed))
+            .values(followers_count=Account.followers_count - 1)
+        )
+    if followers:
+        await session.execute(
+            update(Account)
+            .where(Account.id.in_(followers))
+            .values(following_count=Account.following_count - 1)
+        )
+    await insert_ignore(
+        session, Tombstone, [{"uri": account.uri, "account_id": None, "deleted_at": utcnow()}]
+    )
+    await session.execute(delete(Account).where(Account.id == account.id))

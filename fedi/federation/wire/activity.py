@@ -1,0 +1,44 @@
+"""Activities: Create, Update, Delete, Follow, Accept, Reject, Undo, Like, Announce, …"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+from fedi.federation.wire.common import Addresses, OptionalRef, Ref, WireModel
+
+
+def _object(value: Any) -> Any:
+    # A single-element list is how some servers wrap the object; more than one we don't take.
+    if isinstance(value, list):
+        return value[0] if len(value) == 1 else None
+    return value
+
+
+class Activity(WireModel):
+    id: str
+    type: str
+    actor: Ref
+    object: Annotated[str | dict[str, Any] | None, BeforeValidator(_object)] = None
+    target: OptionalRef = None
+    to: Addresses = Field(default_factory=list)
+    cc: Addresses = Field(default_factory=list)
+    audience: OptionalRef = None
+    published: str | None = None
+    content: str | None = None
+
+    @property
+    def object_id(self) -> str | None:
+        """The object's id, whether it came embedded or as a bare reference."""
+        if isinstance(self.object, dict):
+            value = self.object.get("id")
+            return value if isinstance(value, str) else None
+        return self.object
+
+    @property
+    def object_type(self) -> str | None:
+        if isinstance(self.object, dict):
+            value = self.object.get("type")
+            return value if isinstance(value, str) else None
+        return None

@@ -1,0 +1,57 @@
+"""What one process of an instance holds while it runs: database, queue, HTTP client, keys.
+
+Shared by the web server (``jamii serve``) and the worker (``jamii worker``) so both build
+federation the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from fedi import __version__
+from fedi.config import InstanceConfig
+from fedi.db.engine import create_engine, session_factory
+from fedi.domain.site import Site
+from fedi.federation.context import Federation
+from fedi.federation.fetcher import Fetcher
+from fedi.jobs import JobQueue
+
+
+@dataclass
+class Runtime:
+    config: InstanceConfig
+    site: Site
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    queue: JobQueue
+    federation: Federation
+
+
+def user_agent(config: InstanceConfig) -> str:
+    return f"Jamii/{__version__} (+{config.base_url}/)"
+
+
+@asynccontextmanager
+async def open_runtime(config: InstanceConfig) -> AsyncIterator[Runtime]:
+    engine = create_engine(config.database_url)
+    sessions = session_factory(engine)
+    site = Site.from_config(config)
+    try:
+        # JAMII_DEV_INSECURE is the only way plain http and loopback peers are allowed.
+        async with Fetcher(
+            allow_private=config.dev_insecure, user_agent=user_agent(config)
+        ) as fetcher:
+            yield Runtime(
+                config=config,
+                site=site,
+                engine=engine,
+                sessions=sessions,
+                queue=JobQueue(sessions),
+                federation=Federation(config, site, sessions, fetcher),
+            )
+    finally:
+        await engine.dispose()
