@@ -29,7 +29,7 @@ from fedi.db.repositories.views import StatusView
 from fedi.domain.accounts import local_account
 from fedi.domain.pagination import Page
 from fedi.domain.visibility import OPEN_VISIBILITIES
-from fedi.errors import JamiiError, NotFound
+from fedi.errors import JamiiError, NotFound, ValidationFailed
 from fedi.federation.addressing import address
 from fedi.federation.convert.outgoing import (
     CONTEXT,
@@ -43,6 +43,7 @@ from fedi.federation.wire.common import AS_CONTEXT
 from fedi.state import AppState
 
 PAGE_SIZE = 20
+MAX_ID = 2**63 - 1  # ids are BIGINT: a larger number must be refused before PostgreSQL sees it
 VARY = {"Vary": "Accept"}
 Endpoint = Callable[[Request], Awaitable[Response]]
 AnySelect = Select[*tuple[Any, ...]]
@@ -108,7 +109,7 @@ def _followers_url(account: Account) -> str:
 
 async def _open_status(session: AsyncSession, account: Account, raw_id: str) -> StatusView:
     """A public or unlisted post or boost of ``account``; anything else is the same 404."""
-    if not raw_id.isdigit():
+    if not (raw_id.isascii() and raw_id.isdigit()) or int(raw_id) > MAX_ID:
         raise NotFound()
     views = await load_views(session, [int(raw_id)], None)
     view = views[0] if views else None
@@ -249,7 +250,11 @@ def _is_page(request: Request) -> bool:
 
 def _cursor(request: Request) -> Page:
     q = request.query_params
-    return Page.of(max_id=q.get("max_id"), min_id=q.get("min_id"), limit=PAGE_SIZE)
+    page = Page.of(max_id=q.get("max_id"), min_id=q.get("min_id"), limit=PAGE_SIZE)
+    for name, value in (("max_id", page.max_id), ("min_id", page.min_id)):
+        if value is not None and not 0 <= value <= MAX_ID:
+            raise ValidationFailed(f"{name} is out of range", field=name)
+    return page
 
 
 async def _any(session: AsyncSession, query: AnySelect) -> bool:

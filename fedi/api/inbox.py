@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -10,6 +11,8 @@ from fedi.api.responses import JSONResponse
 from fedi.federation.inbox.intake import accept_delivery, signer_host
 from fedi.federation.signatures import SignatureError, SignedRequest
 from fedi.state import AppState
+
+log = structlog.get_logger(__name__)
 
 MAX_BODY = 1_000_000
 
@@ -33,6 +36,8 @@ async def _read_capped(request: Request, limit: int) -> bytes:
 def _answer(status: int, reason: str = "") -> Response:
     if status == 202:
         return Response(status_code=202)
+    # Operators need to see why peers are refused; the reason is ours, never peer text.
+    log.info("inbox_refused", status=status, reason=reason)
     return JSONResponse({"error": reason or "refused"}, status_code=status)
 
 

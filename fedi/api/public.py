@@ -15,7 +15,7 @@ from fedi.api.responses import JSONResponse
 from fedi.db.repositories.statuses import account_view, load_views
 from fedi.domain import timelines
 from fedi.domain.interactions import visible_status
-from fedi.domain.pagination import Page
+from fedi.domain.pagination import MAX_ID, Page
 from fedi.errors import NotFound, ValidationFailed
 from fedi.state import AppState
 
@@ -27,7 +27,7 @@ def _state(request: Request) -> AppState:
 
 def _id(request: Request, name: str = "id") -> int:
     raw = request.path_params[name]
-    if not raw.isdigit():
+    if not raw.isdigit() or int(raw) > MAX_ID:
         raise NotFound()
     return int(raw)
 

@@ -7,6 +7,7 @@ import click
 from fedi import __version__
 from fedi.cli.accounts import accounts
 from fedi.cli.demo import demo
+from fedi.cli.federation import federation
 from fedi.cli.instance import instance
 from fedi.cli.migrate import migrate
 from fedi.cli.serve import serve
@@ -21,7 +22,7 @@ def cli() -> None:
     configure()
 
 
-for command in (serve, worker, migrate, accounts, instance, demo):
+for command in (serve, worker, migrate, accounts, instance, federation, demo):
     cli.add_command(command)
 
 

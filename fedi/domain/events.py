@@ -32,6 +32,8 @@ EVENT_KINDS = (
     "block.created",
     "block.deleted",
     "account.updated",
+    "account.moved",
+    "report.forwarded",
 )
 
 

@@ -16,6 +16,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 from fedi.errors import ValidationFailed
 
 T = TypeVar("T")
+# Ids are signed 64-bit integers in the database; a larger number is no id of ours.
+MAX_ID = 2**63 - 1
 S = TypeVar("S", bound=Select[Any])
 
 
@@ -55,9 +57,12 @@ def _as_id(value: int | str | None, name: str) -> int | None:
     if value is None or value == "":
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise ValidationFailed(f"{name} must be a numeric id", field=name) from None
+    if not 0 <= number <= MAX_ID:
+        raise ValidationFailed(f"{name} is out of range", field=name)
+    return number
 
 
 def _as_limit(value: int | str | None, default: int, maximum: int) -> int:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Account, Report, Status, User
 from fedi.domain import notifications
+from fedi.domain.events import emit
 from fedi.errors import ValidationFailed
 
 MAX_COMMENT = 1000
@@ -22,8 +23,13 @@ async def file_report(
     status_ids: Sequence[int] = (),
     comment: str = "",
     uri: str | None = None,
+    forward: bool = False,
 ) -> Report:
-    """Record a report and notify every local moderator and admin. Idempotent by ``uri``."""
+    """Record a report and notify every local moderator and admin. Idempotent by ``uri``.
+
+    ``forward`` also sends it to the reported account's own server, whose moderators can
+    act on it; it goes out in the instance's name, never the reporter's (as Mastodon does).
+    """
     if len(comment) > MAX_COMMENT:
         raise ValidationFailed(f"Comment is longer than {MAX_COMMENT} characters", field="comment")
     if uri is not None:
@@ -48,9 +54,12 @@ async def file_report(
         status_ids=owned,
         comment=comment,
         uri=uri,
+        forwarded=forward and not target.is_local,
     )
     session.add(report)
     await session.flush()
+    if report.forwarded:
+        await emit(session, reporter, "report.forwarded", report_id=report.id)
     moderators = await session.scalars(
         select(Account)
         .join(User, User.account_id == Account.id)

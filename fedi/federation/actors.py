@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
@@ -179,6 +180,15 @@ async def key_for(
     except (FetchError, BadDocument, Forbidden):
         federation.keys.note_failure(key_id)
         raise SignatureError("signing key unavailable") from None
+    except IntegrityError:
+        # Two deliveries from an actor we did not know yet, resolved at the same moment:
+        # the other one stored the account first. Use what it stored (this unit of work
+        # holds nothing but the key resolution, so rolling it back loses nothing).
+        await session.rollback()
+        stored = await session.scalar(select(Account).where(Account.public_key_id == key_id))
+        if stored is None or stored.is_local:
+            raise SignatureError("signing key unavailable") from None
+        account = stored
     assert account.public_key_pem is not None
     key = load_public_key(account.public_key_pem)
     federation.keys.put(key_id, key, account.uri)

@@ -45,7 +45,7 @@ async def ensure_instance_actor(session: AsyncSession, site: Site) -> Account:
                 "display_name": site.domain,
                 "note": "",
                 "uri": uri,
-                "url": f"{site.base_url}/about",
+                "url": f"{site.base_url}/",
                 "inbox_url": f"{uri}/inbox",
                 "shared_inbox_url": site.shared_inbox_url(),
                 "outbox_url": f"{uri}/outbox",

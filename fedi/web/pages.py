@@ -14,7 +14,7 @@ from fedi.db.repositories.statuses import account_view, load_views
 from fedi.domain import timelines
 from fedi.domain.accounts import local_account
 from fedi.domain.interactions import visible_status
-from fedi.domain.pagination import Page
+from fedi.domain.pagination import MAX_ID, Page
 from fedi.errors import NotFound
 from fedi.state import AppState
 
@@ -29,7 +29,8 @@ templates = Environment(
 def _render(request: Request, name: str, status_code: int = 200, **context: object) -> Response:
     state: AppState = request.app.state.jamii
     html = templates.get_template(name).render(config=state.config, **context)
-    return HTMLResponse(html, status_code=status_code)
+    # The same URLs answer ActivityPub JSON to peers: caches must keep the two apart.
+    return HTMLResponse(html, status_code=status_code, headers={"Vary": "Accept"})
 
 
 async def home(request: Request) -> Response:
@@ -45,7 +46,7 @@ async def profile(request: Request) -> Response:
     state: AppState = request.app.state.jamii
     async with state.sessions() as session:
         account = await local_account(session, request.path_params["username"])
-        if account is None:
+        if account is None or account.actor_type != "Person":
             raise NotFound("No teacher by that name here")
         view = await account_view(session, account.id)
         posts = await timelines.account_statuses(session, None, account.id, Page(limit=20))
@@ -55,7 +56,7 @@ async def profile(request: Request) -> Response:
 async def thread(request: Request) -> Response:
     state: AppState = request.app.state.jamii
     raw = request.path_params["id"]
-    if not raw.isdigit():
+    if not raw.isdigit() or int(raw) > MAX_ID:
         raise NotFound()
     async with state.sessions() as session:
         status = await visible_status(session, None, int(raw))

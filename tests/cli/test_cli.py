@@ -21,6 +21,9 @@ COMMANDS = [
     ["instance"],
     ["instance", "check"],
     ["demo"],
+    ["federation"],
+    ["federation", "block"],
+    ["federation", "list"],
 ]
 
 
@@ -183,3 +186,26 @@ def test_seeding_logs_no_post_text_and_no_password(tmp_path: Path) -> None:
     assert "paper strips" not in output
     assert "jamii-demo-2026" not in output
     assert (tmp_path / "ke" / "data" / "jamii.db").exists()
+
+
+def test_an_operator_blocks_allows_and_lists_servers(tmp_path: Path) -> None:
+    database = tmp_path / "ke.db"
+    write_instance(tmp_path, code="ke", port=8101, database_url=f"sqlite+aiosqlite:///{database}")
+    folder = str(tmp_path / "ke")
+    assert jamii("migrate", "--instance", folder).returncode == 0
+
+    blocked = jamii(
+        "federation", "block", "Spam.Example.", "--reason", "spam", "--instance", folder
+    )
+    assert blocked.returncode == 0, blocked.stderr
+    assert jamii("federation", "allow", "sn.example", "--instance", folder).returncode == 0
+    listing = jamii("federation", "list", "--instance", folder)
+    assert "policy: open" in listing.stdout
+    assert "block  spam.example  (spam)" in listing.stdout
+    assert "allow  sn.example" in listing.stdout
+
+    assert jamii("federation", "unblock", "spam.example", "--instance", folder).returncode == 0
+    assert "spam.example" not in jamii("federation", "list", "--instance", folder).stdout
+    bad = jamii("federation", "block", "https://x.example/path", "--instance", folder)
+    assert bad.returncode == 2
+    assert "not a domain" in bad.stderr

@@ -20,3 +20,8 @@ def test_non_numeric_parameters_are_refused_by_name(name: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
         Page.of(**{name: "abc"})
     assert refused.value.field == name
+
+
+def test_ids_beyond_64_bits_are_refused() -> None:
+    with pytest.raises(ValidationFailed):
+        Page.of(max_id=str(2**64))

@@ -251,7 +251,7 @@ async def test_an_unlisted_post_is_addressed_to_followers(ke: Instance, database
 
 
 @pytest.mark.parametrize(
-    "which", ["private", "direct", "unknown", "not-a-number", "other-author", "boost"]
+    "which", ["private", "direct", "unknown", "not-a-number", "huge", "other-author", "boost"]
 )
 async def test_hidden_posts_answer_the_same_404(
     ke: Instance, database: Database, which: str
@@ -262,6 +262,7 @@ async def test_hidden_posts_answer_the_same_404(
         "direct": f"/users/amina/statuses/{ids.direct}",
         "unknown": "/users/amina/statuses/12345",
         "not-a-number": "/users/amina/statuses/abc",
+        "huge": f"/users/amina/statuses/{2**64}",
         "other-author": f"/users/amina/statuses/{ids.answer}",
         "boost": f"/users/amina/statuses/{ids.boost}",
     }[which]
@@ -357,8 +358,11 @@ async def test_the_outbox_pages_through_public_posts_newest_first(
     assert "next" not in last
     assert "prev" in last
 
-    bad = await ke.client.get("/users/amina/outbox", params={"page": "true", "max_id": "x"})
-    assert bad.status_code == 422
+    for bad_cursor in ("x", str(2**64), "-1"):
+        bad = await ke.client.get(
+            "/users/amina/outbox", params={"page": "true", "max_id": bad_cursor}
+        )
+        assert bad.status_code == 422, bad_cursor
 
 
 async def test_followers_and_following(ke: Instance, database: Database) -> None:

@@ -146,3 +146,132 @@ async def test_a_cross_border_conversation(federation: tuple[Peer, Peer, Peer]) 
         return await _status(sn, post.uri) is None
 
     await eventually(gone, wake=everyone)
+
+
+async def _follow(peer: Peer, follower: Account, target_uri: str) -> None:
+    target = await peer.account(target_uri)
+    async with peer.session() as session, session.begin():
+        me = await session.get(Account, follower.id)
+        them = await session.get(Account, target.id)
+        assert me is not None
+        assert them is not None
+        await follows.follow(session, me, them)
+
+
+async def test_boosts_blocks_reports_and_a_move(federation: tuple[Peer, Peer, Peer]) -> None:
+    ke, sn, mz = federation
+    everyone = [ke, sn, mz]
+    amina = await ke.teacher("amina")
+    fatou = await sn.teacher("fatou")
+    joao = await mz.teacher("joao")
+    async with ke.session() as session, session.begin():
+        from fedi.db.models import User
+
+        user = await session.scalar(select(User).where(User.account_id == amina.id))
+        assert user is not None
+        user.role = "moderator"  # Kenya's moderator receives reports about Kenyan accounts
+
+    # João follows Fatou, Fatou follows Amina.
+    await _follow(mz, joao, fatou.uri)
+    await _follow(sn, fatou, amina.uri)
+    await eventually(lambda: _count(mz, Follow, Follow.account_id == joao.id), wake=everyone)
+    await eventually(lambda: _count(sn, Follow, Follow.account_id == fatou.id), wake=everyone)
+
+    # Amina posts; Fatou boosts it: Kenya counts the boost, and João (who follows Fatou,
+    # not Amina) receives the boosted post in Mozambique.
+    async with ke.session() as session, session.begin():
+        author = await session.get(Account, amina.id)
+        assert author is not None
+        post = await statuses.post(
+            session, ke.site, author, Draft(text="Lesson plan", language="en")
+        )
+    copy = await eventually(lambda: _status(sn, post.uri), wake=everyone)
+    async with sn.session() as session, session.begin():
+        booster = await session.get(Account, fatou.id)
+        assert booster is not None
+        await interactions.reblog(session, sn.site, booster, copy.id)
+
+    async def boosted_on_ke() -> Status | None:
+        found = await _status(ke, post.uri)
+        return found if found and found.reblogs_count == 1 else None
+
+    await eventually(boosted_on_ke, wake=everyone)
+    await eventually(lambda: _status(mz, post.uri), wake=everyone)
+    assert await _count(mz, Status, Status.reblog_of_id.is_not(None)) == 1
+
+    # João reports Amina's post; Kenya's moderator is notified, by the instance, not João.
+    from fedi.domain import reports
+
+    on_mz = await _status(mz, post.uri)
+    assert on_mz is not None
+    async with mz.session() as session, session.begin():
+        reporter = await session.get(Account, joao.id)
+        target = await session.get(Account, on_mz.account_id)
+        assert reporter is not None
+        assert target is not None
+        await reports.file_report(
+            session, reporter, target, status_ids=[on_mz.id], comment="spam?", forward=True
+        )
+    await eventually(
+        lambda: _count(ke, Notification, Notification.type == "admin.report"), wake=everyone
+    )
+    async with ke.session() as session:
+        from fedi.db.models import Report
+
+        report = await session.scalar(select(Report))
+        assert report is not None
+        assert report.status_ids == [post.id]
+        assert report.comment == "spam?"
+        sender = await session.get(Account, report.account_id)
+        assert sender is not None
+        assert sender.actor_type == "Application"  # the reporter's name stays in Mozambique
+
+    # Amina blocks Fatou: Senegal drops Fatou's follow of Amina.
+    fatou_on_ke = await ke.account(fatou.uri)
+    from fedi.domain import blocks
+
+    async with ke.session() as session, session.begin():
+        blocker = await session.get(Account, amina.id)
+        blocked = await session.get(Account, fatou_on_ke.id)
+        assert blocker is not None
+        assert blocked is not None
+        await blocks.block(session, blocker, blocked)
+
+    async def unfollowed() -> bool:
+        return await _count(sn, Follow, Follow.account_id == fatou.id) == 0
+
+    await eventually(unfollowed, wake=everyone)
+
+    # Fatou moves to a new account on Kenya that names her old one; João follows along.
+    fatou2 = await ke.teacher("fatou2")
+    async with ke.session() as session, session.begin():
+        row = await session.get(Account, fatou2.id)
+        assert row is not None
+        row.also_known_as = [fatou.uri]
+    new_home = await sn.account(fatou2.uri)
+    from fedi.domain import moves
+
+    async with sn.session() as session, session.begin():
+        old = await session.get(Account, fatou.id)
+        target = await session.get(Account, new_home.id)
+        assert old is not None
+        assert target is not None
+        await moves.move_account(session, old, target)
+
+    async def follows_new_home() -> bool:
+        return await _count(ke, Follow, Follow.target_account_id == fatou2.id) == 1
+
+    await eventually(follows_new_home, wake=everyone)
+
+    async def accepted_on_mz() -> bool:
+        async with mz.session() as session:
+            targets = list(
+                await session.scalars(
+                    select(Account.uri)
+                    .join(Follow, Follow.target_account_id == Account.id)
+                    .where(Follow.account_id == joao.id)
+                )
+            )
+        return targets == [fatou2.uri]
+
+    await eventually(accepted_on_mz, wake=everyone)

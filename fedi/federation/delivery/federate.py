@@ -9,7 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
-from fedi.db.models import Account, Block, Favourite, FollowRequest, Mention, Status, TeacherProfile
+from fedi.db.models import (
+    Account,
+    Block,
+    Favourite,
+    FollowRequest,
+    Mention,
+    Report,
+    Status,
+    TeacherProfile,
+)
 from fedi.db.repositories.statuses import load_views
 from fedi.federation.actors import host_of
 from fedi.federation.addressing import address
@@ -255,6 +264,36 @@ async def account_updated(
     return doc, await follower_inboxes(s, actor.id)
 
 
+async def account_moved(
+    fed: Federation, s: AsyncSession, actor: Account, p: Mapping[str, Any]
+) -> Built:
+    target = await s.get(Account, p["target_id"])
+    if target is None:
+        return None
+    stamp = int(utcnow().timestamp())
+    doc = activity("Move", f"{actor.uri}#moves/{stamp}", actor.uri, actor.uri, target=target.uri)
+    return doc, await follower_inboxes(s, actor.id)
+
+
+async def report_forwarded(
+    fed: Federation, s: AsyncSession, actor: Account, p: Mapping[str, Any]
+) -> Built:
+    report = await s.get(Report, p["report_id"])
+    if report is None:
+        return None
+    target = await s.get(Account, report.target_account_id)
+    assert target is not None
+    status_uris = list(
+        await s.scalars(select(Status.uri).where(Status.id.in_(report.status_ids or [])))
+    )
+    reporter = await fed.instance_actor()
+    flag_id = f"{reporter.uri}#reports/{report.id}"
+    doc = activity(
+        "Flag", flag_id, reporter.uri, [target.uri, *status_uris], content=report.comment or None
+    )
+    return doc, await account_inboxes(s, [target.id])
+
+
 BUILDERS: dict[str, Builder] = {
     "status.created": status_created,
     "status.updated": status_updated,
@@ -270,7 +309,11 @@ BUILDERS: dict[str, Builder] = {
     "block.created": block_created,
     "block.deleted": block_deleted,
     "account.updated": account_updated,
+    "account.moved": account_moved,
+    "report.forwarded": report_forwarded,
 }
+# Sent in the instance's name: a report must not reveal which teacher filed it.
+SENT_BY_INSTANCE = frozenset({"report.forwarded"})
 
 
 def federator(federation: Federation) -> Any:
@@ -288,13 +331,16 @@ def federator(federation: Federation) -> Any:
             if built is None:
                 return
             document, inboxes = built
+            sender = actor
+            if payload["event"] in SENT_BY_INSTANCE:
+                sender = await federation.instance_actor()
             await federation.policy.refresh()
             for inbox in inboxes:
                 if federation.policy.allows(host_of(inbox)):
                     await enqueue(
                         session,
                         DELIVER,
-                        {"inbox": inbox, "activity": document, "actor_id": actor.id},
+                        {"inbox": inbox, "activity": document, "actor_id": sender.id},
                     )
 
     return federate

@@ -1,0 +1,143 @@
+"""Baselines through the raw drivers (aiosqlite, asyncpg), with the SQL our layers emit.
+
+``Recorder`` captures the statements SQLAlchemy sends for one request; ``template`` turns each
+into SQL text plus parameter slots (the viewer, the page's ids, or constants), so a baseline
+replays exactly the same queries for any viewer without going through SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosqlite
+import asyncpg
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+VIEWER, ID = "<viewer>", "<id>"
+
+
+@dataclass(frozen=True)
+class Template:
+    sql: str
+    slots: tuple[Any, ...]  # VIEWER, ID (filled in order from a list of ids) or a constant
+
+    def params(self, viewer_id: int, ids: Sequence[int]) -> list[Any]:
+        if self.slots.count(ID) != len(ids):
+            raise ValueError("this template was captured for a page of another length")
+        found = iter(ids)
+        return [viewer_id if s == VIEWER else next(found) if s == ID else s for s in self.slots]
+
+
+def template(sql: str, params: Sequence[Any], viewer_id: int, ids: set[int]) -> Template:
+    slots = tuple(
+        VIEWER if p == viewer_id else ID if isinstance(p, int) and p in ids else p for p in params
+    )
+    return Template(sql, slots)
+
+
+@contextmanager
+def recording(engine: AsyncEngine) -> Iterator[list[tuple[str, tuple[Any, ...]]]]:
+    """Every (SQL, parameters) the engine sends to its driver while the block runs."""
+    seen: list[tuple[str, tuple[Any, ...]]] = []
+
+    def hook(_c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any, _many: bool) -> None:
+        seen.append((statement, tuple(parameters or ())))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", hook)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", hook)
+
+
+class Driver(Protocol):
+    name: str
+
+    def placeholders(self, count: int) -> str: ...
+    async def fetch(self, sql: str, params: Sequence[Any]) -> list[Sequence[Any]]: ...
+    async def write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None: ...
+    async def close(self) -> None: ...
+
+
+class SqliteDriver:
+    """One aiosqlite connection with the pragmas ``fedi.db.engine`` sets."""
+
+    name = "aiosqlite"
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.connection = connection
+
+    @classmethod
+    async def open(cls, path: Path) -> SqliteDriver:
+        connection = await aiosqlite.connect(path)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+            await connection.execute(f"PRAGMA {pragma}")
+        await connection.execute("PRAGMA busy_timeout=5000")
+        return cls(connection)
+
+    def placeholders(self, count: int) -> str:
+        return ", ".join("?" * count)
+
+    async def fetch(self, sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+        return list(await self.connection.execute_fetchall(sql, params))
+
+    async def write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        for sql, params in statements:
+            await self.connection.execute(sql, params)
+        await self.connection.commit()
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+class PostgresDriver:
+    """One asyncpg connection; every statement prepared once and reused."""
+
+    name = "asyncpg"
+
+    def __init__(self, connection: asyncpg.Connection) -> None:
+        self.connection = connection
+        self.prepared: dict[str, Any] = {}
+
+    @classmethod
+    async def open(cls, url: str) -> PostgresDriver:
+        return cls(await asyncpg.connect(url))
+
+    def placeholders(self, count: int) -> str:
+        return ", ".join(f"${i}" for i in range(1, count + 1))
+
+    async def _statement(self, sql: str) -> Any:
+        statement = self.prepared.get(sql)
+        if statement is None:
+            statement = self.prepared[sql] = await self.connection.prepare(sql)
+        return statement
+
+    async def fetch(self, sql: str, params: Sequence[Any]) -> list[Sequence[Any]]:
+        return list(await (await self._statement(sql)).fetch(*params))
+
+    async def write(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        async with self.connection.transaction():
+            for sql, params in statements:
+                await (await self._statement(sql)).fetch(*params)
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+async def home(driver: Driver, queries: Sequence[Template], viewer_id: int) -> list[int]:
+    """The captured home-timeline queries: the id query, the rows query, then the rest."""
+    ids = [row[0] for row in await driver.fetch(queries[0].sql, queries[0].params(viewer_id, []))]
+    rows = await driver.fetch(queries[1].sql, queries[1].params(viewer_id, ids))
+    found = [row[0] for row in rows]
+    for query in queries[2:]:
+        await driver.fetch(query.sql, query.params(viewer_id, found))
+    return ids
+
+
+async def home_ids(driver: Driver, query: Template, viewer_id: int) -> list[int]:
+    return [row[0] for row in await driver.fetch(query.sql, query.params(viewer_id, []))]
