@@ -27,9 +27,11 @@ class Template:
     slots: tuple[Any, ...]  # VIEWER, ID (filled in order from a list of ids) or a constant
 
     def params(self, viewer_id: int, ids: Sequence[int]) -> list[Any]:
-        if self.slots.count(ID) != len(ids):
+        # A statement may list the page's ids more than once (mentions UNION hashtags).
+        wanted = self.slots.count(ID)
+        if (wanted and not ids) or (ids and wanted % len(ids)):
             raise ValueError("this template was captured for a page of another length")
-        found = iter(ids)
+        found = iter(list(ids) * (wanted // len(ids) if ids else 0))
         return [viewer_id if s == VIEWER else next(found) if s == ID else s for s in self.slots]
 
 
@@ -130,14 +132,14 @@ class PostgresDriver:
 
 
 async def home(driver: Driver, queries: Sequence[Template], viewer_id: int) -> list[int]:
-    """The captured home-timeline queries: the id query, the rows query, then the rest."""
-    ids = [row[0] for row in await driver.fetch(queries[0].sql, queries[0].params(viewer_id, []))]
-    rows = await driver.fetch(queries[1].sql, queries[1].params(viewer_id, ids))
-    found = [row[0] for row in rows]
-    for query in queries[2:]:
-        await driver.fetch(query.sql, query.params(viewer_id, found))
+    """The captured home-timeline queries: the page's rows, then media, mentions and tags."""
+    rows = await driver.fetch(queries[0].sql, queries[0].params(viewer_id, []))
+    ids = [row[0] for row in rows]
+    for query in queries[1:]:
+        await driver.fetch(query.sql, query.params(viewer_id, ids))
     return ids
 
 
-async def home_ids(driver: Driver, query: Template, viewer_id: int) -> list[int]:
+async def home_rows(driver: Driver, query: Template, viewer_id: int) -> list[int]:
+    """Only the first query: the page's rows with their authors and the viewer's flags."""
     return [row[0] for row in await driver.fetch(query.sql, query.params(viewer_id, []))]

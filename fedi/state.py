@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fedi.api.presenters import Presenter
 from fedi.config import InstanceConfig
+from fedi.db.engine import read_session_factory
 from fedi.domain.site import Site
 from fedi.federation.context import Federation
 from fedi.jobs import JobQueue, Worker
@@ -21,6 +22,7 @@ class AppState:
     site: Site
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    readers: async_sessionmaker[AsyncSession]
     queue: JobQueue
     presenter: Presenter
     federation: Federation | None
@@ -43,6 +45,7 @@ class AppState:
             site=runtime.site,
             engine=runtime.engine,
             sessions=runtime.sessions,
+            readers=read_session_factory(runtime.engine),
             queue=runtime.queue,
             presenter=Presenter(runtime.site),
             federation=runtime.federation,

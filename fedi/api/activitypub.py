@@ -176,7 +176,7 @@ def _embedded(document: dict[str, Any]) -> dict[str, Any]:
 @answers_json(negotiated=True)
 async def actor(request: Request) -> Response:
     state = _state(request)
-    async with state.sessions() as session:
+    async with state.readers() as session:
         account = await _teacher(session, state, request.path_params["username"])
         if not wants_activity_json(request):
             return _redirect(account.url or state.site.profile_url(account.username))
@@ -187,7 +187,7 @@ async def actor(request: Request) -> Response:
 @answers_json(negotiated=True)
 async def note(request: Request) -> Response:
     state = _state(request)
-    async with state.sessions() as session:
+    async with state.readers() as session:
         account = await _teacher(session, state, request.path_params["username"])
         view = await _open_status(session, account, request.path_params["id"])
         if view.reblog is not None:  # a boost has no Note of its own, only its Announce
@@ -201,7 +201,7 @@ async def note(request: Request) -> Response:
 @answers_json(negotiated=False)
 async def status_activity(request: Request) -> Response:
     state = _state(request)
-    async with state.sessions() as session:
+    async with state.readers() as session:
         account = await _teacher(session, state, request.path_params["username"])
         view = await _open_status(session, account, request.path_params["id"])
         notes = await _notes(session, state, account, [view])
@@ -318,7 +318,7 @@ def _outbox_query(account_id: int) -> AnySelect:
 @answers_json(negotiated=False)
 async def outbox(request: Request) -> Response:
     state = _state(request)
-    async with state.sessions() as session:
+    async with state.readers() as session:
         account = await _teacher(session, state, request.path_params["username"])
         url = account.outbox_url or f"{account.uri}/outbox"
         query = _outbox_query(account.id)
@@ -336,7 +336,7 @@ async def outbox(request: Request) -> Response:
 
 async def _relations(request: Request, *, followers: bool) -> Response:
     state = _state(request)
-    async with state.sessions() as session:
+    async with state.readers() as session:
         account = await _teacher(session, state, request.path_params["username"])
         if followers:
             url = _followers_url(account)
@@ -372,7 +372,7 @@ async def following_collection(request: Request) -> Response:
 async def featured(request: Request) -> Response:
     """Pinned posts (none until pinning arrives with the client API)."""
     state = _state(request)
-    async with state.sessions() as session:
+    async with state.readers() as session:
         account = await _teacher(session, state, request.path_params["username"])
     url = account.featured_url or f"{account.uri}/collections/featured"
     return _document(_collection(url, 0, []))

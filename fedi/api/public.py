@@ -44,7 +44,7 @@ def _page(request: Request) -> Page:
 
 async def status(request: Request) -> Response:
     state = _state(request)
-    async with state.sessions() as session:
+    async with state.readers() as session:
         found = await visible_status(session, None, _id(request))
         views = await load_views(session, [found.id], None)
     return JSONResponse(state.presenter.status(views[0]))
@@ -52,7 +52,7 @@ async def status(request: Request) -> Response:
 
 async def status_context(request: Request) -> Response:
     state = _state(request)
-    async with state.sessions() as session:
+    async with state.readers() as session:
         ctx = await timelines.context(session, None, _id(request))
     present = state.presenter.status
     return JSONResponse(
@@ -65,7 +65,7 @@ async def status_context(request: Request) -> Response:
 
 async def account(request: Request) -> Response:
     state = _state(request)
-    async with state.sessions() as session:
+    async with state.readers() as session:
         view = await account_view(session, _id(request))
     if view is None:
         raise NotFound()
@@ -80,7 +80,7 @@ async def account_statuses(request: Request) -> Response:
         exclude_reblogs=q.get("exclude_reblogs") in ("true", "1"),
         only_media=q.get("only_media") in ("true", "1"),
     )
-    async with state.sessions() as session:
+    async with state.readers() as session:
         if await account_view(session, _id(request)) is None:
             raise NotFound()
         views = await timelines.account_statuses(
@@ -96,7 +96,7 @@ async def public_timeline(request: Request) -> Response:
         # its timeline preview is off.
         raise ValidationFailed("This method requires an authenticated user")
     q = request.query_params
-    async with state.sessions() as session:
+    async with state.readers() as session:
         views = await timelines.public(
             session,
             None,

@@ -14,6 +14,7 @@ from fedi.cli.common import load_or_exit
 from fedi.cli.database import run_migrations
 from fedi.config import InstanceConfig
 from fedi.db.engine import create_engine
+from fedi.demo.connect import connect
 from fedi.demo.data import DEMO_PASSWORD
 from fedi.demo.seed import login_email, seed, seed_for
 
@@ -30,10 +31,11 @@ async def _seed_all(configs: list[InstanceConfig]) -> None:
 
 
 async def _serve_all(configs: list[InstanceConfig]) -> None:
+    apps = {config.code: create_app(config) for config in configs}
     servers = [
         uvicorn.Server(
             uvicorn.Config(
-                create_app(config),
+                apps[config.code],
                 host=config.server.host,
                 port=config.server.port,
                 log_level="warning",
@@ -42,7 +44,19 @@ async def _serve_all(configs: list[InstanceConfig]) -> None:
         )
         for config in configs
     ]
-    await asyncio.gather(*(server.serve() for server in servers))
+
+    async def follow_across_borders() -> None:
+        # uvicorn exposes only a flag for "listening"; a server that failed ends its task.
+        while not all(server.started for server in servers):
+            if any(task.done() for task in tasks):
+                return
+            await asyncio.sleep(0.05)
+        made = await connect({code: app.state.jamii for code, app in apps.items()})
+        if made:
+            click.echo(f"teachers followed {made} colleagues across borders")
+
+    tasks = [asyncio.create_task(server.serve()) for server in servers]
+    await asyncio.gather(*tasks, follow_across_borders())
 
 
 def _delete_sqlite(url: str) -> None:

@@ -47,7 +47,10 @@ def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine
         )
     if parsed.drivername == "postgresql+asyncpg":
         kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("pool_pre_ping", True)
+        # No pre-ping: it costs a round trip on every request (0.8 ms of a 4 ms timeline).
+        # After a database restart the first request on a dead connection fails (503, the
+        # pool is invalidated) and the next ones reconnect; recycling bounds idle ages.
+        kwargs.setdefault("pool_recycle", 1800)
     engine = create_async_engine(parsed, echo=echo, **kwargs)
     if parsed.drivername == "sqlite+aiosqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -57,6 +60,20 @@ def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     # expire_on_commit=False: presenters read attributes after the unit of work commits.
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def read_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for requests that only read: no BEGIN/ROLLBACK round trips around them.
+
+    Each statement sees committed data as of its own start, which is all a page of a
+    timeline needs; anything that writes uses ``session_factory``. Only on PostgreSQL:
+    SQLite starts no transaction for reads anyway, and its autocommit mode measured slower.
+    """
+    if engine.dialect.name != "postgresql":
+        return session_factory(engine)
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+    )
 
 
 def describe_connection_error(exc: BaseException) -> str:

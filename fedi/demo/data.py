@@ -181,3 +181,15 @@ SEEDS: dict[str, Seed] = {
         ),
     ),
 }
+
+# Teachers who follow colleagues in other countries: (instance, username, instance, username).
+CROSS_FOLLOWS: tuple[tuple[str, str, str, str], ...] = (
+    ("sn", "fatou", "ke", "amina"),
+    ("mz", "joao", "ke", "amina"),
+    ("ke", "amina", "sn", "fatou"),
+    ("ke", "amina", "mz", "joao"),
+    ("mz", "graca", "sn", "fatou"),
+    ("tz", "neema", "ke", "baraka"),
+    ("ke", "baraka", "tz", "neema"),
+    ("sn", "moussa", "mz", "joao"),
+)

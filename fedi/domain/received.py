@@ -54,13 +54,21 @@ def _media_type(mime_type: str) -> str:
     return {"image": "image", "video": "video", "audio": "audio"}.get(kind, "document")
 
 
-async def is_tombstoned(session: AsyncSession, uri: str) -> bool:
-    return await session.get(Tombstone, uri) is not None
+async def is_tombstoned(session: AsyncSession, uri: str, author: Account | None = None) -> bool:
+    """Whether ``uri`` was deleted; with ``author``, deleted by that author (or by its server).
+
+    A Delete from another account on the same server must not keep the real author's post
+    out when it arrives.
+    """
+    tombstone = await session.get(Tombstone, uri)
+    if tombstone is None:
+        return False
+    return author is None or tombstone.account_id in (None, author.id)
 
 
 async def receive_post(session: AsyncSession, author: Account, post: IncomingPost) -> Status | None:
     """Store a remote post; the same post twice is stored once, a deleted one never again."""
-    if await is_tombstoned(session, post.uri):
+    if await is_tombstoned(session, post.uri, author):
         return None
     existing = await session.scalar(select(Status).where(Status.uri == post.uri))
     if existing is not None:
@@ -179,11 +187,13 @@ def _snapshot(status: Status, *, created_at: datetime | None = None) -> StatusEd
 
 async def receive_delete(session: AsyncSession, author: Account, uri: str) -> bool:
     """Delete a remote post by its author; a tombstone stays even if we never had the post."""
+    status = await session.scalar(select(Status).where(Status.uri == uri))
+    if status is not None and status.account_id != author.id:
+        return False  # someone else's post: neither deleted nor tombstoned
     await insert_ignore(
         session, Tombstone, [{"uri": uri, "account_id": author.id, "deleted_at": utcnow()}]
     )
-    status = await session.scalar(select(Status).where(Status.uri == uri))
-    if status is None or status.account_id != author.id:
+    if status is None:
         return False
     if status.reblog_of_id is not None:
         await session.execute(

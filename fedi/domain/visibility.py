@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,8 +17,11 @@ from fedi.db.models import Account, Block, Follow, Mention, Status
 OPEN_VISIBILITIES = ("public", "unlisted")
 
 
-def visible_to(viewer_id: int | None) -> ColumnElement[bool]:
-    """A SQL condition on ``Status`` true exactly when ``viewer_id`` may see the row."""
+def visible_to(viewer_id: int | ColumnElement[Any] | None) -> ColumnElement[bool]:
+    """A SQL condition on ``Status`` true exactly when ``viewer_id`` may see the row.
+
+    ``viewer_id`` may be a bound parameter, for statements built once and reused.
+    """
     if viewer_id is None:
         return Status.visibility.in_(OPEN_VISIBILITIES)
     mentioned = exists().where(Mention.status_id == Status.id, Mention.account_id == viewer_id)

@@ -37,14 +37,14 @@ async def home(request: Request) -> Response:
     state: AppState = request.app.state.jamii
     posts = []
     if state.config.features.public_timeline:
-        async with state.sessions() as session:
+        async with state.readers() as session:
             posts = await timelines.public(session, None, Page(limit=20), local_only=True)
     return _render(request, "home.html", posts=posts)
 
 
 async def profile(request: Request) -> Response:
     state: AppState = request.app.state.jamii
-    async with state.sessions() as session:
+    async with state.readers() as session:
         account = await local_account(session, request.path_params["username"])
         if account is None or account.actor_type != "Person":
             raise NotFound("No teacher by that name here")
@@ -58,7 +58,7 @@ async def thread(request: Request) -> Response:
     raw = request.path_params["id"]
     if not raw.isdigit() or int(raw) > MAX_ID:
         raise NotFound()
-    async with state.sessions() as session:
+    async with state.readers() as session:
         status = await visible_status(session, None, int(raw))
         ctx = await timelines.context(session, None, status.id)
         focus = await load_views(session, [status.id], None)

@@ -1,8 +1,12 @@
 """Loading statuses as ``StatusView``s in a fixed, small number of queries.
 
-A page of 20 statuses costs five queries whatever it holds (rows with their authors and
-the viewer's flags, boosted originals, media, mentions, tags): never one query per status.
-SQLAlchemy Core rows, not ORM objects, because this is the hottest read path.
+A timeline page costs three queries whatever it holds: the page's rows (with authors and
+the viewer's flags), their media, and their mentions and hashtags together — plus one for
+boosted originals when the page has boosts. Never one query per status.
+
+The statements are built once, here, with bound parameters: building SQLAlchemy
+expressions per request measured as half of this path's cost (docs/benchmarks.md). Core
+rows, not ORM objects, because this is the hottest read path.
 """
 
 from __future__ import annotations
@@ -11,7 +15,18 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import exists, false, literal, select
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Select,
+    String,
+    bindparam,
+    exists,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import (
@@ -69,109 +84,126 @@ _STATUS_COLUMNS = (
 )
 _N_STATUS = len(_STATUS_COLUMNS)
 _N_ACCOUNT = len(_ACCOUNT_COLUMNS)
+_REBLOG_OF = 6
+
+VIEWER: BindParameter[int] = bindparam("viewer_id")
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_MINE = Status.__table__.alias("mine")
+_VIEWER_FLAGS = (
+    exists().where(Favourite.status_id == Status.id, Favourite.account_id == VIEWER),
+    exists().where(_MINE.c.reblog_of_id == Status.id, _MINE.c.account_id == VIEWER),
+    exists().where(Bookmark.status_id == Status.id, Bookmark.account_id == VIEWER),
+)
+_NO_FLAGS = (literal(False), literal(False), literal(False))
 
 
-def _flags(viewer_id: int | None) -> tuple[Any, ...]:
-    if viewer_id is None:
-        return (literal(False), literal(False), literal(False))
-    original = Status.__table__.alias("mine")
-    return (
-        exists().where(Favourite.status_id == Status.id, Favourite.account_id == viewer_id),
-        exists().where(original.c.reblog_of_id == Status.id, original.c.account_id == viewer_id),
-        exists().where(Bookmark.status_id == Status.id, Bookmark.account_id == viewer_id),
+def view_rows(viewer: bool) -> Select[*tuple[Any, ...]]:
+    """Statuses with their authors and (for a signed-in viewer) the viewer's flags.
+
+    Timelines add their own WHERE, ORDER BY and LIMIT; parameters: ``viewer_id``.
+    """
+    flags = _VIEWER_FLAGS if viewer else _NO_FLAGS
+    return select(*_STATUS_COLUMNS, *_ACCOUNT_COLUMNS, *flags).join(
+        Account, Account.id == Status.account_id
     )
 
 
-async def _rows(
-    session: AsyncSession, ids: Sequence[int], viewer_id: int | None
-) -> list[tuple[Any, ...]]:
-    if not ids:
-        return []
-    query = (
-        select(*_STATUS_COLUMNS, *_ACCOUNT_COLUMNS, *_flags(viewer_id))
-        .join(Account, Account.id == Status.account_id)
-        .where(Status.id.in_(list(ids)) if ids else false())
+_BY_IDS = {viewer: view_rows(viewer).where(Status.id.in_(_IDS)) for viewer in (True, False)}
+_MEDIA = (
+    select(
+        MediaAttachment.status_id,
+        MediaAttachment.id,
+        MediaAttachment.type,
+        MediaAttachment.mime_type,
+        MediaAttachment.file_name,
+        MediaAttachment.remote_url,
+        MediaAttachment.description,
+        MediaAttachment.blurhash,
+        MediaAttachment.meta,
     )
-    return [tuple(row) for row in await session.execute(query)]
+    .where(MediaAttachment.status_id.in_(_IDS))
+    .order_by(MediaAttachment.id)
+)
+# Mentions and hashtags in one round trip: (status, kind, id, name, domain, url, uri).
+_LINKS: CompoundSelect[*tuple[Any, ...]] = union_all(
+    select(
+        Mention.status_id,
+        literal("m"),
+        Mention.id,
+        Account.id,
+        Account.username,
+        Account.domain,
+        Account.url,
+        Account.uri,
+    )
+    .join(Account, Account.id == Mention.account_id)
+    .where(Mention.status_id.in_(_IDS)),
+    select(
+        StatusTag.status_id,
+        literal("t"),
+        Tag.id,
+        Tag.id,
+        Tag.name,
+        null().cast(String),
+        null().cast(String),
+        null().cast(String),
+    )
+    .join(Tag, Tag.id == StatusTag.tag_id)
+    .where(StatusTag.status_id.in_(_IDS)),
+)
 
 
-def _account(row: tuple[Any, ...]) -> AccountView:
+def _account(row: Sequence[Any]) -> AccountView:
     return AccountView(*row[_N_STATUS : _N_STATUS + _N_ACCOUNT])
 
 
-async def _media(session: AsyncSession, ids: list[int]) -> dict[int, list[MediaView]]:
-    out: dict[int, list[MediaView]] = defaultdict(list)
-    rows = await session.execute(
-        select(
-            MediaAttachment.status_id,
-            MediaAttachment.id,
-            MediaAttachment.type,
-            MediaAttachment.mime_type,
-            MediaAttachment.file_name,
-            MediaAttachment.remote_url,
-            MediaAttachment.description,
-            MediaAttachment.blurhash,
-            MediaAttachment.meta,
-        )
-        .where(MediaAttachment.status_id.in_(ids))
-        .order_by(MediaAttachment.id)
-    )
-    for row in rows:
-        out[row[0]].append(MediaView(*row[1:]))
-    return out
-
-
-async def _mentions(session: AsyncSession, ids: list[int]) -> dict[int, list[MentionView]]:
-    out: dict[int, list[MentionView]] = defaultdict(list)
-    rows = await session.execute(
-        select(
-            Mention.status_id,
-            Account.id,
-            Account.username,
-            Account.domain,
-            Account.url,
-            Account.uri,
-        )
-        .join(Account, Account.id == Mention.account_id)
-        .where(Mention.status_id.in_(ids))
-        .order_by(Mention.id)
-    )
-    for row in rows:
-        out[row[0]].append(MentionView(*row[1:]))
-    return out
-
-
-async def _tags(session: AsyncSession, ids: list[int]) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = defaultdict(list)
-    rows = await session.execute(
-        select(StatusTag.status_id, Tag.name)
-        .join(Tag, Tag.id == StatusTag.tag_id)
-        .where(StatusTag.status_id.in_(ids))
-    )
-    for status_id, name in rows:
-        out[status_id].append(name)
-    return out
-
-
-async def load_views(
+async def rows_by_ids(
     session: AsyncSession, ids: Sequence[int], viewer_id: int | None
+) -> list[Sequence[Any]]:
+    if not ids:
+        return []
+    result = await session.execute(
+        _BY_IDS[viewer_id is not None], {"ids": list(ids), "viewer_id": viewer_id}
+    )
+    return list(result)
+
+
+async def _extras(
+    session: AsyncSession, ids: list[int]
+) -> tuple[dict[int, list[MediaView]], dict[int, list[MentionView]], dict[int, list[str]]]:
+    media: dict[int, list[MediaView]] = defaultdict(list)
+    mentions: dict[int, list[MentionView]] = defaultdict(list)
+    tags: dict[int, list[str]] = defaultdict(list)
+    if not ids:
+        return media, mentions, tags
+    for row in await session.execute(_MEDIA, {"ids": ids}):
+        media[row[0]].append(MediaView(*row[1:]))
+    links = sorted(await session.execute(_LINKS, {"ids": ids}), key=lambda r: r[2])
+    for status_id, kind, _, *fields in links:
+        if kind == "m":
+            mentions[status_id].append(MentionView(*fields))
+        else:
+            tags[status_id].append(fields[1])
+    return media, mentions, tags
+
+
+async def views_from_rows(
+    session: AsyncSession, page: Sequence[Sequence[Any]], viewer_id: int | None
 ) -> list[StatusView]:
-    """Views of the given statuses in the given order (missing ids are skipped)."""
-    rows = {row[0]: row for row in await _rows(session, ids, viewer_id)}
-    originals_needed = [r[6] for r in rows.values() if r[6] is not None and r[6] not in rows]
-    if originals_needed:
-        rows.update({row[0]: row for row in await _rows(session, originals_needed, viewer_id)})
-    all_ids = list(rows)
-    media = await _media(session, all_ids)
-    mentions = await _mentions(session, all_ids)
-    tags = await _tags(session, all_ids)
+    """Views for rows selected with ``view_rows``, in their order."""
+    rows = {row[0]: row for row in page}
+    originals = [r[_REBLOG_OF] for r in page if r[_REBLOG_OF] is not None]
+    missing = [i for i in originals if i not in rows]
+    if missing:
+        rows.update({row[0]: row for row in await rows_by_ids(session, missing, viewer_id)})
+    media, mentions, tags = await _extras(session, list(rows))
 
     def build(status_id: int) -> StatusView | None:
         row = rows.get(status_id)
         if row is None:
             return None
-        reblog = build(row[6]) if row[6] is not None else None
-        if row[6] is not None and reblog is None:
+        reblog = build(row[_REBLOG_OF]) if row[_REBLOG_OF] is not None else None
+        if row[_REBLOG_OF] is not None and reblog is None:
             return None
         return StatusView(
             id=row[0],
@@ -201,9 +233,20 @@ async def load_views(
             tags=tags.get(status_id, []),
         )
 
-    return [view for view in (build(i) for i in ids) if view is not None]
+    return [view for view in (build(row[0]) for row in page) if view is not None]
+
+
+async def load_views(
+    session: AsyncSession, ids: Sequence[int], viewer_id: int | None
+) -> list[StatusView]:
+    """Views of the given statuses in the given order (missing ids are skipped)."""
+    found = {row[0]: row for row in await rows_by_ids(session, ids, viewer_id)}
+    return await views_from_rows(session, [found[i] for i in ids if i in found], viewer_id)
+
+
+_ACCOUNT = select(*_ACCOUNT_COLUMNS).where(Account.id == bindparam("account_id"))
 
 
 async def account_view(session: AsyncSession, account_id: int) -> AccountView | None:
-    row = (await session.execute(select(*_ACCOUNT_COLUMNS).where(Account.id == account_id))).first()
+    row = (await session.execute(_ACCOUNT, {"account_id": account_id})).first()
     return AccountView(*row) if row else None

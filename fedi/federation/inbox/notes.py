@@ -37,6 +37,9 @@ async def _authored_note(delivery: Delivery) -> Note:
     assert note is not None
     if note.attributed_to != delivery.signer.uri:
         raise Refused("only a note's author may create or change it")
+    if host_of(note.id) != host_of(delivery.signer.uri):
+        # Even when its origin vouches for the signer: a note lives on its author's server.
+        raise Refused("the note is not on its author's server")
     return note
 
 

@@ -60,6 +60,9 @@ def processor(federation: Federation) -> Any:
                 budget=FetchBudget(remaining=FETCH_BUDGET),
                 raw=raw,
             )
+            # Read before any rollback: a rollback expires the signer, and reloading it
+            # lazily is IO this async session cannot do.
+            host = host_of(signer.uri)
             try:
                 await handler.verify(delivery)
                 await handler.receive(delivery)
@@ -70,7 +73,7 @@ def processor(federation: Federation) -> Any:
                 log.info(
                     "inbox_refused",
                     type=activity.type,
-                    host=host_of(signer.uri),
+                    host=host,
                     reason=str(refusal),
                     job=context.job_id,
                 )
