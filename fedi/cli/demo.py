@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import click
@@ -10,11 +11,11 @@ import uvicorn
 from sqlalchemy.engine import make_url
 
 from fedi.app import create_app
-from fedi.cli.common import load_or_exit
+from fedi.cli.common import fail, load_or_exit
 from fedi.cli.database import run_migrations
 from fedi.config import InstanceConfig
 from fedi.db.engine import create_engine
-from fedi.demo.connect import connect
+from fedi.demo.connect import connect, converse
 from fedi.demo.data import DEMO_PASSWORD
 from fedi.demo.seed import login_email, seed, seed_for
 
@@ -51,12 +52,27 @@ async def _serve_all(configs: list[InstanceConfig]) -> None:
             if any(task.done() for task in tasks):
                 return
             await asyncio.sleep(0.05)
-        made = await connect({code: app.state.jamii for code, app in apps.items()})
+        states = {code: app.state.jamii for code, app in apps.items()}
+        made = await connect(states)
         if made:
             click.echo(f"teachers followed {made} colleagues across borders")
+            # Give the Follow/Accept round trips a moment, so the thread reaches everyone.
+            await asyncio.sleep(2)
+        if await converse(states):
+            click.echo("a conversation in English, French and Portuguese is under way")
 
     tasks = [asyncio.create_task(server.serve()) for server in servers]
     await asyncio.gather(*tasks, follow_across_borders())
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _delete_sqlite(url: str) -> None:
@@ -110,5 +126,11 @@ def demo(instances_dir: str, only: str, reset: bool, no_serve: bool) -> None:
     if no_serve:
         click.echo(f"seeded {', '.join(codes)}")
         return
+    for config in configs:
+        if not _port_free(config.server.host, config.server.port):
+            fail(
+                f"{config.server.host}:{config.server.port} ({config.code}) is already in use: "
+                "is another demo or server running? Stop it, or change [server] port."
+            )
     _banner(configs)
     asyncio.run(_serve_all(configs))

@@ -1,4 +1,4 @@
-"""Cross-border follows for the demo, made once the instances are up.
+"""Cross-border follows and a conversation for the demo, made once the instances are up.
 
 They go through the same path as a teacher's follow: the follower's instance fetches the
 remote actor, records a request and federates a Follow; the other instance accepts.
@@ -6,11 +6,14 @@ remote actor, records a request and federates a Follow; the other instance accep
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from sqlalchemy import select
 
-from fedi.db.models import Account, Follow, FollowRequest
-from fedi.demo.data import CROSS_FOLLOWS
-from fedi.domain import follows
+from fedi.db.models import Account, Follow, FollowRequest, Status
+from fedi.demo.data import CROSS_FOLLOWS, CROSS_THREAD
+from fedi.domain import follows, statuses
 from fedi.domain.accounts import local_account
 from fedi.federation.actors import resolve_account
 from fedi.state import AppState
@@ -49,3 +52,51 @@ async def connect(states: dict[str, AppState]) -> int:
         if state.worker is not None:
             state.worker.wake()
     return made
+
+
+async def _wait_for(state: AppState, uri: str, seconds: float = 15.0) -> Status | None:
+    """The status ``uri`` once federation has brought it to ``state``'s instance."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        async with state.sessions() as session:
+            found: Status | None = await session.scalar(select(Status).where(Status.uri == uri))
+        if found is not None:
+            return found
+        await asyncio.sleep(0.2)
+    return None
+
+
+async def converse(states: dict[str, AppState]) -> bool:
+    """Post the demo's cross-border thread once (replies wait for the post to arrive)."""
+    if any(code not in states for code, *_ in CROSS_THREAD):
+        return False
+    domains = {code: state.config.domain for code, state in states.items()}
+    posted: list[str] = []
+    for code, username, text, language, answers in CROSS_THREAD:
+        state = states[code]
+        parent_id = None
+        if answers is not None:
+            parent = await _wait_for(state, posted[answers])
+            if parent is None:
+                return False
+            parent_id = parent.id
+        async with state.sessions() as session, session.begin():
+            author = await local_account(session, username)
+            if author is None:
+                return False
+            if not posted and await session.scalar(
+                select(Status.id).where(Status.account_id == author.id, Status.text == text)
+            ):
+                return False  # posted on an earlier run
+            status = await statuses.post(
+                session,
+                state.site,
+                author,
+                statuses.Draft(
+                    text=text.format(**domains), language=language, in_reply_to_id=parent_id
+                ),
+            )
+            posted.append(status.uri)
+        if state.worker is not None:
+            state.worker.wake()
+    return True

@@ -193,3 +193,32 @@ CROSS_FOLLOWS: tuple[tuple[str, str, str, str], ...] = (
     ("ke", "baraka", "tz", "neema"),
     ("sn", "moussa", "mz", "joao"),
 )
+
+# A conversation across borders and languages, posted once the follows above are accepted:
+# (instance, author, text, language, index of the post it answers or None).
+CROSS_THREAD: tuple[tuple[str, str, str, str, int | None], ...] = (
+    (
+        "ke",
+        "amina",
+        "Colleagues in Senegal and Mozambique: how do you teach fractions to large classes? "
+        "I use folded paper strips. #maths",
+        "en",
+        None,
+    ),
+    (
+        "sn",
+        "fatou",
+        "@amina@{ke} Nous utilisons des bandes de papier aussi, et des gâteaux dessinés au "
+        "tableau. Les élèves adorent partager !",
+        "fr",
+        0,
+    ),
+    (
+        "mz",
+        "joao",
+        "@amina@{ke} Na minha turma de 60 alunos, trabalhamos em grupos de quatro com "
+        "tampinhas de garrafa. Funciona muito bem.",
+        "pt",
+        0,
+    ),
+)
