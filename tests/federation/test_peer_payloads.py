@@ -424,10 +424,6 @@ async def test_a_lemmy_community_accepts_amina_and_its_members_talk_to_her(
     assert await one(ke, Status, Status.uri == page_id) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="FEP-1b12 inbound: a Group's Announce{Create{Page}} is not unwrapped yet",
-)
 async def test_a_lemmy_community_announcing_a_post_delivers_it(
     ke: Instance, server: RemoteServer, aminas_post: Status
 ) -> None:

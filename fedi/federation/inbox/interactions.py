@@ -42,6 +42,9 @@ class AnnounceHandler:
 
     async def receive(self, delivery: Delivery) -> None:
         activity = delivery.activity
+        if activity.object_type in WRAPPED:
+            await self._relay(delivery)
+            return
         status = await ensure_note(
             delivery.federation, delivery.session, activity.object_id, delivery.budget
         )
@@ -59,6 +62,20 @@ class AnnounceHandler:
             )
         except (NotFound, ValidationFailed):
             raise Refused("that post cannot be boosted by the signer") from None
+
+    async def _relay(self, delivery: Delivery) -> None:
+        """A Group relaying a member's activity (FEP-1b12, as Lemmy does): the post is taken
+        from its origin by id, never from the relayed copy, and no boost is recorded."""
+        wrapped = delivery.activity.object
+        assert isinstance(wrapped, dict)
+        inner = wrapped.get("object")
+        inner_id = inner.get("id") if isinstance(inner, dict) else inner
+        if wrapped.get("type") in ("Create", "Update") and isinstance(inner_id, str):
+            await ensure_note(delivery.federation, delivery.session, inner_id, delivery.budget)
+
+
+# Activities a Group wraps in its Announce; full community support handles the rest.
+WRAPPED = frozenset({"Create", "Update"})
 
 
 class UndoHandler:
