@@ -10,6 +10,7 @@ import structlog
 from fedi.db.models import Account
 from fedi.federation.actors import host_of
 from fedi.federation.context import Federation
+from fedi.federation.delivery import peers
 from fedi.federation.fetcher import FetchBudget
 from fedi.federation.inbox.base import Delivery, Handler, Refused
 from fedi.federation.inbox.follows import AcceptHandler, FollowHandler, RejectHandler
@@ -66,6 +67,8 @@ def processor(federation: Federation) -> Any:
             try:
                 await handler.verify(delivery)
                 await handler.receive(delivery)
+                # A server that talks to us is up: resume deliveries parked for it.
+                await peers.heard_from(session, host)
                 await session.commit()
             except Refused as refusal:
                 # Refused means "never": no retry, and nothing the handler did is kept.
