@@ -127,7 +127,8 @@ async def _page(
         "limit": page.limit,
         **params,
     }
-    rows = list(await session.execute(statement, values))
+    connection = await session.connection()
+    rows = list(await connection.execute(statement, values))
     return await views_from_rows(session, page.ordered(rows), viewer_id)
 
 

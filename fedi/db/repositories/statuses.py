@@ -162,7 +162,8 @@ async def rows_by_ids(
 ) -> list[Sequence[Any]]:
     if not ids:
         return []
-    result = await session.execute(
+    connection = await session.connection()
+    result = await connection.execute(
         _BY_IDS[viewer_id is not None], {"ids": list(ids), "viewer_id": viewer_id}
     )
     return list(result)
@@ -176,9 +177,12 @@ async def _extras(
     tags: dict[int, list[str]] = defaultdict(list)
     if not ids:
         return media, mentions, tags
-    for row in await session.execute(_MEDIA, {"ids": ids}):
+    # Core execution on the session's connection: these rows need no ORM processing
+    # (through Session.execute the ORM's result machinery measured ~0.2 ms a statement).
+    connection = await session.connection()
+    for row in await connection.execute(_MEDIA, {"ids": ids}):
         media[row[0]].append(MediaView(*row[1:]))
-    links = sorted(await session.execute(_LINKS, {"ids": ids}), key=lambda r: r[2])
+    links = sorted(await connection.execute(_LINKS, {"ids": ids}), key=lambda r: r[2])
     for status_id, kind, _, *fields in links:
         if kind == "m":
             mentions[status_id].append(MentionView(*fields))
