@@ -16,9 +16,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
-from fedi.db.models import Account, MediaAttachment, Status, StatusEdit, Tombstone
-from fedi.db.writes import insert_ignore
-from fedi.domain import notifications
+from fedi.db.models import Account, MediaAttachment, Status, Tombstone
+from fedi.domain import history, notifications
 from fedi.domain.content import Rendered, store_links
 from fedi.domain.html import html_to_text, sanitize_html
 from fedi.ids import id_at
@@ -145,11 +144,7 @@ async def receive_edit(
     """Apply an author's Update to their post, keeping the previous version in the history."""
     if status.account_id != author.id:
         raise PermissionError("only the author edits a post")
-    has_history = await session.scalar(
-        select(StatusEdit.id).where(StatusEdit.status_id == status.id).limit(1)
-    )
-    if has_history is None:
-        session.add(_snapshot(status, created_at=status.created_at))
+    await history.before_edit(session, status)
     html = sanitize_html(post.html)
     status.content = html
     status.text = html_to_text(html)
@@ -165,24 +160,9 @@ async def receive_edit(
         Rendered(html=html, mentioned=post.mentioned, tags=post.tags),
         replace=True,
     )
-    session.add(_snapshot(status))
+    history.after_edit(session, status)
     await session.flush()
     return status
-
-
-def _snapshot(status: Status, *, created_at: datetime | None = None) -> StatusEdit:
-    edit = StatusEdit(
-        status_id=status.id,
-        account_id=status.account_id,
-        content=status.content,
-        text=status.text,
-        spoiler_text=status.spoiler_text,
-        sensitive=status.sensitive,
-        language=status.language,
-    )
-    if created_at is not None:
-        edit.created_at = created_at
-    return edit
 
 
 async def receive_delete(session: AsyncSession, author: Account, uri: str) -> bool:
@@ -190,28 +170,8 @@ async def receive_delete(session: AsyncSession, author: Account, uri: str) -> bo
     status = await session.scalar(select(Status).where(Status.uri == uri))
     if status is not None and status.account_id != author.id:
         return False  # someone else's post: neither deleted nor tombstoned
-    await insert_ignore(
-        session, Tombstone, [{"uri": uri, "account_id": author.id, "deleted_at": utcnow()}]
-    )
+    await history.tombstone(session, uri, author.id)
     if status is None:
         return False
-    if status.reblog_of_id is not None:
-        await session.execute(
-            update(Status)
-            .where(Status.id == status.reblog_of_id)
-            .values(reblogs_count=Status.reblogs_count - 1)
-        )
-    else:
-        await session.execute(
-            update(Account)
-            .where(Account.id == author.id)
-            .values(statuses_count=Account.statuses_count - 1)
-        )
-    if status.in_reply_to_id is not None:
-        await session.execute(
-            update(Status)
-            .where(Status.id == status.in_reply_to_id)
-            .values(replies_count=Status.replies_count - 1)
-        )
-    await session.execute(delete(Status).where(Status.id == status.id))
+    await history.remove(session, status)
     return True

@@ -6,14 +6,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
-from fedi.db.models import Account, MediaAttachment, Mention, Status, StatusEdit, Tombstone
+from fedi.db.models import Account, MediaAttachment, Mention, Status
 from fedi.db.models.statuses import VISIBILITIES
-from fedi.db.writes import insert_ignore
-from fedi.domain import notifications
+from fedi.domain import history, notifications
 from fedi.domain.content import render, store_links
 from fedi.domain.events import emit
 from fedi.domain.site import Site
@@ -162,21 +161,6 @@ async def _own_status(session: AsyncSession, actor: Account, status_id: int) -> 
     return status
 
 
-def _snapshot(status: Status, *, at: object = None) -> StatusEdit:
-    edit = StatusEdit(
-        status_id=status.id,
-        account_id=status.account_id,
-        content=status.content,
-        text=status.text,
-        spoiler_text=status.spoiler_text,
-        sensitive=status.sensitive,
-        language=status.language,
-    )
-    if at is not None:
-        edit.created_at = status.created_at
-    return edit
-
-
 async def edit(
     session: AsyncSession, site: Site, editor: Account, status_id: int, draft: Draft
 ) -> Status:
@@ -194,11 +178,7 @@ async def edit(
         raise ValidationFailed("Media attachment is already used by a post", field="media_ids")
     rendered = await render(session, site, draft.text)
 
-    has_history = await session.scalar(
-        select(StatusEdit.id).where(StatusEdit.status_id == status.id).limit(1)
-    )
-    if has_history is None:
-        session.add(_snapshot(status, at=True))
+    await history.before_edit(session, status)
     before = {m.id for m in await _mentioned_accounts(session, status.id)}
     status.content = rendered.html
     status.text = draft.text
@@ -216,7 +196,7 @@ async def edit(
     for item in media:
         item.status_id = status.id
     await store_links(session, status.id, rendered, replace=True)
-    session.add(_snapshot(status))
+    history.after_edit(session, status)
     await session.flush()
     await _notify_mentions(session, status, [a for a in rendered.mentioned if a.id not in before])
     await _notify_boosters(session, status)
@@ -270,26 +250,6 @@ async def delete_status(session: AsyncSession, actor: Account, status_id: int) -
     status = await _own_status(session, actor, status_id)
     kind, payload = await _deletion_event(session, status)
     await emit(session, actor, kind, **payload)
-    await insert_ignore(
-        session, Tombstone, [{"uri": status.uri, "account_id": actor.id, "deleted_at": utcnow()}]
-    )
-    if status.reblog_of_id is None:
-        await session.execute(
-            update(Account)
-            .where(Account.id == actor.id)
-            .values(statuses_count=Account.statuses_count - 1)
-        )
-    else:
-        await session.execute(
-            update(Status)
-            .where(Status.id == status.reblog_of_id)
-            .values(reblogs_count=Status.reblogs_count - 1)
-        )
-    if status.in_reply_to_id is not None:
-        await session.execute(
-            update(Status)
-            .where(Status.id == status.in_reply_to_id)
-            .values(replies_count=Status.replies_count - 1)
-        )
-    await session.execute(delete(Status).where(Status.id == status.id))
+    await history.tombstone(session, status.uri, actor.id)
+    await history.remove(session, status)
     return status
