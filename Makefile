@@ -34,6 +34,8 @@ test: lint typecheck pytest
 
 bench: install
 	$(BIN)/python -m benchmarks.timeline
+	$(BIN)/python -m benchmarks.inbox
+	$(BIN)/python -m benchmarks.fanout
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

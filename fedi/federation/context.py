@@ -10,11 +10,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fedi.config import InstanceConfig
 from fedi.db.models import Account, AccountKey
 from fedi.domain.site import Site
+from fedi.federation.delivery.peers import PeerBook
 from fedi.federation.fetcher import FetchBudget, Fetcher, Signer
+from fedi.federation.inbox.writer import InboxWriter
 from fedi.federation.instance_actor import ensure_instance_actor
 from fedi.federation.policy import DomainPolicy
 from fedi.federation.signatures import KeyCache, load_private_key, sign_cavage, sign_rfc9421
 from fedi.federation.signatures.keys import PrivateKey
+
+
+@dataclass(frozen=True)
+class SignerRef:
+    """Who signed a delivery: the owner of a verified key, as the inbox needs it."""
+
+    id: int
+    uri: str
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,10 @@ class Federation:
         self.fetcher = fetcher
         self.policy = DomainPolicy(config, sessions)
         self.keys = KeyCache()
+        # keyId → its owner, beside the key cache: a known peer's delivery needs no query.
+        self.key_owners: dict[str, SignerRef] = {}
+        self.inbox_writer = InboxWriter(sessions)
+        self.peers = PeerBook(sessions)
         self._local_keys: dict[int, LocalKey] = {}
         self._instance_actor: Account | None = None
 

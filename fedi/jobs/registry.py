@@ -11,8 +11,8 @@ from fedi.domain.events import FEDERATE
 from fedi.federation.context import Federation
 from fedi.federation.delivery.deliver import DELIVER, deliverer
 from fedi.federation.delivery.federate import federator
-from fedi.federation.inbox.intake import PROCESS
 from fedi.federation.inbox.process import processor
+from fedi.federation.inbox.writer import PROCESS
 from fedi.jobs.worker import Handler
 
 

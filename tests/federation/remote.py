@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from sqlalchemy import func, select
 
 from fedi.db.models import Account, Job
-from fedi.federation.inbox.intake import PROCESS
+from fedi.federation.inbox.writer import PROCESS
 from fedi.federation.signatures import PrivateKey, sign_cavage, sign_rfc9421
 from fedi.federation.wire import PUBLIC
 from tests.factories import teacher

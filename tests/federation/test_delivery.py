@@ -73,6 +73,13 @@ async def _deliver(ke: Instance, inbox: ScriptedInbox, actor_id: int, attempt: i
     await deliverer(federation)(payload, context)
 
 
+def _forget(ke: Instance, inbox: ScriptedInbox) -> None:
+    """The row was changed behind the peer book's back (as another process would)."""
+    federation = ke.state.federation
+    assert federation is not None
+    federation.peers.forget(inbox.base.removeprefix("http://"))
+
+
 async def _peer(ke: Instance, inbox: ScriptedInbox) -> Peer:
     async with ke.state.sessions() as session:
         found = await session.get(Peer, inbox.base.removeprefix("http://"))
@@ -84,7 +91,18 @@ async def test_a_2xx_is_done_and_the_peer_is_healthy(ke: Instance, inbox: Script
     amina = await local_teacher(ke, "amina")
     await _deliver(ke, inbox, amina.id)
     assert inbox.schemes == ["cavage"]
-    assert (await _peer(ke, inbox)).last_success_at is not None
+    peer = await _peer(ke, inbox)
+    assert peer.first_failure_at is None
+    assert peer.unavailable_since is None
+    # After a failure, the next success is recorded (a healthy host costs no writes).
+    inbox.answers.append((503, {}))
+    with pytest.raises(RetryLater):
+        await _deliver(ke, inbox, amina.id)
+    assert (await _peer(ke, inbox)).first_failure_at is not None
+    await _deliver(ke, inbox, amina.id)
+    recovered = await _peer(ke, inbox)
+    assert recovered.first_failure_at is None
+    assert recovered.last_success_at is not None
 
 
 async def test_a_peer_that_wants_rfc9421_gets_it_after_one_401_and_keeps_it(
@@ -139,6 +157,7 @@ async def test_a_host_failing_for_days_is_parked_until_it_speaks_again(
         peer = await session.get(Peer, inbox.base.removeprefix("http://"))
         assert peer is not None
         peer.first_failure_at = utcnow() - timedelta(days=4)
+    _forget(ke, inbox)
     inbox.answers.append((503, {}))
     with pytest.raises(RetryLater):
         await _deliver(ke, inbox, amina.id)
@@ -151,6 +170,7 @@ async def test_a_host_failing_for_days_is_parked_until_it_speaks_again(
 
     async with ke.state.sessions() as session, session.begin():
         await peers.heard_from(session, inbox.base.removeprefix("http://"))
+    _forget(ke, inbox)
     await _deliver(ke, inbox, amina.id)
     assert (await _peer(ke, inbox)).unavailable_since is None
 

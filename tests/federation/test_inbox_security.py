@@ -22,7 +22,7 @@ import orjson
 import pytest
 
 from fedi.db.models import Account, Job, ReceivedActivity, Status
-from fedi.federation.inbox.intake import PROCESS
+from fedi.federation.inbox.writer import PROCESS
 from fedi.federation.policy import set_rule
 from fedi.federation.signatures.cavage import CavageParams, signing_string
 from fedi.federation.signatures.keys import sign_bytes

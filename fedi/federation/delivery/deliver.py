@@ -17,7 +17,6 @@ import structlog
 from fedi.db.base import utcnow
 from fedi.federation.actors import host_of
 from fedi.federation.context import Federation
-from fedi.federation.delivery import peers
 from fedi.federation.fetcher import AddressRefused, FetchError, UrlRefused
 from fedi.jobs import JobContext, PermanentFailure, RetryLater
 
@@ -48,12 +47,11 @@ def deliverer(federation: Federation) -> Any:
         await federation.policy.refresh()
         if not federation.policy.allows(host):
             return  # blocked since this was queued: dropped, as the rule says
-        async with federation.sessions() as session, session.begin():
-            record = await peers.peer(session, host)
-            scheme = record.signature_scheme
-            unavailable = record.unavailable_since is not None
-        if unavailable:
+        book = federation.peers
+        peer = await book.get(host)
+        if peer.unavailable_since is not None:
             raise PermanentFailure(f"{host} has been unreachable for days")
+        scheme = peer.scheme
         key = await federation.local_key(int(payload["actor_id"]))
         body = orjson.dumps(payload["activity"])
         try:
@@ -63,30 +61,22 @@ def deliverer(federation: Federation) -> Any:
         except (AddressRefused, UrlRefused) as exc:
             raise PermanentFailure(exc.message) from None
         except FetchError as exc:
-            async with federation.sessions() as session, session.begin():
-                await peers.failed(session, host)
+            await book.failed(host)
             raise RetryLater(exc.message) from None
         status = response.status
-        log.info("delivered", host=host, status=status, attempt=context.attempt, scheme=scheme)
-        outcome: Exception
-        # Decide inside the transaction, raise after it: raising inside would roll back the
-        # peer bookkeeping (the scheme switch, the failure count) we mean to keep.
-        async with federation.sessions() as session, session.begin():
-            if 200 <= status < 300:
-                await peers.succeeded(session, host)
-                return
-            if status == 401 and context.attempt == 1:
-                other = SCHEMES[1 - SCHEMES.index(scheme)] if scheme in SCHEMES else "cavage"
-                await peers.use_scheme(session, host, other)
-                outcome = RetryLater(f"401 with {scheme}: trying {other}", after=1.0)
-            elif status in NO_RETRY or (400 <= status < 500 and status not in (401, 408, 429)):
-                outcome = PermanentFailure(f"{host} answered {status}")
-            else:
-                await peers.failed(session, host)
-                outcome = RetryLater(
-                    f"{host} answered {status}",
-                    after=retry_after(response.headers.get("Retry-After")),
-                )
-        raise outcome
+        if 200 <= status < 300:
+            await book.succeeded(host)
+            return
+        log.info("delivery_refused", host=host, status=status, attempt=context.attempt)
+        if status == 401 and context.attempt == 1:
+            other = SCHEMES[1 - SCHEMES.index(scheme)] if scheme in SCHEMES else "cavage"
+            await book.use_scheme(host, other)
+            raise RetryLater(f"401 with {scheme}: trying {other}", after=1.0)
+        if status in NO_RETRY or (400 <= status < 500 and status not in (401, 408, 429)):
+            raise PermanentFailure(f"{host} answered {status}")
+        await book.failed(host)
+        raise RetryLater(
+            f"{host} answered {status}", after=retry_after(response.headers.get("Retry-After"))
+        )
 
     return deliver

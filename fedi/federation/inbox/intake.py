@@ -16,11 +16,9 @@ import orjson
 import structlog
 from pydantic import ValidationError
 
-from fedi.db.models import ReceivedActivity
-from fedi.db.writes import insert_ignore
 from fedi.errors import Forbidden
 from fedi.federation.actors import host_of, key_for
-from fedi.federation.context import Federation
+from fedi.federation.context import Federation, SignerRef
 from fedi.federation.fetcher import FetchBudget
 from fedi.federation.signatures import (
     SignatureError,
@@ -30,11 +28,9 @@ from fedi.federation.signatures import (
     verify_signature,
 )
 from fedi.federation.wire import Activity
-from fedi.jobs import enqueue
 
 log = structlog.get_logger(__name__)
 
-PROCESS = "inbox.process"
 MAX_JSON_DEPTH = 32
 # The activity types we act on; anything else is acknowledged and dropped (202, not 4xx:
 # a peer must not retry what we will never use).
@@ -93,6 +89,28 @@ async def accept_delivery(federation: Federation, request: SignedRequest) -> Out
         return Outcome(403, "this server does not federate with yours")
     canonical_host = federation.config.domain
     check_claim(request, claim, canonical_host=canonical_host)
+    cached = federation.keys.get(claim.key_id)
+    known = federation.key_owners.get(claim.key_id)
+    signer: SignerRef
+    if cached is not None and known is not None:
+        # The steady state: a known peer's key and owner, no database round trip.
+        try:
+            verify_signature(request, claim, cached.key, canonical_host=canonical_host)
+            signer = known
+        except SignatureError:
+            federation.key_owners.pop(claim.key_id, None)
+            return await accept_delivery(federation, request)
+    else:
+        outcome = await _resolve_and_verify(federation, request, claim, canonical_host)
+        if isinstance(outcome, Outcome):
+            return outcome
+        signer = outcome
+    return await _store(federation, request, signer)
+
+
+async def _resolve_and_verify(
+    federation: Federation, request: SignedRequest, claim: Any, canonical_host: str
+) -> SignerRef | Outcome:
     budget = FetchBudget(remaining=4)
     async with federation.sessions() as session:
         try:
@@ -111,7 +129,12 @@ async def accept_delivery(federation: Federation, request: SignedRequest) -> Out
         except Forbidden:
             return Outcome(403, "this server does not federate with yours")
         await session.commit()
+    owner = SignerRef(signer.id, signer.uri)
+    federation.key_owners[claim.key_id] = owner
+    return owner
 
+
+async def _store(federation: Federation, request: SignedRequest, signer: SignerRef) -> Outcome:
     try:
         document = orjson.loads(request.body)
     except orjson.JSONDecodeError:
@@ -130,15 +153,6 @@ async def accept_delivery(federation: Federation, request: SignedRequest) -> Out
         log.info("inbox_ignored", type=activity.type[:40], host=host_of(signer.uri))
         return Outcome(202)
 
-    async with federation.sessions() as session, session.begin():
-        # The id and the job commit together: a replay finds the id and queues nothing.
-        inserted = await insert_ignore(session, ReceivedActivity, [{"uri": activity.id}])
-        if inserted:
-            await enqueue(
-                session,
-                PROCESS,
-                {"activity": document, "signer_id": signer.id},
-                max_attempts=8,
-            )
-    log.info("inbox_accepted", type=activity.type, host=host_of(signer.uri), new=bool(inserted))
+    # The id and the job commit together: a replay finds the id and queues nothing.
+    await federation.inbox_writer.store(activity.id, document, signer.id)
     return Outcome(202)

@@ -64,11 +64,16 @@ def processor(federation: Federation) -> Any:
             # Read before any rollback: a rollback expires the signer, and reloading it
             # lazily is IO this async session cannot do.
             host = host_of(signer.uri)
+            # Before this session writes anything: the peer book may write on its own
+            # connection, which SQLite would make wait for this transaction's lock.
+            peer = await federation.peers.get(host)
             try:
                 await handler.verify(delivery)
                 await handler.receive(delivery)
                 # A server that talks to us is up: resume deliveries parked for it.
-                await peers.heard_from(session, host)
+                if peer.unavailable_since is not None:
+                    await peers.heard_from(session, host)
+                    federation.peers.forget(host)
                 await session.commit()
             except Refused as refusal:
                 # Refused means "never": no retry, and nothing the handler did is kept.

@@ -1,0 +1,583 @@
+"""One post to 1,000 followers on 50 receiving instances: the whole path, beside plain aiohttp.
+
+    python -m benchmarks.fanout [--followers 1000] [--hosts 50] [--posts 30]
+        [--concurrency 64] [--default-posts 10] [--sqlite/--no-sqlite] [--postgres URL]
+        [--json PATH]
+
+The sender is a real instance in this process (pinned to one core): its database (seeded with
+a local teacher followed by ``--followers`` remote accounts, ``followers / hosts`` on each
+receiving host, each with the host's shared inbox), its runtime (``fedi.runtime``: engine,
+Fetcher, keys) and the real ``Worker`` running the real ``federate`` and ``deliver``
+handlers, as the in-process worker does. Each post goes through ``statuses.post`` + commit,
+the worker is woken (as the demo does after posting), the ``federate`` job builds the Create
+and queues one ``deliver`` job per shared inbox, and each ``deliver`` job POSTs it, signed,
+through the Fetcher. The receivers (``benchmarks.receivers``: ``--hosts`` aiohttp sites on
+loopback, 202 and a counter) run in another process on the other core.
+
+Baselines, same run, same bodies, same receivers, interleaved with ours: the same POSTs
+sent by a plain aiohttp loop with one shared ClientSession, each signed with the same cached
+key by the same ``sign_cavage``; and again without signatures, to show what signing costs.
+See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import orjson
+from sqlalchemy import insert, update
+from sqlalchemy.engine import make_url
+
+from benchmarks.loopback import (
+    Children,
+    Database,
+    OtherLoad,
+    log,
+    pin,
+    postgres_database,
+    postgres_version,
+    python,
+    run,
+    sqlite_database,
+    usable_cpus,
+    write_instance,
+)
+from benchmarks.report import Report, Stats, add_json_option, ms, verdict
+from fedi.config import load_config
+from fedi.db.base import utcnow
+from fedi.db.engine import describe_connection_error
+from fedi.db.models import Account, Follow
+from fedi.domain.accounts import Registration, register
+from fedi.domain.events import FEDERATE
+from fedi.domain.statuses import Draft, post
+from fedi.federation.context import Federation
+from fedi.federation.delivery.deliver import DELIVER
+from fedi.federation.fetcher.documents import ACTIVITY_ACCEPT
+from fedi.ids import new_id
+from fedi.jobs import ClaimedJob, JobContext, Worker
+from fedi.jobs.registry import job_handlers
+from fedi.logging import configure
+from fedi.runtime import Runtime, open_runtime
+
+DOMAIN = "fanout.bench.test"
+AP = "application/activity+json"
+TARGET_MS = 50.0  # federate job start to the last 2xx
+TEXT = (
+    "Sharing the fractions worksheet my grade 5 class enjoyed today: strips of paper, "
+    "folded into halves, quarters and eighths, then compared on the number line. "
+    "Feedback and your own variations welcome! #maths #primary"
+)
+
+
+# -- what happened during one fan-out --------------------------------------------------------
+
+
+@dataclass
+class Moments:
+    """One delivery (time.monotonic): handler start, POST start, 2xx read, handler end, done."""
+
+    start: float = 0.0
+    sent: float = 0.0
+    acknowledged: float = 0.0
+    end: float = 0.0
+    done: float = 0.0
+
+
+@dataclass
+class Trace:
+    """Moments of one fan-out, recorded by thin wrappers around our code."""
+
+    expected: int
+    posted: float = 0.0
+    committed: float = 0.0
+    federate_start: float = 0.0
+    federate_end: float = 0.0
+    deliveries: dict[str, Moments] = field(default_factory=dict)  # by inbox
+    statuses: list[int] = field(default_factory=list)
+    bodies: dict[str, bytes] = field(default_factory=dict)  # inbox -> the body POSTed
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def moments(self, inbox: str) -> Moments:
+        return self.deliveries.setdefault(inbox, Moments())
+
+
+class Recorder:
+    """Wraps the federate and deliver handlers, the Fetcher's POST and the queue's completion.
+
+    Only this process's objects are wrapped (nothing in ``fedi`` is changed): the wrappers
+    note the time and call through.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.trace: Trace | None = None
+        federation = runtime.federation
+        handlers = job_handlers(federation)
+        federate, deliver = handlers[FEDERATE], handlers[DELIVER]
+
+        async def timed_federate(payload: Mapping[str, Any], context: JobContext) -> None:
+            trace = self.trace
+            if trace is not None:
+                trace.federate_start = time.monotonic()
+            await federate(payload, context)
+            if trace is not None:
+                trace.federate_end = time.monotonic()
+
+        async def timed_deliver(payload: Mapping[str, Any], context: JobContext) -> None:
+            trace = self.trace
+            if trace is not None:
+                trace.moments(payload["inbox"]).start = time.monotonic()
+            await deliver(payload, context)
+            if trace is not None:
+                trace.moments(payload["inbox"]).end = time.monotonic()
+
+        self.handlers = {**handlers, FEDERATE: timed_federate, DELIVER: timed_deliver}
+        fetcher_post = federation.fetcher.post
+
+        async def timed_post(url: str, body: bytes, **kwargs: Any) -> Any:
+            trace = self.trace
+            if trace is not None:
+                trace.moments(url).sent = time.monotonic()
+            response = await fetcher_post(url, body, **kwargs)
+            if trace is not None:
+                trace.moments(url).acknowledged = time.monotonic()
+                trace.statuses.append(response.status)
+                trace.bodies[url] = body
+            return response
+
+        federation.fetcher.post = timed_post  # type: ignore[method-assign]
+        complete = runtime.queue.complete
+
+        async def timed_complete(job: ClaimedJob) -> bool:
+            settled = await complete(job)
+            trace = self.trace
+            if trace is not None and job.kind == DELIVER:
+                trace.moments(job.payload["inbox"]).done = time.monotonic()
+                if sum(1 for m in trace.deliveries.values() if m.done) >= trace.expected:
+                    trace.done.set()
+            return settled
+
+        runtime.queue.complete = timed_complete  # type: ignore[method-assign]
+
+
+# -- the sender's database -------------------------------------------------------------------
+
+
+@dataclass
+class Sender:
+    runtime: Runtime
+    author: Account
+    inboxes: list[str]
+
+
+async def seed(runtime: Runtime, ports: list[int], followers: int) -> Sender:
+    """A local teacher followed by ``followers`` remote accounts spread over the receivers."""
+    async with runtime.sessions() as session, session.begin():
+        author, _ = await register(
+            session,
+            runtime.site,
+            Registration(
+                username="amina",
+                email="amina@school.example",
+                password="correct horse battery",  # noqa: S106 - a throwaway account
+            ),
+        )
+        accounts: list[dict[str, Any]] = []
+        follows: list[dict[str, Any]] = []
+        now = utcnow()
+        for k in range(followers):
+            host = f"127.0.0.1:{ports[k % len(ports)]}"
+            username = f"follower{k:04d}"
+            uri = f"http://{host}/users/{username}"
+            account_id = new_id()
+            accounts.append(
+                {
+                    "id": account_id,
+                    "username": username,
+                    "username_lower": username,
+                    "domain": host,
+                    "uri": uri,
+                    "url": f"http://{host}/@{username}",
+                    "inbox_url": f"{uri}/inbox",
+                    "shared_inbox_url": f"http://{host}/inbox",
+                    "followers_url": f"{uri}/followers",
+                    "public_key_id": f"{uri}#main-key",
+                    "fields": [],
+                    "also_known_as": [],
+                    "following_count": 1,
+                    "fetched_at": now,
+                }
+            )
+            follows.append(
+                {
+                    "id": new_id(),
+                    "account_id": account_id,
+                    "target_account_id": author.id,
+                    "uri": f"{uri}#follows/{k}",
+                }
+            )
+        await session.execute(insert(Account.__table__), accounts)  # type: ignore[arg-type]
+        await session.execute(insert(Follow.__table__), follows)  # type: ignore[arg-type]
+        await session.execute(
+            update(Account.__table__)  # type: ignore[arg-type]
+            .where(Account.__table__.c.id == author.id)
+            .values(followers_count=followers)
+        )
+    inboxes = sorted({f"http://127.0.0.1:{ports[k % len(ports)]}/inbox" for k in range(followers)})
+    return Sender(runtime, author, inboxes)
+
+
+# -- the measured paths ----------------------------------------------------------------------
+
+
+@dataclass
+class Samples:
+    """Per-fan-out figures, seconds, one list per label (in print order)."""
+
+    values: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, label: str, value: float) -> None:
+        self.values.setdefault(label, []).append(value)
+
+    def stats(self, *labels: str) -> list[Stats]:
+        return [Stats(label, tuple(self.values[label])) for label in labels]
+
+
+FEDERATE_TO_2XX = "federate job start → last 2xx"
+POST_TO_2XX = "post → last 2xx"
+POST_TO_DONE = "post → all deliver jobs done"
+POSTING = "statuses.post + commit"
+CLAIM = "commit → federate job start (wake, claim)"
+FEDERATING = "federate job (build, queue the deliver jobs)"
+FIRST_DELIVER = "federate job end → first deliver start"
+D_QUEUED = "federate end → deliver job start (claim, wait for a slot)"
+D_BEFORE = "deliver: start → POST (peer record transaction)"
+D_POST = "deliver: Fetcher.post, signing + POST → 2xx"
+D_AFTER = "deliver: 2xx → handler end (peer success transaction)"
+D_SETTLE = "deliver: handler end → job marked done"
+SIGNED = "plain aiohttp, signed"
+UNSIGNED = "plain aiohttp, unsigned"
+
+
+async def ours_once(
+    sender: Sender, worker: Worker, recorder: Recorder, samples: Samples | None, prefix: str
+) -> Trace:
+    """One post through the real path; waits until every deliver job is done."""
+    trace = Trace(expected=len(sender.inboxes))
+    recorder.trace = trace
+    cpu = time.process_time()
+    trace.posted = time.monotonic()
+    runtime = sender.runtime
+    async with runtime.sessions() as session:
+        await post(session, runtime.site, sender.author, Draft(text=TEXT, language="en"))
+        await session.commit()
+    trace.committed = time.monotonic()
+    worker.wake()  # what the demo does after posting; the API will have to do the same
+    try:
+        async with asyncio.timeout(30):
+            await trace.done.wait()
+    except TimeoutError:
+        raise RuntimeError(
+            f"fan-out incomplete after 30 s: "
+            f"{sum(1 for m in trace.deliveries.values() if m.done)} of {trace.expected} "
+            f"deliveries done, answers {sorted(set(trace.statuses))}"
+        ) from None
+    finally:
+        recorder.trace = None
+    used = time.process_time() - cpu
+    if samples is not None:
+        moments = list(trace.deliveries.values())
+        last = max(m.acknowledged for m in moments)
+        samples.add(f"{prefix}{FEDERATE_TO_2XX}", last - trace.federate_start)
+        samples.add(f"{prefix}{POST_TO_2XX}", last - trace.posted)
+        samples.add(f"{prefix}{POST_TO_DONE}", max(m.done for m in moments) - trace.posted)
+        samples.add(f"{prefix}{POSTING}", trace.committed - trace.posted)
+        samples.add(f"{prefix}{CLAIM}", trace.federate_start - trace.committed)
+        samples.add(f"{prefix}{FEDERATING}", trace.federate_end - trace.federate_start)
+        first = min(m.start for m in moments)
+        samples.add(f"{prefix}{FIRST_DELIVER}", first - trace.federate_end)
+        for m in moments:
+            samples.add(f"{prefix}{D_QUEUED}", m.start - trace.federate_end)
+            samples.add(f"{prefix}{D_BEFORE}", m.sent - m.start)
+            samples.add(f"{prefix}{D_POST}", m.acknowledged - m.sent)
+            samples.add(f"{prefix}{D_AFTER}", m.end - m.acknowledged)
+            samples.add(f"{prefix}{D_SETTLE}", m.done - m.end)
+        samples.add(f"{prefix}cpu", used / trace.expected)
+    return trace
+
+
+def plain_sender(
+    session: aiohttp.ClientSession,
+    federation: Federation,
+    sender: Sender,
+    trace: Trace,
+    signed: bool,
+) -> Callable[[], Awaitable[tuple[float, float]]]:
+    """The POSTs of ``trace`` again from a plain aiohttp loop: (seconds to the last 2xx, CPU)."""
+    bodies = trace.bodies
+
+    async def send() -> tuple[float, float]:
+        key = await federation.local_key(sender.author.id)  # cached: what deliver uses
+        sign = federation.signer(key)
+        cpu = time.process_time()
+        started = time.monotonic()
+
+        async def one(inbox: str, body: bytes) -> None:
+            headers = {"Content-Type": AP, "Accept": ACTIVITY_ACCEPT}
+            if signed:
+                headers |= sign("POST", inbox, headers, body)
+            async with session.post(inbox, data=body, headers=headers) as answer:
+                await answer.read()
+                if not 200 <= answer.status < 300:
+                    raise RuntimeError(f"{inbox} answered {answer.status}")
+
+        await asyncio.gather(*(one(inbox, body) for inbox, body in bodies.items()))
+        return time.monotonic() - started, time.process_time() - cpu
+
+    return send
+
+
+async def receivers_stats(session: aiohttp.ClientSession, control: int) -> dict[str, Any]:
+    async with session.get(f"http://127.0.0.1:{control}/stats") as answer:
+        stats: dict[str, Any] = await answer.json()
+        return stats
+
+
+async def backend_run(
+    report: Report, args: argparse.Namespace, database: Database, folder: Path, ready: Any
+) -> None:
+    ports: list[int] = ready["ports"]
+    control: int = ready["control"]
+    instance = write_instance(
+        folder / f"sender-{database.backend.lower()}",
+        domain=DOMAIN,
+        port=8000,  # never served: only the outbound side runs
+        database_url=database.url,
+        extra="[jobs]\nin_process_worker = false\n",  # our own Worker runs in this process
+    )
+    config = load_config(instance, environ={})
+    async with (
+        open_runtime(config) as runtime,
+        aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit_per_host=8), timeout=aiohttp.ClientTimeout(30)
+        ) as plain,
+    ):
+        sender = await seed(runtime, ports, args.followers)
+        recorder = Recorder(runtime)
+        fanout_size = len(sender.inboxes)
+        await receivers_stats(plain, control)  # they answer: ready
+        async with plain.post(f"http://127.0.0.1:{control}/reset"):
+            pass
+
+        async def measure_config(concurrency: int, posts: int, prefix: str) -> Samples:
+            worker = Worker(runtime.queue, recorder.handlers, concurrency=concurrency)
+            running = asyncio.create_task(worker.run())
+            samples = Samples()
+            try:
+                for _ in range(3):  # warm-up: keys loaded, connections open, caches filled
+                    trace = await ours_once(sender, worker, recorder, None, prefix)
+                    for signing in (True, False):
+                        await plain_sender(plain, runtime.federation, sender, trace, signing)()
+                for _ in range(posts):  # interleaved: ours, signed, unsigned, ours, …
+                    trace = await ours_once(sender, worker, recorder, samples, prefix)
+                    for label, signing in ((SIGNED, True), (UNSIGNED, False)):
+                        send = plain_sender(plain, runtime.federation, sender, trace, signing)
+                        seconds, cpu = await send()
+                        samples.add(f"{prefix}{label}", seconds)
+                        samples.add(f"{prefix}{label} cpu", cpu / fanout_size)
+            finally:
+                worker.stop()
+                await running
+            return samples
+
+        tuned = await measure_config(args.concurrency, args.posts, "")
+        default = await measure_config(4, args.default_posts, "default: ")
+        received = await receivers_stats(plain, control)
+
+    rounds = 3 + args.posts + 3 + args.default_posts  # ours, including warm-ups
+    plain_rounds = 2 * (3 + args.posts) + 2 * (3 + args.default_posts)
+    expected_posts = fanout_size * (rounds + plain_rounds)
+    title = (
+        f"{database.backend} · one post to {args.followers} followers on {len(ports)} "
+        f"instances ({fanout_size} shared inboxes), {args.posts} posts · ours: statuses.post → "
+        f"Worker(concurrency={args.concurrency}) → federate → deliver · baseline: the same "
+        "POSTs from a plain aiohttp loop"
+    )
+    section = report.section(title)
+    section.rows = tuned.stats(
+        FEDERATE_TO_2XX,
+        POST_TO_2XX,
+        POST_TO_DONE,
+        POSTING,
+        CLAIM,
+        FEDERATING,
+        FIRST_DELIVER,
+        SIGNED,
+        UNSIGNED,
+    )
+    ours, _, _, _, _, _, _, signed, unsigned = section.rows
+    section.compare(ours, signed)
+    section.compare(signed, unsigned)
+    section.under(ours, TARGET_MS)
+    p99_ok = ours.p99 * 1000 < TARGET_MS
+    section.lines.append(
+        f"{ours.label}  p99 {ms(ours.p99)} (target < {TARGET_MS:g} ms) {verdict(p99_ok)}"
+    )
+    section.checks.append({"measured": ours.label, "target_p99_ms": TARGET_MS, "meets": p99_ok})
+    cpu = {
+        label: 1000 * sum(tuned.values[key]) / len(tuned.values[key])
+        for label, key in (
+            ("ours", "cpu"),
+            (SIGNED, f"{SIGNED} cpu"),
+            (UNSIGNED, f"{UNSIGNED} cpu"),
+        )
+    }
+    section.lines.append(
+        "sender CPU per delivery (this process: worker, handlers, SQLite threads; not the "
+        f"PostgreSQL server): ours {cpu['ours']:.2f} ms | {SIGNED} {cpu[SIGNED]:.2f} ms | "
+        f"{UNSIGNED} {cpu[UNSIGNED]:.2f} ms"
+    )
+    section.checks.append({"cpu_ms_per_delivery": {k: round(v, 3) for k, v in cpu.items()}})
+    section.lines.append(
+        f"receivers: {received['posts']} POSTs (expected {expected_posts}) on {received['hosts']} "
+        f"hosts, {received['signed']} signed, {received['other']} other requests (fetches)"
+    )
+    section.print()
+
+    section = report.section(
+        f"{database.backend} · where a delivery's time goes, per delivery, "
+        f"Worker(concurrency={args.concurrency}), {args.posts} × {fanout_size} deliveries"
+    )
+    section.rows = tuned.stats(D_QUEUED, D_BEFORE, D_POST, D_AFTER, D_SETTLE)
+    section.print()
+
+    section = report.section(
+        f"{database.backend} · the same, default configuration: Worker(concurrency=4) "
+        f"([jobs] concurrency default), {args.default_posts} posts"
+    )
+    section.rows = default.stats(
+        *(f"default: {label}" for label in (FEDERATE_TO_2XX, POST_TO_2XX, POST_TO_DONE, SIGNED))
+    )
+    section.compare(section.rows[0], section.rows[3])
+    section.under(section.rows[0], TARGET_MS)
+    ours_cpu = 1000 * sum(default.values["default: cpu"]) / len(default.values["default: cpu"])
+    section.lines.append(f"sender CPU per delivery: ours {ours_cpu:.2f} ms")
+    section.print()
+
+
+async def main(args: argparse.Namespace) -> None:
+    other = OtherLoad()
+    report = Report("Jamii fan-out benchmark")
+    report.machine(event_loop="uvloop")
+    cpus = usable_cpus()
+    sender_cpu, receivers_cpu = (cpus[0], cpus[1]) if len(cpus) > 1 else (None, None)
+    report.fact(
+        "placement",
+        f"sender (this process) on core {sender_cpu}, receivers on core {receivers_cpu}"
+        if sender_cpu is not None
+        else "one core: nothing pinned (figures are not comparable)",
+    )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    report.fact("load average at start", f"{load:.2f}")
+    with (
+        tempfile.TemporaryDirectory(prefix="jamii-bench-fanout-") as tmp,
+        Children(Path(tmp)) as children,
+    ):
+        folder = Path(tmp)
+        ready_file = folder / "receivers.json"
+        receivers = children.spawn(
+            "receivers",
+            python(
+                "-m", "benchmarks.receivers", "--count", str(args.hosts), "--ready", str(ready_file)
+            ),
+            cpu=receivers_cpu,
+        )
+        deadline = time.monotonic() + 30
+        while not ready_file.exists():
+            if not receivers.running() or time.monotonic() > deadline:
+                raise RuntimeError(f"the receivers did not start:\n{receivers.tail()}")
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # the file is written in one call; let it land
+        ready = orjson.loads(ready_file.read_bytes())
+        pin(sender_cpu)
+        # Jamii's logging, as `jamii serve` configures it, into a file rather than the terminal.
+        saved = sys.stderr
+        with (folder / "sender.log").open("w") as sender_log:
+            sys.stderr = sender_log
+            try:
+                configure(json=True)
+            finally:
+                sys.stderr = saved
+            backends: list[str | None] = []
+            if args.sqlite:
+                backends.append(None)
+            if args.postgres:
+                backends.append(args.postgres)
+            else:
+                print("\nPostgreSQL skipped: pass --postgres URL or set JAMII_TEST_POSTGRES_URL")
+            for server_url in backends:
+                if server_url is None:
+                    database = await sqlite_database(folder / "sender.db")
+                else:
+                    try:
+                        database = await postgres_database(server_url, "fanout")
+                        report.fact("postgresql", await postgres_version(server_url))
+                    except (OSError, asyncpg.PostgresError) as exc:
+                        print(f"\nPostgreSQL skipped: {describe_connection_error(exc)}")
+                        continue
+                try:
+                    await backend_run(report, args, database, folder, ready)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await database.drop()
+    busy = other.cores()
+    if busy is not None:
+        print()
+        report.fact(
+            "other processes meanwhile",
+            f"{busy:.2f} cores busy on average (PostgreSQL's server included when it ran)",
+        )
+    if args.json:
+        report.write(args.json)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.fanout", description=__doc__)
+    parser.add_argument("--followers", type=int, default=1000)
+    parser.add_argument("--hosts", type=int, default=50, help="receiving instances")
+    parser.add_argument("--posts", type=int, default=30, help="timed fan-outs per path")
+    parser.add_argument(
+        "--concurrency", type=int, default=64, help="Worker concurrency (≥ the inboxes)"
+    )
+    parser.add_argument(
+        "--default-posts", type=int, default=10, help="timed fan-outs with concurrency 4"
+    )
+    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=os.environ.get("JAMII_TEST_POSTGRES_URL"),
+        help="PostgreSQL server (default: $JAMII_TEST_POSTGRES_URL); a temporary database "
+        "jamii_bench_fanout_<pid> is created there and dropped",
+    )
+    add_json_option(parser)
+    args = parser.parse_args(argv)
+    if args.postgres:
+        make_url(args.postgres)
+    return args
+
+
+if __name__ == "__main__":
+    log("fan-out benchmark starting")
+    run(main(parse()))

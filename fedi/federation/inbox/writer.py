@@ -1,0 +1,109 @@
+"""Storing accepted deliveries through ONE writer that commits many at a time.
+
+Each verified delivery needs two rows (its activity id, for de-duplication, and its
+processing job) committed before we answer 202. One transaction per request serialises
+every request on the database's commit (SQLite's single write lock, PostgreSQL's WAL
+flush): measured ~460 requests/s. A single writer task takes whatever deliveries are
+waiting — up to ``MAX_BATCH`` — and commits them together; each request still awaits its
+own commit, so a 202 still means "durably stored" (PERFORMANCE.md measured 5× this way).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fedi.db.models import Job, ReceivedActivity
+
+log = structlog.get_logger(__name__)
+
+MAX_BATCH = 256
+PROCESS = "inbox.process"
+PROCESS_ATTEMPTS = 8
+
+
+@dataclass
+class _Pending:
+    activity_id: str
+    document: dict[str, Any]
+    signer_id: int
+    done: asyncio.Future[bool]
+
+
+class InboxWriter:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._queue: asyncio.Queue[_Pending] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def store(self, activity_id: str, document: dict[str, Any], signer_id: int) -> bool:
+        """Record the activity and queue its processing; False if it was already recorded."""
+        if self._queue is None or self._task is None or self._task.done():
+            self._queue = asyncio.Queue()
+            self._task = asyncio.create_task(self._run(self._queue), name="inbox-writer")
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(activity_id, document, signer_id, done))
+        return await done
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self, queue: asyncio.Queue[_Pending]) -> None:
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < MAX_BATCH and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                new = await self._commit(batch)
+            except Exception as exc:
+                # Every request in the batch answers 503 and its peer retries: nothing is lost.
+                log.error("inbox_write_failed", error_type=type(exc).__name__, batch=len(batch))
+                for pending in batch:
+                    if not pending.done.done():
+                        pending.done.set_exception(exc)
+                continue
+            for pending in batch:
+                if not pending.done.done():
+                    pending.done.set_result(id(pending) in new)
+
+    async def _commit(self, batch: list[_Pending]) -> set[int]:
+        """Commit a batch; returns which pendings (by ``id()``) were new activities."""
+        unique: dict[str, _Pending] = {}
+        for pending in batch:
+            # A duplicate within one batch (the same activity delivered twice at once) is
+            # new only for its first copy.
+            unique.setdefault(pending.activity_id, pending)
+        async with self._sessions() as session, session.begin():
+            dialect = session.get_bind().dialect.name
+            insert_ignore = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            statement = (
+                insert_ignore(ReceivedActivity.__table__)  # type: ignore[arg-type]
+                .values([{"uri": uri} for uri in unique])
+                .on_conflict_do_nothing()
+                .returning(ReceivedActivity.__table__.c.uri)
+            )
+            new = set((await session.execute(statement)).scalars())
+            if new:
+                await session.execute(
+                    insert(Job),
+                    [
+                        {
+                            "kind": PROCESS,
+                            "payload": {"activity": p.document, "signer_id": p.signer_id},
+                            "max_attempts": PROCESS_ATTEMPTS,
+                        }
+                        for uri, p in unique.items()
+                        if uri in new
+                    ],
+                )
+        return {id(p) for uri, p in unique.items() if uri in new}
