@@ -55,7 +55,7 @@ from benchmarks.loopback import (
     write_instance,
 )
 from benchmarks.report import Report, Stats, add_json_option, ms, verdict
-from fedi.config import load_config
+from fedi.config import JobSettings, load_config
 from fedi.db.base import utcnow
 from fedi.db.engine import describe_connection_error
 from fedi.db.models import Account, Follow
@@ -70,6 +70,10 @@ from fedi.jobs import ClaimedJob, JobContext, Worker
 from fedi.jobs.registry import job_handlers
 from fedi.logging import configure
 from fedi.runtime import Runtime, open_runtime
+
+# What [jobs] concurrency defaults to, read from the schema rather than restated.
+DEFAULT_CONCURRENCY = JobSettings().concurrency
+
 
 DOMAIN = "fanout.bench.test"
 AP = "application/activity+json"
@@ -402,7 +406,7 @@ async def backend_run(
             return samples
 
         tuned = await measure_config(args.concurrency, args.posts, "")
-        default = await measure_config(4, args.default_posts, "default: ")
+        default = await measure_config(DEFAULT_CONCURRENCY, args.default_posts, "default: ")
         received = await receivers_stats(plain, control)
 
     rounds = 3 + args.posts + 3 + args.default_posts  # ours, including warm-ups
@@ -463,7 +467,8 @@ async def backend_run(
     section.print()
 
     section = report.section(
-        f"{database.backend} · the same, default configuration: Worker(concurrency=4) "
+        f"{database.backend} · the same, default configuration: "
+        f"Worker(concurrency={DEFAULT_CONCURRENCY}) "
         f"([jobs] concurrency default), {args.default_posts} posts"
     )
     section.rows = default.stats(

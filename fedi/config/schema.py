@@ -165,7 +165,8 @@ class JobSettings(_Table):
     """``[jobs]``: the background workers (deliveries, translations, fetches)."""
 
     in_process_worker: StrictBool | None = None
-    concurrency: StrictInt = Field(default=4, ge=1, le=64)
+    # Jobs are mostly network waits (deliveries): one post to 50 servers is 50 jobs at once.
+    concurrency: StrictInt = Field(default=32, ge=1, le=64)
 
     def runs_in_process(self, *, is_sqlite: bool) -> bool:
         """Resolve the default: SQLite has one writer, so its worker lives in the web process;
