@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from fedi import __version__
-from fedi.api import activitypub, inbox, public, wellknown
+from fedi.api import activitypub, client, inbox, instance, oauth, public, wellknown
 from fedi.api.responses import JSONResponse, error_response
 from fedi.config import InstanceConfig
 from fedi.errors import JamiiError, Unavailable
@@ -57,10 +57,13 @@ def build_routes() -> list[BaseRoute]:
     # Order matters: activitypub's negotiated routes for /@{username} must precede the pages.
     return [
         Route("/health", health),
+        *client.routes,  # before public: its /api/v1/accounts/{id} would take fixed paths
         *public.routes,
         *inbox.routes,
         *wellknown.routes,
         *activitypub.routes,
+        *oauth.routes,
+        *instance.routes,
         *pages.routes,
     ]
 

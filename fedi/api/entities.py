@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+from pydantic import Field as Attribute
 
 
 class Field(BaseModel):
@@ -107,3 +108,74 @@ class Context(BaseModel):
 class Error(BaseModel):
     error: str
     error_description: str | None = None
+
+
+class Source(BaseModel):
+    """What the teacher wrote, for a client's edit form (CredentialAccount.source)."""
+
+    privacy: str
+    sensitive: bool
+    language: str | None
+    note: str
+    fields: list[Field]
+    follow_requests_count: int
+
+
+class CredentialAccount(Account):
+    source: Source
+
+
+class Relationship(BaseModel):
+    id: str
+    following: bool
+    showing_reblogs: bool
+    notifying: bool
+    languages: list[str] | None = None
+    followed_by: bool
+    blocking: bool
+    blocked_by: bool
+    muting: bool = False
+    muting_notifications: bool = False
+    requested: bool
+    requested_by: bool
+    domain_blocking: bool = False
+    endorsed: bool = False
+    note: str = ""
+
+
+class StatusEdit(BaseModel):
+    content: str
+    spoiler_text: str
+    sensitive: bool
+    created_at: str
+    account: Account
+    poll: dict[str, Any] | None = None
+    media_attachments: list[MediaAttachment]
+    emojis: list[Any] = []
+
+
+class StatusSource(BaseModel):
+    id: str
+    text: str
+    spoiler_text: str
+
+
+class Notification(BaseModel):
+    id: str
+    type: str
+    group_key: str
+    created_at: str
+    account: Account
+    status: Status | None = None
+
+
+class Preferences(BaseModel):
+    """Mastodon names these with colons, which Python names cannot hold."""
+
+    model_config = ConfigDict(serialize_by_alias=True, validate_by_name=True)
+
+    posting_default_visibility: str = Attribute(alias="posting:default:visibility")
+    posting_default_sensitive: bool = Attribute(alias="posting:default:sensitive")
+    posting_default_language: str | None = Attribute(alias="posting:default:language")
+    reading_expand_media: str = Attribute(default="default", alias="reading:expand:media")
+    reading_expand_spoilers: bool = Attribute(default=False, alias="reading:expand:spoilers")

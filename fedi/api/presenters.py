@@ -5,7 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from fedi.api import entities
+from fedi.db.models import Notification, Status, TeacherProfile, User
 from fedi.db.repositories.views import AccountView, MediaView, MentionView, StatusView
+from fedi.domain.credentials import teacher_fields
+from fedi.domain.html import escape_text, html_to_text
+from fedi.domain.relationships import Relationship
+from fedi.domain.revisions import Revision
 from fedi.domain.site import Site
 
 
@@ -21,7 +26,8 @@ class Presenter:
         self.default_avatar = f"{site.base_url}/static/avatar.png"
         self.default_header = f"{site.base_url}/static/header.png"
 
-    def account(self, view: AccountView) -> entities.Account:
+    def account(self, view: AccountView, profile: TeacherProfile | None = None) -> entities.Account:
+        """``profile`` (a local teacher's) adds school, subjects… as fields, as the actor does."""
         avatar = view.avatar_url or self.default_avatar
         header = view.header_url or self.default_header
         return entities.Account(
@@ -45,8 +51,15 @@ class Presenter:
             statuses_count=view.statuses_count,
             # Mastodon gives only the day, so followers cannot tell when someone was online.
             last_status_at=view.last_status_at.date().isoformat() if view.last_status_at else None,
-            fields=[entities.Field(name=f["name"], value=f["value"]) for f in view.fields],
+            fields=[entities.Field(name=f["name"], value=f["value"]) for f in view.fields]
+            + (self._teacher_fields(profile) if profile is not None else []),
         )
+
+    def _teacher_fields(self, profile: TeacherProfile) -> list[entities.Field]:
+        return [
+            entities.Field(name=f["name"], value=escape_text(f["value"]))
+            for f in teacher_fields(profile)
+        ]
 
     def media(self, view: MediaView) -> entities.MediaAttachment:
         url = (
@@ -104,4 +117,73 @@ class Presenter:
             favourited=view.favourited,
             reblogged=view.reblogged,
             bookmarked=view.bookmarked,
+        )
+
+    def credential_account(
+        self,
+        view: AccountView,
+        user: User,
+        profile: TeacherProfile | None,
+        follow_requests_count: int,
+    ) -> entities.CredentialAccount:
+        """The teacher's own account, with what they wrote as they wrote it (``source``)."""
+        source = entities.Source(
+            privacy=user.default_visibility,
+            sensitive=user.default_sensitive,
+            language=user.default_language,
+            note=html_to_text(view.note),
+            fields=[
+                entities.Field(name=f["name"], value=html_to_text(f["value"])) for f in view.fields
+            ]
+            + [entities.Field(name=f["name"], value=f["value"]) for f in teacher_fields(profile)],
+            follow_requests_count=follow_requests_count,
+        )
+        account = self.account(view, profile)
+        return entities.CredentialAccount(**account.__dict__, source=source)
+
+    def relationship(self, found: Relationship) -> entities.Relationship:
+        return entities.Relationship(
+            id=str(found.account_id),
+            following=found.following,
+            showing_reblogs=found.showing_reblogs,
+            notifying=found.notifying,
+            followed_by=found.followed_by,
+            blocking=found.blocking,
+            blocked_by=found.blocked_by,
+            requested=found.requested,
+            requested_by=found.requested_by,
+        )
+
+    def status_edit(self, revision: Revision) -> entities.StatusEdit:
+        return entities.StatusEdit(
+            content=revision.content,
+            spoiler_text=revision.spoiler_text,
+            sensitive=revision.sensitive,
+            created_at=iso(revision.created_at),
+            account=self.account(revision.account),
+            media_attachments=[self.media(m) for m in revision.media],
+        )
+
+    def status_source(self, status: Status) -> entities.StatusSource:
+        return entities.StatusSource(
+            id=str(status.id), text=status.text, spoiler_text=status.spoiler_text
+        )
+
+    def notification(
+        self, notification: Notification, sender: AccountView, status: StatusView | None
+    ) -> entities.Notification:
+        return entities.Notification(
+            id=str(notification.id),
+            type=notification.type,
+            group_key=f"ungrouped-{notification.id}",
+            created_at=iso(notification.created_at),
+            account=self.account(sender),
+            status=self.status(status) if status is not None else None,
+        )
+
+    def preferences(self, user: User) -> entities.Preferences:
+        return entities.Preferences(
+            posting_default_visibility=user.default_visibility,
+            posting_default_sensitive=user.default_sensitive,
+            posting_default_language=user.default_language,
         )

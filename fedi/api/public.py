@@ -1,7 +1,9 @@
-"""Public reads of the Mastodon API: statuses, accounts and timelines anyone may see.
+"""Reads anyone may make: a status and its thread, a profile and its posts, the public
+timeline.
 
-Authenticated endpoints (home timeline, posting, OAuth) arrive with the Client API; these
-answer anonymous readers and the instance's own pages.
+Anonymous callers see what is public; a signed-in teacher (any token holding the read
+scope) also sees the followers-only posts they may see, with their favourited, boosted and
+bookmarked flags. Unknown and hidden ids answer the same 404.
 """
 
 from __future__ import annotations
@@ -10,50 +12,44 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from fedi.api.accounts import present_account
 from fedi.api.entities import Context
+from fedi.api.pagination import status_links
+from fedi.api.params import Params
 from fedi.api.responses import JSONResponse
-from fedi.db.repositories.statuses import account_view, load_views
+from fedi.api.units import maybe_signed_in, path_id, reading, state_of
+from fedi.db.repositories.statuses import load_views
 from fedi.domain import timelines
+from fedi.domain.directory import known_account
 from fedi.domain.interactions import visible_status
-from fedi.domain.pagination import MAX_ID, Page
-from fedi.errors import NotFound, ValidationFailed
-from fedi.state import AppState
+from fedi.errors import ValidationFailed
 
-
-def _state(request: Request) -> AppState:
-    state: AppState = request.app.state.jamii
-    return state
-
-
-def _id(request: Request, name: str = "id") -> int:
-    raw = request.path_params[name]
-    if not raw.isdigit() or int(raw) > MAX_ID:
-        raise NotFound()
-    return int(raw)
-
-
-def _page(request: Request) -> Page:
-    q = request.query_params
-    return Page.of(
-        max_id=q.get("max_id"),
-        since_id=q.get("since_id"),
-        min_id=q.get("min_id"),
-        limit=q.get("limit"),
-    )
+ACCOUNT_STATUSES_KEPT = (
+    "limit",
+    "only_media",
+    "exclude_replies",
+    "exclude_reblogs",
+    "pinned",
+    "tagged",
+)
 
 
 async def status(request: Request) -> Response:
-    state = _state(request)
-    async with state.readers() as session:
-        found = await visible_status(session, None, _id(request))
-        views = await load_views(session, [found.id], None)
+    """GET /api/v1/statuses/:id"""
+    state = state_of(request)
+    async with reading(request) as session:
+        viewer = await maybe_signed_in(request, session, "read:statuses")
+        found = await visible_status(session, viewer, path_id(request))
+        views = await load_views(session, [found.id], viewer.id if viewer else None)
     return JSONResponse(state.presenter.status(views[0]))
 
 
 async def status_context(request: Request) -> Response:
-    state = _state(request)
-    async with state.readers() as session:
-        ctx = await timelines.context(session, None, _id(request))
+    """GET /api/v1/statuses/:id/context"""
+    state = state_of(request)
+    async with reading(request) as session:
+        viewer = await maybe_signed_in(request, session, "read:statuses")
+        ctx = await timelines.context(session, viewer, path_id(request))
     present = state.presenter.status
     return JSONResponse(
         Context(
@@ -64,47 +60,72 @@ async def status_context(request: Request) -> Response:
 
 
 async def account(request: Request) -> Response:
-    state = _state(request)
-    async with state.readers() as session:
-        view = await account_view(session, _id(request))
-    if view is None:
-        raise NotFound()
-    return JSONResponse(state.presenter.account(view))
+    """GET /api/v1/accounts/:id"""
+    state = state_of(request)
+    async with reading(request) as session:
+        await maybe_signed_in(request, session, "read:accounts")
+        found = await known_account(session, path_id(request))
+        return await present_account(state, session, found.id)
 
 
 async def account_statuses(request: Request) -> Response:
-    state = _state(request)
-    q = request.query_params
+    """GET /api/v1/accounts/:id/statuses (exclude_replies, exclude_reblogs, only_media,
+    tagged; pinned answers an empty list: pinning is not built yet)."""
+    params = await Params.read(request)
+    page = params.page()
+    state = state_of(request)
+    account_id = path_id(request)
     filters = timelines.AccountStatusFilter(
-        exclude_replies=q.get("exclude_replies") in ("true", "1"),
-        exclude_reblogs=q.get("exclude_reblogs") in ("true", "1"),
-        only_media=q.get("only_media") in ("true", "1"),
+        exclude_replies=params.flag("exclude_replies"),
+        exclude_reblogs=params.flag("exclude_reblogs"),
+        only_media=params.flag("only_media"),
+        tagged=params.text("tagged") or None,
     )
-    async with state.readers() as session:
-        if await account_view(session, _id(request)) is None:
-            raise NotFound()
-        views = await timelines.account_statuses(
-            session, None, _id(request), _page(request), filters
+    async with reading(request) as session:
+        viewer = await maybe_signed_in(request, session, "read:statuses")
+        await known_account(session, account_id)
+        views = (
+            []
+            if params.flag("pinned")
+            else await timelines.account_statuses(session, viewer, account_id, page, filters)
         )
-    return JSONResponse([state.presenter.status(v) for v in views])
+    links = status_links(
+        state.site.base_url,
+        f"/api/v1/accounts/{account_id}/statuses",
+        params,
+        [v.id for v in views],
+        kept=ACCOUNT_STATUSES_KEPT,
+    )
+    return JSONResponse([state.presenter.status(v) for v in views], headers=links)
 
 
 async def public_timeline(request: Request) -> Response:
-    state = _state(request)
-    if not state.config.features.public_timeline:
-        # A ministry may keep its teachers' posts off the open web; Mastodon answers 422 when
-        # its timeline preview is off.
-        raise ValidationFailed("This method requires an authenticated user")
-    q = request.query_params
-    async with state.readers() as session:
+    """GET /api/v1/timelines/public (local, remote, only_media)"""
+    params = await Params.read(request)
+    page = params.page()
+    state = state_of(request)
+    async with reading(request) as session:
+        viewer = await maybe_signed_in(request, session, "read:statuses")
+        if viewer is None and not state.config.features.public_timeline:
+            # A ministry may keep its teachers' posts off the open web; Mastodon answers 422
+            # when its timeline preview is off.
+            raise ValidationFailed("This method requires an authenticated user")
         views = await timelines.public(
             session,
-            None,
-            _page(request),
-            local_only=q.get("local") in ("true", "1"),
-            remote_only=q.get("remote") in ("true", "1"),
+            viewer,
+            page,
+            local_only=params.flag("local"),
+            remote_only=params.flag("remote"),
+            only_media=params.flag("only_media"),
         )
-    return JSONResponse([state.presenter.status(v) for v in views])
+    links = status_links(
+        state.site.base_url,
+        "/api/v1/timelines/public",
+        params,
+        [v.id for v in views],
+        kept=("local", "remote", "only_media", "limit"),
+    )
+    return JSONResponse([state.presenter.status(v) for v in views], headers=links)
 
 
 routes = [

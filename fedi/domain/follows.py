@@ -161,6 +161,8 @@ async def authorize(session: AsyncSession, target: Account, follower: Account) -
         if isinstance(existing, Follow):
             return existing
         raise NotFound("Follow request not found")
+    # What the follower asked for (boosts, notifications) holds once they are accepted.
+    options = {"show_reblogs": request.show_reblogs, "notify": request.notify}
     await session.delete(request)
     await session.flush()
     await notifications.withdraw(
@@ -170,7 +172,9 @@ async def authorize(session: AsyncSession, target: Account, follower: Account) -
         type="follow_request",
         status_id=None,
     )
-    return await _establish(session, follower, target, uri=request.uri, relation_id=request.id)
+    relation = await _establish(session, follower, target, uri=request.uri, relation_id=request.id)
+    relation.show_reblogs, relation.notify = options["show_reblogs"], options["notify"]
+    return relation
 
 
 async def reject(session: AsyncSession, target: Account, follower: Account) -> None:

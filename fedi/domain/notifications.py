@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.models import Account, Notification
 from fedi.db.models.notifications import NOTIFICATION_TYPES
 from fedi.domain.pagination import Page, apply_page
-from fedi.errors import ValidationFailed
+from fedi.errors import NotFound, ValidationFailed
 
 
 async def notify(
@@ -68,6 +68,7 @@ async def withdraw(
 class NotificationFilter:
     types: Collection[str] = ()
     exclude_types: Collection[str] = ()
+    account_id: int | None = None  # only those from this account
 
 
 async def list_notifications(
@@ -84,8 +85,24 @@ async def list_notifications(
         query = query.where(Notification.type.in_(list(filters.types)))
     if filters.exclude_types:
         query = query.where(Notification.type.not_in(list(filters.exclude_types)))
+    if filters.account_id is not None:
+        query = query.where(Notification.from_account_id == filters.account_id)
     rows = await session.scalars(apply_page(query, Notification.id, page))
     return page.ordered(list(rows))
+
+
+async def get_notification(
+    session: AsyncSession, viewer: Account, notification_id: int
+) -> Notification:
+    """One of the viewer's notifications; anyone else's answers as unknown."""
+    found = await session.scalar(
+        select(Notification).where(
+            Notification.account_id == viewer.id, Notification.id == notification_id
+        )
+    )
+    if found is None:
+        raise NotFound()
+    return found
 
 
 async def dismiss(session: AsyncSession, viewer: Account, notification_id: int) -> None:

@@ -9,9 +9,10 @@ request cost as much as running them (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BindParameter,
@@ -28,15 +29,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Account, Follow, MediaAttachment, Mention, Status
+from fedi.db.models import (
+    Account,
+    Bookmark,
+    Favourite,
+    Follow,
+    MediaAttachment,
+    Mention,
+    Status,
+    StatusTag,
+    Tag,
+)
 from fedi.db.repositories.statuses import VIEWER, load_views, view_rows, views_from_rows
 from fedi.db.repositories.views import StatusView
 from fedi.domain.interactions import visible_status
-from fedi.domain.pagination import Page
+from fedi.domain.pagination import Page, apply_page
 from fedi.domain.visibility import visible_to
 
 MAX_CONTEXT = 4096
 AUTHOR: BindParameter[int] = bindparam("author_id")
+TAG_NAME: BindParameter[str] = bindparam("tag_name")
 
 
 def _in_authors(
@@ -145,6 +157,7 @@ async def public(
     *,
     local_only: bool = False,
     remote_only: bool = False,
+    only_media: bool = False,
 ) -> list[StatusView]:
     """Public posts (never unlisted, followers-only or direct; never boosts)."""
 
@@ -154,9 +167,11 @@ async def public(
             found = and_(found, Status.local.is_(True))
         if remote_only:
             found = and_(found, Status.local.is_(False))
+        if only_media:
+            found = and_(found, _has_media())
         return found
 
-    shape = ("public", local_only, remote_only)
+    shape = ("public", local_only, remote_only, only_media)
     return await _page(session, shape, condition, page, viewer.id if viewer else None)
 
 
@@ -165,6 +180,7 @@ class AccountStatusFilter:
     exclude_replies: bool = False
     exclude_reblogs: bool = False
     only_media: bool = False
+    tagged: str | None = None  # only posts carrying this hashtag
 
 
 async def account_statuses(
@@ -191,15 +207,25 @@ async def account_statuses(
             found = and_(found, Status.reblog_of_id.is_(None))
         if filters.only_media:
             found = and_(found, _has_media())
+        if filters.tagged is not None:
+            found = and_(found, _has_tag())
         return found
 
     viewer_id = viewer.id if viewer else None
-    shape = ("account", filters)
-    return await _page(session, shape, condition, page, viewer_id, author_id=author_id)
+    shape = ("account", dataclasses.replace(filters, tagged=None), filters.tagged is not None)
+    tag_name = filters.tagged.lstrip("#").lower() if filters.tagged is not None else None
+    return await _page(
+        session, shape, condition, page, viewer_id, author_id=author_id, tag_name=tag_name
+    )
 
 
 def _has_media() -> ColumnElement[bool]:
     return exists().where(MediaAttachment.status_id == Status.id)
+
+
+def _has_tag() -> ColumnElement[bool]:
+    tag_id = select(Tag.id).where(Tag.name_lower == TAG_NAME).scalar_subquery()
+    return exists().where(StatusTag.status_id == Status.id, StatusTag.tag_id == tag_id)
 
 
 @dataclass(frozen=True)
@@ -246,3 +272,69 @@ async def context(session: AsyncSession, viewer: Account | None, status_id: int)
         ancestors=await load_views(session, ancestors, viewer_id),
         descendants=await load_views(session, descendants, viewer_id),
     )
+
+
+async def tag(
+    session: AsyncSession,
+    viewer: Account | None,
+    name: str,
+    page: Page,
+    *,
+    local_only: bool = False,
+    remote_only: bool = False,
+    only_media: bool = False,
+) -> list[StatusView]:
+    """Public posts carrying a hashtag (never unlisted ones, never boosts), as in Mastodon."""
+
+    def condition() -> ColumnElement[bool]:
+        found = and_(Status.visibility == "public", Status.reblog_of_id.is_(None), _has_tag())
+        if local_only:
+            found = and_(found, Status.local.is_(True))
+        if remote_only:
+            found = and_(found, Status.local.is_(False))
+        if only_media:
+            found = and_(found, _has_media())
+        return found
+
+    shape = ("tag", local_only, remote_only, only_media)
+    viewer_id = viewer.id if viewer else None
+    return await _page(
+        session, shape, condition, page, viewer_id, tag_name=name.lstrip("#").lower()
+    )
+
+
+@dataclass(frozen=True)
+class Marked:
+    """A page of bookmarked or favourited posts, and the bookmark or favourite ids that
+    page them (Mastodon's cursors for these lists are the marks, not the posts)."""
+
+    statuses: list[StatusView]
+    cursors: list[int]
+
+
+async def _marked(
+    session: AsyncSession,
+    viewer: Account,
+    mark: type[Bookmark] | type[Favourite],
+    page: Page,
+) -> Marked:
+    query = (
+        select(mark.id, mark.status_id)
+        .join(Status, Status.id == mark.status_id)
+        .where(mark.account_id == viewer.id, visible_to(viewer.id))
+    )
+    paged = cast("Select[int, int]", apply_page(cast("Select[Any]", query), mark.id, page))
+    rows = page.ordered(list(await session.execute(paged)))
+    views = {v.id: v for v in await load_views(session, [row[1] for row in rows], viewer.id)}
+    kept = [row for row in rows if row[1] in views]
+    return Marked(statuses=[views[row[1]] for row in kept], cursors=[row[0] for row in kept])
+
+
+async def bookmarks(session: AsyncSession, viewer: Account, page: Page) -> Marked:
+    """The viewer's bookmarks, most recently bookmarked first."""
+    return await _marked(session, viewer, Bookmark, page)
+
+
+async def favourites(session: AsyncSession, viewer: Account, page: Page) -> Marked:
+    """The posts the viewer favourited, most recently favourited first."""
+    return await _marked(session, viewer, Favourite, page)

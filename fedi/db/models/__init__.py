@@ -2,22 +2,28 @@
 
 from fedi.db.models.accounts import Account, AccountKey, TeacherProfile, User
 from fedi.db.models.federation import Peer, ReceivedActivity
+from fedi.db.models.idempotency import IdempotencyKey
 from fedi.db.models.jobs import Job
 from fedi.db.models.media import MediaAttachment
 from fedi.db.models.moderation import Block, DomainRule, Report
 from fedi.db.models.notifications import Notification
+from fedi.db.models.oauth import AccessToken, Application, AuthorizationCode
 from fedi.db.models.social import Bookmark, Favourite, Follow, FollowRequest
 from fedi.db.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag, Tombstone
 
 __all__ = [
+    "AccessToken",
     "Account",
     "AccountKey",
+    "Application",
+    "AuthorizationCode",
     "Block",
     "Bookmark",
     "DomainRule",
     "Favourite",
     "Follow",
     "FollowRequest",
+    "IdempotencyKey",
     "Job",
     "MediaAttachment",
     "Mention",

@@ -105,6 +105,7 @@ class User(IdMixin, CreatedMixin, Base):
     locale: Mapped[str] = mapped_column(String(8), default="en")
     default_language: Mapped[str | None] = mapped_column(String(8), default=None)
     default_visibility: Mapped[str] = mapped_column(String(16), default="public")
+    default_sensitive: Mapped[bool] = mapped_column(default=False)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(default=None)
 
 

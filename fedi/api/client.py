@@ -1,0 +1,27 @@
+"""The Mastodon client API's routes, one module per concept.
+
+Listed before ``fedi.api.public``, whose ``/api/v1/accounts/{id}`` would otherwise take
+``/api/v1/accounts/verify_credentials`` for an account id.
+"""
+
+from __future__ import annotations
+
+from fedi.api import (
+    accounts,
+    credentials,
+    follows,
+    interactions,
+    notifications,
+    statuses,
+    timelines,
+)
+
+routes = [
+    *credentials.routes,
+    *accounts.routes,
+    *follows.routes,
+    *statuses.routes,
+    *interactions.routes,
+    *timelines.routes,
+    *notifications.routes,
+]

@@ -1,0 +1,95 @@
+"""Timelines for a signed-in teacher: home, a hashtag, bookmarks and favourites.
+
+The public timeline is a public read (``fedi.api.public``). Every list answers with Link
+headers built as Mastodon builds them (``fedi.api.pagination``).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from fedi.api.pagination import status_links
+from fedi.api.params import Params
+from fedi.api.responses import JSONResponse
+from fedi.api.units import maybe_signed_in, reading, signed_in, state_of
+from fedi.domain import timelines
+from fedi.errors import NotFound, ValidationFailed
+
+
+async def home(request: Request) -> Response:
+    """GET /api/v1/timelines/home"""
+    params = await Params.read(request)
+    page = params.page()
+    state = state_of(request)
+    async with reading(request) as session:
+        account, _ = await signed_in(request, session, "read:statuses")
+        views = await timelines.home(session, account, page)
+    links = status_links(
+        state.site.base_url, "/api/v1/timelines/home", params, [v.id for v in views]
+    )
+    return JSONResponse([state.presenter.status(v) for v in views], headers=links)
+
+
+async def tag(request: Request) -> Response:
+    """GET /api/v1/timelines/tag/:hashtag (local, remote, only_media)"""
+    params = await Params.read(request)
+    page = params.page()
+    state = state_of(request)
+    name: str = request.path_params["hashtag"]
+    if not name.strip("#") or len(name) > 256:
+        raise NotFound()
+    async with reading(request) as session:
+        viewer = await maybe_signed_in(request, session, "read:statuses")
+        if viewer is None and not state.config.features.public_timeline:
+            raise ValidationFailed("This method requires an authenticated user")
+        views = await timelines.tag(
+            session,
+            viewer,
+            name,
+            page,
+            local_only=params.flag("local"),
+            remote_only=params.flag("remote"),
+            only_media=params.flag("only_media"),
+        )
+    links = status_links(
+        state.site.base_url,
+        f"/api/v1/timelines/tag/{quote(name, safe='')}",
+        params,
+        [v.id for v in views],
+        kept=("local", "remote", "only_media", "limit"),
+    )
+    return JSONResponse([state.presenter.status(v) for v in views], headers=links)
+
+
+async def _marked(request: Request, which: str) -> Response:
+    params = await Params.read(request)
+    page = params.page()
+    state = state_of(request)
+    async with reading(request) as session:
+        account, _ = await signed_in(request, session, f"read:{which}")
+        lister = timelines.bookmarks if which == "bookmarks" else timelines.favourites
+        marked = await lister(session, account, page)
+    links = status_links(state.site.base_url, f"/api/v1/{which}", params, marked.cursors)
+    return JSONResponse([state.presenter.status(v) for v in marked.statuses], headers=links)
+
+
+async def bookmarks(request: Request) -> Response:
+    """GET /api/v1/bookmarks (paged by bookmark, newest first)"""
+    return await _marked(request, "bookmarks")
+
+
+async def favourites(request: Request) -> Response:
+    """GET /api/v1/favourites (paged by favourite, newest first)"""
+    return await _marked(request, "favourites")
+
+
+routes = [
+    Route("/api/v1/timelines/home", home),
+    Route("/api/v1/timelines/tag/{hashtag}", tag),
+    Route("/api/v1/bookmarks", bookmarks),
+    Route("/api/v1/favourites", favourites),
+]

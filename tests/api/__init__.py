@@ -1,0 +1,1 @@
+"""Client API tests over real HTTP (a package, so module names may repeat tests/domain's)."""

@@ -1,0 +1,117 @@
+"""Every client endpoint refuses a token without the scope Mastodon requires (403), takes
+one holding exactly that granular scope, and — unless anyone may read it — refuses a
+request with no token at all (401)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from tests.api.client_api import call, close_clients, mastodon
+from tests.api.oauth_flow import ke
+from tests.api.scopes import bearer, token_for
+from tests.servers import Instance
+
+__all__ = ["close_clients", "ke"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # {account}, {status} and {notification} are filled in from the story
+    scope: str
+    public: bool = False  # anyone may call it without a token
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+ENDPOINTS = [
+    Endpoint("GET", "/api/v1/accounts/verify_credentials", "read:accounts"),
+    Endpoint("PATCH", "/api/v1/accounts/update_credentials", "write:accounts"),
+    Endpoint("GET", "/api/v1/preferences", "read:accounts"),
+    Endpoint("GET", "/api/v1/accounts/{account}", "read:accounts", public=True),
+    Endpoint("GET", "/api/v1/accounts/{account}/statuses", "read:statuses", public=True),
+    Endpoint("GET", "/api/v1/accounts/{account}/followers", "read:accounts", public=True),
+    Endpoint("GET", "/api/v1/accounts/{account}/following", "read:accounts", public=True),
+    Endpoint("POST", "/api/v1/accounts/{account}/follow", "write:follows"),
+    Endpoint("POST", "/api/v1/accounts/{account}/unfollow", "write:follows"),
+    Endpoint("POST", "/api/v1/accounts/{account}/block", "write:blocks"),
+    Endpoint("POST", "/api/v1/accounts/{account}/unblock", "write:blocks"),
+    Endpoint("GET", "/api/v1/accounts/relationships?id[]={account}", "read:follows"),
+    Endpoint("GET", "/api/v1/accounts/lookup?acct=baraka", "read:accounts", public=True),
+    Endpoint("GET", "/api/v1/accounts/search?q=bar", "read:accounts"),
+    Endpoint("GET", "/api/v1/follow_requests", "read:follows"),
+    Endpoint("POST", "/api/v1/follow_requests/{account}/authorize", "write:follows"),
+    Endpoint("POST", "/api/v1/follow_requests/{account}/reject", "write:follows"),
+    Endpoint("POST", "/api/v1/statuses", "write:statuses"),
+    Endpoint("GET", "/api/v1/statuses/{status}", "read:statuses", public=True),
+    Endpoint("PUT", "/api/v1/statuses/{own}", "write:statuses"),
+    Endpoint("DELETE", "/api/v1/statuses/{own}", "write:statuses"),
+    Endpoint("GET", "/api/v1/statuses/{status}/context", "read:statuses", public=True),
+    Endpoint("GET", "/api/v1/statuses/{status}/history", "read:statuses", public=True),
+    Endpoint("GET", "/api/v1/statuses/{status}/source", "read:statuses"),
+    Endpoint("POST", "/api/v1/statuses/{status}/favourite", "write:favourites"),
+    Endpoint("POST", "/api/v1/statuses/{status}/unfavourite", "write:favourites"),
+    Endpoint("POST", "/api/v1/statuses/{status}/reblog", "write:statuses"),
+    Endpoint("POST", "/api/v1/statuses/{status}/unreblog", "write:statuses"),
+    Endpoint("POST", "/api/v1/statuses/{status}/bookmark", "write:bookmarks"),
+    Endpoint("POST", "/api/v1/statuses/{status}/unbookmark", "write:bookmarks"),
+    Endpoint("GET", "/api/v1/statuses/{status}/favourited_by", "read:accounts", public=True),
+    Endpoint("GET", "/api/v1/statuses/{status}/reblogged_by", "read:accounts", public=True),
+    Endpoint("GET", "/api/v1/timelines/home", "read:statuses"),
+    Endpoint("GET", "/api/v1/timelines/public", "read:statuses", public=True),
+    Endpoint("GET", "/api/v1/timelines/tag/maths", "read:statuses", public=True),
+    Endpoint("GET", "/api/v1/bookmarks", "read:bookmarks"),
+    Endpoint("GET", "/api/v1/favourites", "read:favourites"),
+    Endpoint("GET", "/api/v1/notifications", "read:notifications"),
+    Endpoint("GET", "/api/v1/notifications/{notification}", "read:notifications"),
+    Endpoint("POST", "/api/v1/notifications/{notification}/dismiss", "write:notifications"),
+    Endpoint("POST", "/api/v1/notifications/clear", "write:notifications"),
+]
+BODIES = {"/api/v1/statuses": {"status": "Hello"}, "/api/v1/statuses/{own}": {"status": "Hi"}}
+
+
+async def _story(ke: Instance) -> dict[str, str]:
+    """Baraka posts and follows Amina, who posts too and so has a notification."""
+    amina = await mastodon(ke, "amina")
+    baraka = await mastodon(ke, "baraka")
+    amina_id = (await call(amina.account_verify_credentials))["id"]
+    await call(baraka.account_follow, amina_id)
+    status = await call(baraka.status_post, "Geometry with string #maths")
+    own = await call(amina.status_post, "My own post")
+    [notification] = await call(amina.notifications)
+    return {
+        "account": str((await call(baraka.account_verify_credentials))["id"]),
+        "status": str(status["id"]),
+        "own": str(own["id"]),
+        "notification": str(notification["id"]),
+    }
+
+
+def _wrong_scope(scope: str) -> str:
+    """A scope that does not cover ``scope``: the other half of read/write."""
+    return "write push" if scope.startswith("read:") else "read push"
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=str)
+async def test_each_endpoint_needs_its_scope(ke: Instance, endpoint: Endpoint) -> None:
+    ids = await _story(ke)
+    url = endpoint.path.format(**ids)
+    body = BODIES.get(endpoint.path)
+
+    async def request(token: str | None) -> int:
+        response = await ke.client.request(
+            endpoint.method, url, json=body, headers=bearer(token) if token else {}
+        )
+        return response.status_code
+
+    wrong = await token_for(ke, "amina", _wrong_scope(endpoint.scope))
+    assert await request(wrong) == 403
+    anonymous = await request(None)
+    assert anonymous == 200 if endpoint.public else anonymous == 401
+    right = await token_for(ke, "amina", endpoint.scope)
+    assert await request(right) not in (401, 403)
+    parent = "read" if endpoint.scope.startswith("read:") else "write"
+    assert await request(await token_for(ke, "amina", parent)) not in (401, 403)
