@@ -15,9 +15,10 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fedi import __version__
-from fedi.api import activitypub, client, inbox, instance, oauth, public, wellknown
+from fedi.api import activitypub, client, inbox, instance, media, oauth, public, wellknown
 from fedi.api.responses import JSONResponse, error_response
 from fedi.config import InstanceConfig
 from fedi.errors import JamiiError, Unavailable
@@ -53,6 +54,24 @@ async def on_database_error(request: Request, exc: Exception) -> Response:
     return error_response(Unavailable("The database is unavailable, try again shortly"))
 
 
+class CompressReads:
+    """gzip for what we serve (pages, timelines, documents), not for answers to POSTs.
+
+    Answers to POSTs (an inbox's 202, a token) are tiny, and setting up a compressor for
+    each one cost 7% of the inbox's time (docs/benchmarks.md).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=500)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 def build_routes() -> list[BaseRoute]:
     # Order matters: activitypub's negotiated routes for /@{username} must precede the pages.
     return [
@@ -64,6 +83,7 @@ def build_routes() -> list[BaseRoute]:
         *activitypub.routes,
         *oauth.routes,
         *instance.routes,
+        *media.routes,
         *pages.routes,
     ]
 
@@ -87,7 +107,7 @@ def create_app(config: InstanceConfig) -> Starlette:
 
     return Starlette(
         routes=build_routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=500)],
+        middleware=[Middleware(SecurityHeaders), Middleware(CompressReads)],
         exception_handlers={
             JamiiError: on_error,
             OperationalError: on_database_error,

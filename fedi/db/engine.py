@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -16,6 +17,10 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from fedi.errors import JamiiError
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 class DatabaseUnavailable(JamiiError):
@@ -51,6 +56,10 @@ def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine
         # After a database restart the first request on a dead connection fails (503, the
         # pool is invalidated) and the next ones reconnect; recycling bounds idle ages.
         kwargs.setdefault("pool_recycle", 1800)
+    # orjson for JSON columns: job payloads carry whole activities, and the standard
+    # library's encoder showed in the inbox's profile.
+    kwargs.setdefault("json_serializer", _json_dumps)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     engine = create_async_engine(parsed, echo=echo, **kwargs)
     if parsed.drivername == "sqlite+aiosqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -59,16 +59,17 @@ class Outcome:
 
 
 def _depth(value: Any, limit: int) -> bool:
-    """True if ``value`` nests no deeper than ``limit`` (iterative: no recursion to exhaust)."""
+    """True if ``value`` nests no deeper than ``limit`` (iterative: no recursion to exhaust).
+
+    Only containers are visited: scalars cannot nest, and most of an activity is scalars.
+    """
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > limit:
             return False
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
     return True
 
 

@@ -94,8 +94,10 @@ class InboxWriter:
             )
             new = set((await session.execute(statement)).scalars())
             if new:
+                # Core, not the ORM's bulk insert: the column defaults (id, times, state)
+                # still apply, without the ORM's per-row bookkeeping.
                 await session.execute(
-                    insert(Job),
+                    insert(Job.__table__),  # type: ignore[arg-type]
                     [
                         {
                             "kind": PROCESS,
