@@ -24,6 +24,7 @@ from fedi.config import InstanceConfig
 from fedi.db.base import utcnow
 from fedi.db.models import AccessToken, Account, Status, User
 from fedi.db.repositories.statuses import account_view
+from fedi.domain.media import MAX_PIXELS
 from fedi.state import AppState
 
 MASTODON_VERSION = "4.3.0"
@@ -37,7 +38,7 @@ SUPPORTED_MIME_TYPES = [
     "image/webp",
     "application/pdf",
 ]
-IMAGE_MATRIX_LIMIT = 16_777_216
+IMAGE_MATRIX_LIMIT = MAX_PIXELS  # what fedi.domain.media accepts
 MAX_FEATURED_TAGS = 10
 POLLS = {
     "max_options": 4,

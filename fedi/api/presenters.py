@@ -68,11 +68,16 @@ class Presenter:
             else view.remote_url or ""
         )
         kind = view.type if view.type in ("image", "gifv", "video", "audio") else "unknown"
+        preview = url
+        if kind == "image" and view.file_name and "." in view.file_name:
+            # Uploads keep a small rendition beside the original (fedi.domain.media).
+            stem, extension = view.file_name.rsplit(".", 1)
+            preview = f"{self.site.base_url}/media/{stem}-small.{extension}"
         return entities.MediaAttachment(
             id=str(view.id),
             type=kind,
             url=url,
-            preview_url=url if kind == "image" else None,
+            preview_url=preview if kind == "image" else None,
             remote_url=view.remote_url,
             meta=view.meta,
             description=view.description or None,
