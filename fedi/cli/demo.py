@@ -18,6 +18,7 @@ from fedi.db.engine import create_engine
 from fedi.demo.connect import connect, converse
 from fedi.demo.data import DEMO_PASSWORD
 from fedi.demo.seed import login_email, seed, seed_for
+from fedi.state import AppState
 
 DEFAULT_INSTANCES = ("ke", "sn", "mz", "tz")
 
@@ -53,6 +54,13 @@ async def _serve_all(configs: list[InstanceConfig]) -> None:
                 return
             await asyncio.sleep(0.05)
         states = {code: app.state.jamii for code, app in apps.items()}
+        try:
+            await _connect_and_converse(states)
+        except Exception as exc:
+            # The instances keep serving; the demo's cross-border seed is a convenience.
+            click.echo(f"could not connect the demo instances ({type(exc).__name__}): {exc}")
+
+    async def _connect_and_converse(states: dict[str, AppState]) -> None:
         made = await connect(states)
         if made:
             click.echo(f"teachers followed {made} colleagues across borders")

@@ -116,11 +116,19 @@ async def store_actor(session: AsyncSession, actor: Actor, *, key_from_origin: b
         if clash is not None:
             clash.username_lower = f"{clash.username_lower}~{clash.id}"[:64]
             await session.flush()
-        account = Account(id=new_id(), **values)
-        session.add(account)
-    else:
-        for name, value in values.items():
-            setattr(account, name, value)
+        try:
+            # A savepoint: another request (the inbox, a follow) may store the same actor
+            # at the same moment; the loser takes the winner's row instead of failing.
+            async with session.begin_nested():
+                account = Account(id=new_id(), **values)
+                session.add(account)
+            return account
+        except IntegrityError:
+            account = await session.scalar(select(Account).where(Account.uri == actor.id))
+            if account is None:
+                raise
+    for name, value in values.items():
+        setattr(account, name, value)
     await session.flush()
     return account
 
