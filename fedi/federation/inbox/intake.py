@@ -32,6 +32,7 @@ from fedi.federation.wire import Activity
 log = structlog.get_logger(__name__)
 
 MAX_JSON_DEPTH = 32
+MAX_KNOWN_OWNERS = 50_000
 # The activity types we act on; anything else is acknowledged and dropped (202, not 4xx:
 # a peer must not retry what we will never use).
 HANDLED_TYPES = frozenset(
@@ -131,6 +132,9 @@ async def _resolve_and_verify(
             return Outcome(403, "this server does not federate with yours")
         await session.commit()
     owner = SignerRef(signer.id, signer.uri)
+    if len(federation.key_owners) >= MAX_KNOWN_OWNERS:
+        # Bounded like the key cache beside it; the next delivery of each peer refills it.
+        federation.key_owners.clear()
     federation.key_owners[claim.key_id] = owner
     return owner
 
