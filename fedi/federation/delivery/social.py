@@ -37,15 +37,22 @@ async def follow_requested(
     )
 
 
+async def _undo(
+    kind: str, uri: str | None, s: AsyncSession, actor: Account, target_id: int
+) -> Built:
+    """Undo of the actor's own ``kind`` (Follow, Block) of ``target``, sent to the target."""
+    target = await s.get(Account, target_id)
+    if target is None or not uri:
+        return None
+    undone = {"id": uri, "type": kind, "actor": actor.uri, "object": target.uri}
+    doc = activity("Undo", f"{uri}/undo", actor.uri, undone)
+    return doc, await account_inboxes(s, [target.id])
+
+
 async def follow_undone(
     fed: Federation, s: AsyncSession, actor: Account, p: Mapping[str, Any]
 ) -> Built:
-    target = await s.get(Account, p["target_id"])
-    if target is None or not p.get("follow_uri"):
-        return None
-    follow = {"id": p["follow_uri"], "type": "Follow", "actor": actor.uri, "object": target.uri}
-    doc = activity("Undo", f"{p['follow_uri']}/undo", actor.uri, follow)
-    return doc, await account_inboxes(s, [target.id])
+    return await _undo("Follow", p.get("follow_uri"), s, actor, p["target_id"])
 
 
 async def _answer(kind: str, s: AsyncSession, actor: Account, p: Mapping[str, Any]) -> Built:
@@ -85,12 +92,7 @@ async def block_created(
 async def block_deleted(
     fed: Federation, s: AsyncSession, actor: Account, p: Mapping[str, Any]
 ) -> Built:
-    target = await s.get(Account, p["target_id"])
-    if target is None or not p.get("block_uri"):
-        return None
-    block = {"id": p["block_uri"], "type": "Block", "actor": actor.uri, "object": target.uri}
-    doc = activity("Undo", f"{p['block_uri']}/undo", actor.uri, block)
-    return doc, await account_inboxes(s, [target.id])
+    return await _undo("Block", p.get("block_uri"), s, actor, p["target_id"])
 
 
 async def account_updated(
