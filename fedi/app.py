@@ -107,7 +107,12 @@ def create_app(config: InstanceConfig) -> Starlette:
 
     return Starlette(
         routes=build_routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(CompressReads)],
+        # InboxFastPath first: inbox POSTs skip the rest (see fedi/api/inbox.py).
+        middleware=[
+            Middleware(inbox.InboxFastPath),
+            Middleware(SecurityHeaders),
+            Middleware(CompressReads),
+        ],
         exception_handlers={
             JamiiError: on_error,
             OperationalError: on_database_error,

@@ -8,6 +8,7 @@ the keyId must live on the owner's host. Anything else is refused.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,6 +32,8 @@ ACTOR_TYPES = frozenset({"Person", "Group", "Service", "Application", "Organizat
 REFRESH_AFTER = timedelta(days=1)
 
 
+# Asked several times per delivery about the same few thousand actor and key URLs.
+@lru_cache(maxsize=8192)
 def host_of(url: str) -> str:
     """``host[:port]`` of a URL, lower case: how origins are compared."""
     return (urlsplit(url).netloc or "").lower().rsplit("@", 1)[-1]

@@ -16,6 +16,8 @@ from fedi.config import InstanceConfig
 from fedi.config.normalise import normalise_domain as normalise_config_domain
 from fedi.db.models import DomainRule
 
+MAX_DECISIONS = 10_000
+
 
 def normalise_domain(domain: str) -> str | None:
     """``host[:port]`` as the configuration compares domains, or None if it is not one."""
@@ -51,6 +53,9 @@ class DomainPolicy:
         self._allowed = frozenset(config.federation.allowed_domains)
         self._db_blocked: frozenset[str] = frozenset()
         self._db_allowed: frozenset[str] = frozenset()
+        # Decisions by domain as given, for the rules loaded now: every inbox request asks
+        # (twice), and normalising and matching cost more than the verification's hashing.
+        self._decisions: dict[str, bool] = {}
 
     async def refresh(self, *, force: bool = False) -> None:
         if not force and time.monotonic() - self._loaded_at < self._refresh_seconds:
@@ -59,10 +64,19 @@ class DomainPolicy:
             rows = list(await session.execute(select(DomainRule.domain, DomainRule.policy)))
         self._db_blocked = frozenset(d for d, p in rows if p == "block")
         self._db_allowed = frozenset(d for d, p in rows if p == "allow")
+        self._decisions = {}
         self._loaded_at = time.monotonic()
 
     def allows(self, domain: str) -> bool:
         """May we receive from and deliver to ``domain``? (Call ``refresh`` first.)"""
+        decision = self._decisions.get(domain)
+        if decision is None:
+            if len(self._decisions) >= MAX_DECISIONS:
+                self._decisions = {}
+            decision = self._decisions[domain] = self._decide(domain)
+        return decision
+
+    def _decide(self, domain: str) -> bool:
         if not self._config.features.federation:
             return False
         normal = normalise_domain(domain)

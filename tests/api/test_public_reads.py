@@ -146,3 +146,8 @@ async def test_a_database_outage_answers_503_with_retry_after(tmp_path: Path) ->
         assert response.status_code == 503
         assert response.headers["retry-after"]
         assert "error" in response.json()
+        # The inbox (served apart from the routes) answers the same, so peers retry later.
+        delivery = await tz.client.post("/inbox", content=b"{}")
+        assert delivery.status_code == 503
+        assert delivery.headers["retry-after"]
+        assert "error" in delivery.json()

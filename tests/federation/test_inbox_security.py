@@ -438,3 +438,26 @@ async def test_an_rfc9421_signed_delivery_is_accepted(ke: Instance, mallory: Rem
     assert answer.status_code == 202
     await settle(ke)
     assert await count(ke, Status, Status.uri == create["object"]["id"]) == 1
+
+
+async def test_inbox_answers_carry_the_security_headers_and_other_methods_get_405(
+    ke: Instance, mallory: RemoteActor
+) -> None:
+    """Inbox POSTs are answered before the middleware stack: the answers must not differ."""
+    await local_teacher(ke, "amina")
+    accepted = await deliver(ke, mallory.create(mallory.note("Hi")), signer=mallory)
+    assert accepted.status_code == 202
+    refused = await ke.client.post("/inbox", content=b"{}")
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == "application/json"
+    assert set(refused.json()) == {"error"}
+    for answer in (accepted, refused):
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    for path in ("/inbox", "/users/amina/inbox", "/actor/inbox"):
+        assert (await ke.client.get(path)).status_code == 405
+    # A path that only looks like an inbox is routed as usual.
+    assert (await ke.client.post("/users/amina/inbox/extra", content=b"{}")).status_code in (
+        404,
+        405,
+    )

@@ -21,6 +21,7 @@ from fedi.federation.actors import host_of, key_for
 from fedi.federation.context import Federation, SignerRef
 from fedi.federation.fetcher import FetchBudget
 from fedi.federation.signatures import (
+    SignatureClaim,
     SignatureError,
     SignedRequest,
     check_claim,
@@ -74,35 +75,35 @@ def _depth(value: Any, limit: int) -> bool:
     return True
 
 
-def signer_host(request: SignedRequest) -> str | None:
-    """The keyId's host, read from the header without verifying anything (for the block check)."""
-    try:
-        claim = parse_signature(request)
-    except SignatureError:
-        return None
-    return host_of(claim.key_id)
+async def accept_delivery(
+    federation: Federation, request: SignedRequest, claim: SignatureClaim | None = None
+) -> Outcome:
+    """Verify, de-duplicate and durably store one delivery; the answer's status and reason.
 
-
-async def accept_delivery(federation: Federation, request: SignedRequest) -> Outcome:
-    """Verify, de-duplicate and durably store one delivery; the answer's status and reason."""
+    ``claim`` is the request's parsed signature when the caller already parsed it (the
+    inbox does, from the headers, to refuse a blocked server before reading the body).
+    """
     await federation.policy.refresh()
-    claim = parse_signature(request)
+    if claim is None:
+        claim = parse_signature(request)
     if not federation.policy.allows(host_of(claim.key_id)):
         return Outcome(403, "this server does not federate with yours")
     canonical_host = federation.config.domain
-    check_claim(request, claim, canonical_host=canonical_host)
     cached = federation.keys.get(claim.key_id)
     known = federation.key_owners.get(claim.key_id)
     signer: SignerRef
     if cached is not None and known is not None:
-        # The steady state: a known peer's key and owner, no database round trip.
+        # The steady state: a known peer's key and owner, no database round trip (and no
+        # separate check_claim: verify_signature runs it first).
         try:
             verify_signature(request, claim, cached.key, canonical_host=canonical_host)
             signer = known
         except SignatureError:
             federation.key_owners.pop(claim.key_id, None)
-            return await accept_delivery(federation, request)
+            return await accept_delivery(federation, request, claim)
     else:
+        # Host, time and digest are checked before a key may be fetched for this request.
+        check_claim(request, claim, canonical_host=canonical_host)
         outcome = await _resolve_and_verify(federation, request, claim, canonical_host)
         if isinstance(outcome, Outcome):
             return outcome
@@ -144,7 +145,11 @@ async def _store(federation: Federation, request: SignedRequest, signer: SignerR
         document = orjson.loads(request.body)
     except orjson.JSONDecodeError:
         return Outcome(400, "body is not JSON")
-    if not isinstance(document, dict) or not _depth(document, MAX_JSON_DEPTH):
+    if not isinstance(document, dict) or (
+        # Nesting needs a bracket per level: most activities cannot reach the limit at all.
+        request.body.count(b"{") + request.body.count(b"[") > MAX_JSON_DEPTH
+        and not _depth(document, MAX_JSON_DEPTH)
+    ):
         return Outcome(400, "body is not an activity")
     try:
         activity = Activity.model_validate(document)

@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import structlog
 from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.dml import ReturningInsert
 
 from fedi.db.models import Job, ReceivedActivity
 
@@ -27,6 +29,20 @@ log = structlog.get_logger(__name__)
 MAX_BATCH = 256
 PROCESS = "inbox.process"
 PROCESS_ATTEMPTS = 8
+
+
+_QUEUE_JOBS = insert(Job.__table__)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=2)
+def _record_ids(dialect: str) -> ReturningInsert[Any]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING uri: the ids that were new."""
+    insert_ignore = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert_ignore(ReceivedActivity.__table__)  # type: ignore[arg-type]
+        .on_conflict_do_nothing()
+        .returning(ReceivedActivity.__table__.c.uri)
+    )
 
 
 @dataclass
@@ -84,20 +100,20 @@ class InboxWriter:
             # new only for its first copy.
             unique.setdefault(pending.activity_id, pending)
         async with self._sessions() as session, session.begin():
-            dialect = session.get_bind().dialect.name
-            insert_ignore = postgresql.insert if dialect == "postgresql" else sqlite.insert
-            statement = (
-                insert_ignore(ReceivedActivity.__table__)  # type: ignore[arg-type]
-                .values([{"uri": uri} for uri in unique])
-                .on_conflict_do_nothing()
-                .returning(ReceivedActivity.__table__.c.uri)
+            connection = await session.connection()
+            dialect = connection.dialect.name
+            # One statement, many parameter sets: SQLAlchemy sends them as multi-row
+            # INSERTs and compiles the statement once, whatever the batch's size.
+            new = set(
+                (
+                    await connection.execute(_record_ids(dialect), [{"uri": uri} for uri in unique])
+                ).scalars()
             )
-            new = set((await session.execute(statement)).scalars())
             if new:
                 # Core, not the ORM's bulk insert: the column defaults (id, times, state)
                 # still apply, without the ORM's per-row bookkeeping.
-                await session.execute(
-                    insert(Job.__table__),  # type: ignore[arg-type]
+                await connection.execute(
+                    _QUEUE_JOBS,
                     [
                         {
                             "kind": PROCESS,

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -117,18 +118,21 @@ class SignatureClaim:
     signed: CavageParams | SignatureInput = field(repr=False)
 
 
-def parse_signature(request: SignedRequest) -> SignatureClaim:
+def parse_signature(request: SignedRequest, *, has_body: bool | None = None) -> SignatureClaim:
     """Parse the request's signature and refuse what no key could make acceptable.
 
     Refused here, before any key lookup: no signature, malformed fields, an ``hmac-*`` or
     unknown algorithm, a keyId that is not an http(s) URL, and missing coverage of the
-    request target, host, time or (on POST) the body digest.
+    request target, host, time or (on POST) the body digest. ``has_body`` lets an inbox
+    parse from the headers alone, before it reads the body (it passes True: an inbox POST
+    must carry one, so its digest must be covered).
     """
     signature = request.header("signature")
     if signature is None:
         raise SignatureError("signature missing")
     signature_input = request.header("signature-input")
-    has_body = bool(request.body)
+    if has_body is None:
+        has_body = bool(request.body)
     if signature_input is not None:
         labelled = rfc9421.parse_signature_fields(
             signature_input, signature, method=request.method, url=request.url, has_body=has_body
@@ -243,6 +247,12 @@ def _required(request: SignedRequest, name: str) -> str:
 def _http_date(value: str | None) -> float:
     if value is None:
         raise SignatureError("signed header date missing")
+    return _parse_http_date(value)
+
+
+# Deliveries arriving in the same second carry the same Date: parse each once.
+@lru_cache(maxsize=512)
+def _parse_http_date(value: str) -> float:
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

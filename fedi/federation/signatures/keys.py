@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-from typing import Literal, TypeAlias, TypeVar
+from typing import Literal, TypeAlias, TypeVar, cast
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -56,11 +56,23 @@ def load_public_key(pem: str) -> PublicKey:
 
 def check_public_key(key: PublicKey) -> None:
     """Refuse keys of another type (EC, DSA) and RSA keys outside 2048–8192 bits."""
-    if isinstance(key, RSAPublicKey):
-        if not MIN_RSA_BITS <= key.key_size <= MAX_RSA_BITS:
+    kind = _public_kind(type(key))
+    if kind == "rsa":
+        if not MIN_RSA_BITS <= cast(RSAPublicKey, key).key_size <= MAX_RSA_BITS:
             raise SignatureError("RSA key size refused")
-    elif not isinstance(key, Ed25519PublicKey):
+    elif kind is None:
         raise SignatureError("public key type refused")
+
+
+# isinstance against cryptography's abstract key classes goes through ABCMeta each time;
+# every verification asks, and the answer depends only on the concrete class.
+@lru_cache(maxsize=16)
+def _public_kind(cls: type) -> KeyKind | None:
+    if issubclass(cls, RSAPublicKey):
+        return "rsa"
+    if issubclass(cls, Ed25519PublicKey):
+        return "ed25519"
+    return None
 
 
 @lru_cache(maxsize=1024)
@@ -90,10 +102,12 @@ def sign_bytes(private_key: PrivateKey, message: bytes) -> bytes:
 def verify_bytes(public_key: PublicKey, signature: bytes, message: bytes) -> None:
     """Raise ``SignatureError("signature invalid")`` unless ``signature`` signs ``message``."""
     try:
-        if isinstance(public_key, RSAPublicKey):
-            public_key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+        if _public_kind(type(public_key)) == "rsa":
+            cast(RSAPublicKey, public_key).verify(
+                signature, message, padding.PKCS1v15(), hashes.SHA256()
+            )
         else:
-            public_key.verify(signature, message)
+            cast(Ed25519PublicKey, public_key).verify(signature, message)
     except InvalidSignature:
         raise SignatureError("signature invalid") from None
 
