@@ -91,7 +91,7 @@ async def handle(state: AppState, scope: Scope, receive: Receive) -> tuple[int, 
         return 413, "body too large"
     if refusal is not None or claim is None:
         return 401, refusal.message if refusal is not None else "signature missing"
-    signed = SignedRequest.from_pairs("POST", url, pairs, body)
+    signed = header_only.with_body(body)
     try:
         outcome = await accept_delivery(federation, signed, claim)
     except SignatureError as exc:

@@ -17,7 +17,7 @@ Every refusal is a ``SignatureError`` (401). Reference: ``docs/signatures.md``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -86,18 +86,27 @@ class SignedRequest:
     url: str
     headers: Mapping[str, str]
     body: bytes = b""
+    # Already joined ``fields``, when the caller has them (``from_pairs``): joining costs as
+    # much as parsing the signature, and the inbox builds every request twice.
+    _fields: InitVar[Mapping[str, str] | None] = None
     # The headers keyed by lower-case name, repeats joined: what signature strings are built from.
     fields: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "fields", _join_fields(self.headers.items()))
+    def __post_init__(self, _fields: Mapping[str, str] | None) -> None:
+        joined = _fields if _fields is not None else _join_fields(self.headers.items())
+        object.__setattr__(self, "fields", joined)
 
     @classmethod
     def from_pairs(
         cls, method: str, url: str, pairs: Iterable[tuple[str, str]], body: bytes = b""
     ) -> SignedRequest:
         """Build from raw header lines (e.g. ASGI's, decoded as latin-1), keeping repeats."""
-        return cls(method, url, _join_fields(pairs), body)
+        joined = _join_fields(pairs)
+        return cls(method, url, joined, body, _fields=joined)
+
+    def with_body(self, body: bytes) -> SignedRequest:
+        """The same request with its body (read after its headers were checked)."""
+        return SignedRequest(self.method, self.url, self.headers, body, _fields=self.fields)
 
     def header(self, name: str) -> str | None:
         """The field's value, case-insensitively; repeated fields joined with ``", "``."""
