@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 import structlog
+import uvloop
 from sqlalchemy.engine import make_url
 from structlog.typing import FilteringBoundLogger
 
@@ -51,7 +52,10 @@ def worker(instance_dir: str, concurrency: int | None, once: bool) -> None:
     hands running jobs back at once.
     """
     config = load_or_exit(instance_dir)
-    problem = asyncio.run(_work(config, concurrency or config.jobs.concurrency, once=once))
+    # uvloop, as uvicorn uses for `jamii serve`: the worker's loop carries every database
+    # round trip and delivery.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        problem = runner.run(_work(config, concurrency or config.jobs.concurrency, once=once))
     if problem is not None:
         fail(problem)
 
