@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -217,9 +218,61 @@ async def test_the_chain_prefers_the_first_engine_and_falls_back(
         await argos.close()
 
 
+LIBRETRANSLATE = os.environ.get("JAMII_TEST_LIBRETRANSLATE") or shutil.which("libretranslate")
+
+
 @pytest.mark.skipif(
-    shutil.which("libretranslate") is None,
-    reason="no LibreTranslate installed (pip install libretranslate in its own venv, on PATH)",
+    LIBRETRANSLATE is None,
+    reason="no LibreTranslate: pip install libretranslate in a venv of its own and put its "
+    "bin/ on PATH or set JAMII_TEST_LIBRETRANSLATE to its libretranslate script",
 )
-async def test_a_real_libretranslate(make_engine: Factory) -> None:  # pragma: no cover
-    pytest.skip("a real LibreTranslate needs its own venv and models; run it by hand")
+async def test_a_real_libretranslate_serving_the_same_tiny_packages(
+    make_engine: Factory, tiny: TinyPackages, tmp_path: Path
+) -> None:
+    assert LIBRETRANSLATE is not None
+    root = tmp_path / "lt"
+    tiny.unpack(root / "packages", ("en", "fr"), ("fr", "en"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARGOS_", "XDG_"))}
+    env |= {
+        "XDG_DATA_HOME": str(root / "data"),
+        "XDG_CONFIG_HOME": str(root / "config"),
+        "XDG_CACHE_HOME": str(root / "cache"),
+        "ARGOS_PACKAGES_DIR": str(root / "packages"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        LIBRETRANSLATE, "--host", "127.0.0.1", "--port", str(port),
+        "--load-only", "en,fr", "--disable-web-ui",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        engine = await make_engine(url)
+        for _ in range(240):
+            if engine.report.ok or process.returncode is not None:
+                break
+            await asyncio.sleep(0.5)
+            engine = await make_engine(url)
+        assert engine.report.ok, engine.report.problems
+        assert await engine.available_pairs() == {("en", "fr"), ("fr", "en")}
+        service = TranslationService(EngineChain([engine]))
+        # LibreTranslate matches the case of each source fragment's first letter (and
+        # lower-cases a lower-case fragment's translation): hence the capitals.
+        out = await service.translate(
+            TextBundle(
+                "<p>Good Morning @amina, Read https://example.org/a_b Today.</p>", "Careful"
+            ),
+            "en",
+            "fr",
+        )
+        assert out.content_html == "<p>GOOD MORNING @amina, READ https://example.org/a_b TODAY.</p>"
+        assert out.spoiler_text == "CAREFUL"
+        with pytest.raises(UnsupportedPair):
+            await engine.translate_texts(["Hi"], "en", "sw")
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
