@@ -226,6 +226,13 @@ def sentence_splitter_language(code: str) -> str:
     return _MINISBD_FALLBACK.get(code, code)
 
 
+def _splitter_model(code: str) -> str:
+    from minisbd import models as minisbd_models
+
+    language = sentence_splitter_language(code)
+    return language if language in minisbd_models.list_models() else "en"
+
+
 def prefetch_sentence_splitters(paths: ArgosPaths, report: Report = _quiet) -> None:
     """Download MiniSBD's model for every installed leg's source language, now.
 
@@ -237,14 +244,13 @@ def prefetch_sentence_splitters(paths: ArgosPaths, report: Report = _quiet) -> N
 
     wanted = sorted(
         {
-            sentence_splitter_language(info.source)
+            info.source
             for info in list_installed(paths)
             if info.ok and not any((info.path / "minisbd").glob("*.onnx"))
         }
     )
-    known = set(minisbd_models.list_models())
     for code in wanted:
-        language = code if code in known else "en"
+        language = _splitter_model(code)
         cached = Path(argos.sbd.minisbd_models.cache_dir) / f"{language}.onnx"
         if cached.is_file():
             continue
@@ -328,6 +334,7 @@ def convert_opus_mt(
     version: str = "1.0",
     quantization: str = "int8",
     target_prefix: str = "",
+    sentence_splitter: Path | None = None,
     report: Report = _quiet,
 ) -> Path:
     """Convert an OPUS-MT model folder (``decoder.yml``, ``*.npz``, ``*.vocab.yml``,
@@ -335,7 +342,8 @@ def convert_opus_mt(
 
     The source SentencePiece model tokenizes; decoding only joins pieces, so the target
     model is not needed at run time. Multilingual OPUS-MT models need ``target_prefix``
-    (for example ``>>swh<<``).
+    (for example ``>>swh<<``). ``sentence_splitter`` is a MiniSBD ``.onnx`` to ship inside
+    the package, so that it works on a server that cannot download one.
     """
     from ctranslate2.converters import OpusMTConverter
 
@@ -362,6 +370,7 @@ def convert_opus_mt(
             model_dir=converted,
             sentencepiece=spm,
             target_prefix=target_prefix,
+            minisbd=sentence_splitter,
             extra={"source": "OPUS-MT (Helsinki-NLP), converted by jamii translation import"},
         )
     report(f"wrote {archive}")
@@ -378,10 +387,19 @@ def import_opus_mt(
     quantization: str = "int8",
     target_prefix: str = "",
     keep_archive_in: Path | None = None,
+    sentence_splitter: Path | None = None,
     report: Report = _quiet,
 ) -> PackageInfo:
     """Convert an OPUS-MT model and install it; the ``.argosmodel`` is kept in
-    ``keep_archive_in`` (to copy to other servers) if given."""
+    ``keep_archive_in`` (to copy to other servers) if given.
+
+    Without ``sentence_splitter``, the MiniSBD model this server already has for the source
+    language (or the one argostranslate falls back to) goes into the package.
+    """
+    if sentence_splitter is None:
+        cached = load_argos(paths).sbd.minisbd_models.cache_dir
+        candidate = Path(cached) / f"{_splitter_model(source)}.onnx"
+        sentence_splitter = candidate if candidate.is_file() else None
     with tempfile.TemporaryDirectory() as scratch:
         archive = convert_opus_mt(
             model_dir,
@@ -391,6 +409,7 @@ def import_opus_mt(
             version=version,
             quantization=quantization,
             target_prefix=target_prefix,
+            sentence_splitter=sentence_splitter,
             report=report,
         )
         return import_file(paths, archive, report)

@@ -123,6 +123,12 @@ def install(instance_dir: str, languages: tuple[str, ...], index_url: str | None
     default=None,
     help="OPUS-MT only: also write the .argosmodel here, to install on other servers.",
 )
+@click.option(
+    "--sentence-splitter",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="OPUS-MT only: a MiniSBD .onnx to ship in the package (default: this server's).",
+)
 def import_model(
     instance_dir: str,
     source_path: Path,
@@ -132,6 +138,7 @@ def import_model(
     target_prefix: str,
     quantization: str,
     keep_archive: Path | None,
+    sentence_splitter: Path | None,
 ) -> None:
     """Install PATH: an .argosmodel file, or an OPUS-MT model folder (with --from, --to).
 
@@ -157,6 +164,7 @@ def import_model(
                 quantization=quantization,
                 target_prefix=target_prefix,
                 keep_archive_in=keep_archive,
+                sentence_splitter=sentence_splitter,
                 report=_say,
             )
         else:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tests.servers import write_instance
 from tests.translation.conftest import IndexServer, TinyPackages
+from tests.translation.tinymodels import build_opus_mt_folder, leet, minisbd_model
 
 
 def jamii(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -88,3 +89,19 @@ def test_import_failures_are_one_line(tmp_path: Path) -> None:
     result = jamii("translation", "import", str(junk), "--instance", folder)
     assert result.returncode == 1
     assert result.stderr.strip() == "error: junk.argosmodel is not a zip archive (.argosmodel)"
+
+
+def test_import_an_opus_mt_folder_for_kiswahili(tmp_path: Path) -> None:
+    folder, packages = instance(tmp_path)
+    opus = build_opus_mt_folder(tmp_path / "opus-mt-en-sw", leet)
+    splitter = tmp_path / "en.onnx"
+    splitter.write_bytes(minisbd_model("en"))
+    result = jamii(
+        "translation", "import", str(opus), "--from", "en", "--to", "sw",
+        "--sentence-splitter", str(splitter), "--keep-archive", str(tmp_path / "out"),
+        "--instance", folder,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "installed en→sw 1.0" in result.stdout
+    assert (tmp_path / "out" / "translate-en_sw-1_0.argosmodel").is_file()
+    assert (packages / "translate-en_sw-1_0" / "minisbd" / "en.onnx").is_file()

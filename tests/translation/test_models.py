@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.translation.conftest import IndexServer, TinyPackages
-from tests.translation.tinymodels import build_argosmodel, minisbd_model
+from tests.translation.tinymodels import build_argosmodel, build_opus_mt_folder, minisbd_model
 from translation import models
 from translation.argos_engine import ArgosEngine
 from translation.argos_env import ArgosPaths
@@ -130,3 +130,49 @@ def test_remove_deletes_one_pair(paths: ArgosPaths, tiny: TinyPackages) -> None:
     assert ("sw", "en") not in models.installed_routes(paths)
     with pytest.raises(ModelError, match="no package installed for sw→en"):
         models.remove(paths, "sw", "en")
+
+
+async def test_an_opus_mt_model_becomes_a_kiswahili_package(
+    paths: ArgosPaths, tmp_path: Path, tiny: TinyPackages
+) -> None:
+    # What a ministry downloads from Helsinki-NLP: a Marian model, converted on import.
+    opus = build_opus_mt_folder(tmp_path / "opus-mt-sw-en")
+    splitter = tmp_path / "sw.onnx"
+    splitter.write_bytes(minisbd_model("sw"))
+    kept = tmp_path / "kept"
+    progress: list[str] = []
+    info = models.import_opus_mt(
+        paths, opus, source="sw", target="en", version="2.0", keep_archive_in=kept,
+        sentence_splitter=splitter, report=progress.append,
+    )  # fmt: skip
+    try:
+        assert (info.pair, info.version, info.ok) == (("sw", "en"), "2.0", True)
+        assert info.path.parent == paths.packages
+        assert any("converting opus-mt-sw-en to CTranslate2 (int8)" in line for line in progress)
+        archive = kept / "translate-sw_en-2_0.argosmodel"
+        assert archive.is_file()
+        # The kept archive installs elsewhere; beside en→fr it also gives sw→fr.
+        folder = tiny.unpack(tmp_path / "other-server", ("en", "fr"))
+        with zipfile.ZipFile(archive) as zipped:
+            zipped.extractall(folder)
+        engine = ArgosEngine(paths, packages_dir=folder)
+        try:
+            report = await engine.start()
+            assert report.pairs == {("sw", "en"), ("en", "fr"), ("sw", "fr")}
+            out = await engine.translate_texts(["Habari za asubuhi, walimu!"], "sw", "en")
+            assert out == ["HABARI ZA ASUBUHI, WALIMU!"]
+            assert engine.model_version("sw", "fr") == "sw-en@2.0+en-fr@1.0"
+        finally:
+            await engine.close()
+    finally:
+        shutil.rmtree(info.path, ignore_errors=True)
+
+
+def test_an_opus_mt_folder_that_does_not_convert_is_a_clear_error(
+    paths: ArgosPaths, tmp_path: Path
+) -> None:
+    opus = build_opus_mt_folder(tmp_path / "opus")
+    (opus / "opus.npz").write_bytes(b"truncated download")
+    with pytest.raises(ModelError, match="conversion failed"):
+        models.import_opus_mt(paths, opus, source="sw", target="en")
+    assert not any(path.name.startswith("translate-sw_en") for path in paths.packages.iterdir())

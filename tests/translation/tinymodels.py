@@ -258,3 +258,99 @@ def build_argosmodel(
             sentencepiece=spm,
             minisbd=sbd,
         )
+
+
+# --- an OPUS-MT (Marian) model folder ------------------------------------------------------
+
+_MARIAN_CONFIG = """\
+type: transformer
+enc-depth: 1
+dec-depth: 1
+transformer-heads: 1
+transformer-decoder-autoreg: self-attention
+transformer-no-projection: false
+transformer-ffn-activation: relu
+transformer-preprocess: ""
+transformer-postprocess: dan
+transformer-postprocess-emb: d
+transformer-postprocess-top: ""
+transformer-guided-alignment-layer: last
+"""
+
+
+def build_opus_mt_folder(folder: Path, transform: Transform = upper, ffn: int = 4) -> Path:
+    """A folder shaped like an OPUS-MT download (``decoder.yml``, ``opus.npz``,
+    ``opus.vocab.yml``, ``source.spm``, ``target.spm``) holding a post-norm Marian
+    Transformer with tied embeddings that writes ``transform(piece)`` for each piece.
+
+    Marian's layout differs from the CTranslate2 model above: weights are stored [in, out],
+    the output projection is the embedding matrix, and every sub-layer is followed by a
+    layer norm. The copy still works: the cross-attention's output projection writes the
+    twin of the attended piece ten times stronger than the previous piece the decoder sees.
+    """
+    vocab = vocabulary()
+    size = len(vocab)
+    width = size + _POSITION_DIM
+    tok, pos = slice(0, size), slice(size, width)
+    rng = np.random.default_rng(3)
+    codes = rng.standard_normal((_POSITIONS, _POSITION_DIM))
+    codes -= codes.mean(axis=1, keepdims=True)
+    codes /= np.linalg.norm(codes, axis=1, keepdims=True)
+    f32 = np.float32
+    weights: dict[str, np.ndarray] = {}
+    embedding = np.zeros((size, width), f32)
+    embedding[np.arange(size), np.arange(size)] = 1.0
+    weights["Wemb"] = embedding
+    positions = np.zeros((_POSITIONS, width), f32)
+    positions[:, pos] = codes
+    weights["Wpos"] = positions
+
+    def norm(name: str) -> None:
+        weights[f"{name}_ln_scale"] = np.ones((1, width), f32)
+        weights[f"{name}_ln_bias"] = np.zeros((1, width), f32)
+
+    def attention(scope: str, matrices: dict[str, np.ndarray] | None = None) -> None:
+        for part in "qkvo":
+            given = (matrices or {}).get(part)
+            weights[f"{scope}_W{part}"] = (
+                np.zeros((width, width), f32) if given is None else given.astype(f32)
+            )
+            weights[f"{scope}_b{part}"] = np.zeros((1, width), f32)
+        norm(f"{scope}_Wo")
+
+    def feed_forward(scope: str) -> None:
+        weights[f"{scope}_W1"] = np.zeros((width, ffn), f32)
+        weights[f"{scope}_b1"] = np.zeros((1, ffn), f32)
+        weights[f"{scope}_W2"] = np.zeros((ffn, width), f32)
+        weights[f"{scope}_b2"] = np.zeros((1, width), f32)
+        norm(f"{scope}_ffn")
+
+    attention("encoder_l1_self")
+    feed_forward("encoder_l1_ffn")
+    attention("decoder_l1_self")
+    index = {piece: i for i, piece in enumerate(vocab)}
+    twins = np.array([index.get(transform(piece), i) for i, piece in enumerate(vocab)])
+    query, key, value, out = (np.zeros((width, width)) for _ in range(4))
+    query[pos, pos] = np.eye(_POSITION_DIM) * 200.0
+    key[pos, pos] = np.eye(_POSITION_DIM)
+    value[tok, tok] = np.eye(size)
+    out[np.arange(size), twins] = 10.0  # [in, out]: piece u in, its twin out
+    attention("decoder_l1_context", {"q": query, "k": key, "v": value, "o": out})
+    feed_forward("decoder_l1_ffn")
+    weights["decoder_ff_logit_out_b"] = np.zeros((1, size), f32)
+    weights["special:model.yml"] = np.frombuffer(_MARIAN_CONFIG.encode() + b"\0", np.int8)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / "opus.npz", **weights)  # type: ignore[arg-type]
+    (folder / "opus.vocab.yml").write_text(
+        "".join(f"{json.dumps(piece, ensure_ascii=False)}: {i}\n" for i, piece in enumerate(vocab)),
+        encoding="utf-8",
+    )
+    (folder / "source.spm").write_bytes(sentencepiece_model())
+    (folder / "target.spm").write_bytes(sentencepiece_model())
+    (folder / "decoder.yml").write_text(
+        "models:\n  - opus.npz\nvocabs:\n  - opus.vocab.yml\n  - opus.vocab.yml\n"
+        "beam-size: 6\nnormalize: 0.6\n",
+        encoding="utf-8",
+    )
+    return folder
