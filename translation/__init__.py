@@ -22,6 +22,7 @@ from translation.errors import (
 )
 from translation.libretranslate import LibreTranslateEngine, LibreTranslateOptions
 from translation.service import TranslationService, default_sanitise
+from translation.settings import TranslationSettings, build_service
 
 __all__ = [
     "ArgosEngine",
@@ -38,7 +39,9 @@ __all__ = [
     "TranslatedBundle",
     "TranslationError",
     "TranslationService",
+    "TranslationSettings",
     "TranslationTimeout",
     "UnsupportedPair",
+    "build_service",
     "default_sanitise",
 ]

@@ -11,7 +11,6 @@ echo the text back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +29,9 @@ class LibreTranslateOptions:
     api_key: str = ""
     timeout: float = 30.0
     languages_ttl: float = 300.0  # seconds the list of pairs is trusted
-    retry_after: int = 30  # when the server does not say
+    languages_timeout: float = 5.0  # /languages is asked on the request path: keep it short
+    retry_after: int = 30  # when the server does not say; also the wait before asking a
+    # server that was down for its languages again
 
 
 class LibreTranslateEngine:
@@ -47,6 +48,7 @@ class LibreTranslateEngine:
         self._owns_session = session is None
         self._pairs: frozenset[Pair] = frozenset()
         self._pairs_at = 0.0
+        self._failed_at = -1e9
         self._languages_lock = asyncio.Lock()
         self._report = EngineReport(self.name, frozenset(), ("not started",))
 
@@ -64,6 +66,7 @@ class LibreTranslateEngine:
         try:
             pairs = await self._refresh()
         except EngineUnavailable as exc:
+            self._failed_at = time.monotonic()
             self._report = EngineReport(self.name, frozenset(), (exc.reason,))
         else:
             self._report = EngineReport(self.name, pairs)
@@ -78,15 +81,23 @@ class LibreTranslateEngine:
         return urlsplit(self._base).netloc
 
     async def available_pairs(self) -> frozenset[Pair]:
-        if time.monotonic() - self._pairs_at > self.options.languages_ttl:
-            # Down: offer what it offered last time; translate_texts will say it is down.
-            with contextlib.suppress(EngineUnavailable):
+        now = time.monotonic()
+        stale = now - self._pairs_at > self.options.languages_ttl
+        # A server that was just down is not asked again on every request: each ask could
+        # cost ``languages_timeout`` to requests that another engine would serve.
+        if stale and now - self._failed_at > self.options.retry_after:
+            try:
                 await self._refresh()
+            except EngineUnavailable:
+                # Offer what it offered last time; translate_texts will say it is down.
+                self._failed_at = time.monotonic()
         return self._pairs
 
     async def _refresh(self) -> frozenset[Pair]:
         async with self._languages_lock:
-            body = await self._request("GET", "/languages", None)
+            body = await self._request(
+                "GET", "/languages", None, seconds=self.options.languages_timeout
+            )
             pairs: set[Pair] = set()
             if isinstance(body, list):
                 for language in body:
@@ -123,12 +134,17 @@ class LibreTranslateEngine:
         return translated
 
     async def _request(
-        self, method: str, path: str, payload: dict[str, Any] | None, pair: Pair | None = None
+        self,
+        method: str,
+        path: str,
+        payload: dict[str, Any] | None,
+        pair: Pair | None = None,
+        seconds: float | None = None,
     ) -> Any:
-        timeout = aiohttp.ClientTimeout(total=self.options.timeout)
+        seconds = seconds or self.options.timeout
         try:
             async with self._client().request(
-                method, self._base + path, json=payload, timeout=timeout
+                method, self._base + path, json=payload, timeout=aiohttp.ClientTimeout(seconds)
             ) as response:
                 if response.status == 200:
                     try:
@@ -137,7 +153,7 @@ class LibreTranslateEngine:
                         raise EngineUnavailable(self.name, f"{path} answered no JSON") from None
                 await self._raise_for(response, path, pair)
         except TimeoutError:
-            raise TranslationTimeout(self.name, self.options.timeout) from None
+            raise TranslationTimeout(self.name, seconds, self.options.retry_after) from None
         except aiohttp.ClientError as exc:
             raise EngineUnavailable(
                 self.name, f"cannot reach {self._base} ({type(exc).__name__})"

@@ -73,13 +73,17 @@ def index_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServ
 
 @pytest.fixture(scope="session")
 def argos(tmp_path_factory: pytest.TempPathFactory, index_server: IndexServer) -> Argos:
-    """argostranslate, imported with its folders under a temporary directory."""
-    paths = ArgosPaths(tmp_path_factory.mktemp("argos"), index_server.url)
+    """argostranslate, imported with its folders where an instance's data_dir keeps them."""
+    paths = ArgosPaths.for_data_dir(tmp_path_factory.mktemp("data"), index_server.url)
     return load_argos(paths)
 
 
 @pytest.fixture
 def paths(argos: Argos, index_server: IndexServer) -> Iterator[ArgosPaths]:
+    """The process's argostranslate folders, with no package installed yet."""
+    shutil.rmtree(argos.paths.packages)
+    argos.paths.packages.mkdir()
+    argos.clear_caches()
     index_server.offline = False
     yield argos.paths
     index_server.offline = False

@@ -48,8 +48,13 @@ class FakeLibreTranslate:
     retry_after: str | None = None
     delay: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
+    languages_asked: int = 0
+    languages_status: int = 200
 
     async def get_languages(self, request: web.Request) -> web.Response:
+        self.languages_asked += 1
+        if self.languages_status != 200:
+            return web.json_response({"error": "down"}, status=self.languages_status)
         return web.json_response(self.languages)
 
     async def translate(self, request: web.Request) -> web.Response:
@@ -175,6 +180,18 @@ async def test_a_server_that_is_down_is_reported_and_unavailable(make_engine: Fa
     assert "cannot reach" in engine.report.problems[0]
     with pytest.raises(EngineUnavailable, match="cannot reach"):
         await engine.translate_texts(["Hi"], "en", "fr")
+
+
+async def test_a_server_gone_down_is_not_asked_for_languages_on_every_request(
+    server: FakeLibreTranslate, make_engine: Factory
+) -> None:
+    engine = await make_engine(server.url, api_key=API_KEY, languages_ttl=0, retry_after=60)
+    assert server.languages_asked == 1
+    server.languages_status = 502
+    for _ in range(5):
+        # What it offered before stays on offer; translating will tell whether it is up.
+        assert ("en", "fr") in await engine.available_pairs()
+    assert server.languages_asked == 2
 
 
 async def test_the_chain_prefers_the_first_engine_and_falls_back(
