@@ -25,7 +25,7 @@ from translation.argos_env import Argos, ArgosPaths, load_argos
 from translation.batching import Batcher
 from translation.engine import EngineReport
 from translation.errors import EngineUnavailable, Pair, UnsupportedPair
-from translation.packages import PackageInfo, find_routes, scan_packages
+from translation.packages import PackageInfo, find_routes, scan_packages, splitter_model
 
 log = logging.getLogger(__name__)
 
@@ -199,9 +199,23 @@ class ArgosEngine:
         argos = load_argos(self.paths)
         legs: dict[Pair, _Leg] = {}
         problems: list[str] = []
+        splitters = Path(argos.sbd.minisbd_models.cache_dir)
         for info in scan_packages(self.packages_dir):
             if not info.ok:
                 problems.append(info.describe())
+                continue
+            splitter = splitter_model(info.source)
+            if (
+                not any((info.path / "minisbd").glob("*.onnx"))
+                and not (splitters / f"{splitter}.onnx").is_file()
+            ):
+                # MiniSBD would download it on first use: never from a starting server.
+                problems.append(
+                    info.broken(
+                        f"sentence splitter for {splitter} not downloaded "
+                        "(run `jamii translation install` with network access)"
+                    ).describe()
+                )
                 continue
             try:
                 leg = _Leg(argos, info, self._models, self.options.beam_size)
@@ -236,10 +250,6 @@ class ArgosEngine:
         if self._batcher is None:
             raise EngineUnavailable(self.name, "engine not started")
         return await self._batcher.submit((source, target), texts)
-
-    def translate_sync(self, texts: Sequence[str], source: str, target: str) -> list[str]:
-        """The same work without the pool (benchmarks and tools)."""
-        return self._run((source, target), list(texts))
 
     def _run(self, pair: Pair, texts: list[str]) -> list[str]:
         current = texts

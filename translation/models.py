@@ -24,13 +24,11 @@ from translation.packages import (
     find_routes,
     read_package,
     scan_packages,
+    splitter_model,
     version_key,
 )
 
 Report = Callable[[str], None]
-
-# MiniSBD has no model for these; argostranslate splits their sentences with a close one.
-_MINISBD_FALLBACK = {"pb": "pt", "zt": "zh-hant", "zh": "zh-hans", "sw": "en"}
 
 
 def _quiet(message: str) -> None:
@@ -221,18 +219,6 @@ def import_file(paths: ArgosPaths, file: Path, report: Report = _quiet) -> Packa
     return info
 
 
-def sentence_splitter_language(code: str) -> str:
-    """The MiniSBD model argostranslate uses for a source language."""
-    return _MINISBD_FALLBACK.get(code, code)
-
-
-def _splitter_model(code: str) -> str:
-    from minisbd import models as minisbd_models
-
-    language = sentence_splitter_language(code)
-    return language if language in minisbd_models.list_models() else "en"
-
-
 def prefetch_sentence_splitters(paths: ArgosPaths, report: Report = _quiet) -> None:
     """Download MiniSBD's model for every installed leg's source language, now.
 
@@ -250,7 +236,7 @@ def prefetch_sentence_splitters(paths: ArgosPaths, report: Report = _quiet) -> N
         }
     )
     for code in wanted:
-        language = _splitter_model(code)
+        language = splitter_model(code)
         cached = Path(argos.sbd.minisbd_models.cache_dir) / f"{language}.onnx"
         if cached.is_file():
             continue
@@ -398,7 +384,7 @@ def import_opus_mt(
     """
     if sentence_splitter is None:
         cached = load_argos(paths).sbd.minisbd_models.cache_dir
-        candidate = Path(cached) / f"{_splitter_model(source)}.onnx"
+        candidate = Path(cached) / f"{splitter_model(source)}.onnx"
         sentence_splitter = candidate if candidate.is_file() else None
     with tempfile.TemporaryDirectory() as scratch:
         archive = convert_opus_mt(

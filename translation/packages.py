@@ -138,3 +138,16 @@ def find_routes(
                     routes[(source, target)] = ((source, middle), (middle, target))
                     break
     return routes
+
+
+# MiniSBD names these models differently; argostranslate maps them the same way.
+_SPLITTER_NAMES = {"pb": "pt", "zt": "zh-hant", "zh": "zh-hans"}
+
+
+def splitter_model(code: str) -> str:
+    """The MiniSBD model argostranslate uses to split a source language's sentences
+    (English for a language MiniSBD has no model for, Kiswahili among them)."""
+    from minisbd import models as minisbd_models
+
+    name = _SPLITTER_NAMES.get(code, code)
+    return name if name in minisbd_models.list_models() else "en"

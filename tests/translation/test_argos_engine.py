@@ -7,12 +7,14 @@ import asyncio
 import logging
 import shutil
 import threading
+import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from tests.translation.conftest import TinyPackages
+from tests.translation.tinymodels import build_argosmodel
 from translation import models
 from translation.argos_engine import ArgosEngine, ArgosOptions
 from translation.argos_env import Argos, ArgosPaths, load_argos
@@ -168,3 +170,23 @@ def test_argos_is_configured_once_per_process(argos: Argos, tmp_path: Path) -> N
     assert Path(argos.settings.package_data_dir) == argos.paths.packages
     with pytest.raises(ArgosConfigurationError, match="already configured"):
         load_argos(ArgosPaths(tmp_path / "elsewhere", argos.paths.index_url))
+
+
+async def test_a_missing_sentence_splitter_is_reported_not_downloaded_at_start(
+    paths: ArgosPaths, tiny: TinyPackages, tmp_path: Path
+) -> None:
+    folder = tiny.unpack(tmp_path / "packages", ("en", "fr"))
+    archive = build_argosmodel(tmp_path / "built", "de", "en", with_minisbd=False)
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(folder)
+    assert not (paths.minisbd_cache / "de.onnx").exists()
+    engine = ArgosEngine(paths, packages_dir=folder)
+    try:
+        report = await engine.start()
+        assert report.pairs == {("en", "fr")}
+        assert report.problems == (
+            "de→en 1.0 (translate-de_en-1_0): BROKEN: sentence splitter for de not downloaded "
+            "(run `jamii translation install` with network access)",
+        )
+    finally:
+        await engine.close()
