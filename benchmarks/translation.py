@@ -60,6 +60,7 @@ def make_posts(count: int, seed: int = 11) -> list[list[str]]:
 
 async def main(args: argparse.Namespace) -> None:
     import ctranslate2
+    import sentencepiece
 
     report = Report("Translation: service vs raw CTranslate2")
     report.machine(ctranslate2=ctranslate2.__version__)
@@ -93,8 +94,10 @@ async def main(args: argparse.Namespace) -> None:
         sentences = [s for post in posts for s in post]
         texts = [" ".join(post) for post in posts]
         bundles = [TextBundle(f"<p>{text}</p>") for text in texts]
-        leg = engine._legs[("en", "fr")]
-        tokenized = [leg.package.tokenizer.encode(s) for s in sentences]
+        pieces = sentencepiece.SentencePieceProcessor(
+            model_file=str(info.path / "sentencepiece.model")
+        )
+        tokenized = [pieces.encode(s, out_type=str) for s in sentences]
         raw = ctranslate2.Translator(
             str(info.path / "model"), device="cpu", compute_type="int8", intra_threads=1
         )

@@ -33,6 +33,13 @@ def instance(tmp_path: Path) -> tuple[str, Path]:
     return str(config.instance_dir), config.data_dir / "translation" / "packages"
 
 
+def test_every_translation_command_has_help() -> None:
+    for command in ([], ["list"], ["install"], ["import"]):
+        result = jamii("translation", *command, "--help")
+        assert result.returncode == 0, result.stderr
+        assert "Usage:" in result.stdout
+
+
 def test_import_list_and_a_broken_package(tmp_path: Path, tiny: TinyPackages) -> None:
     folder, packages = instance(tmp_path)
     for pair in (("fr", "en"), ("en", "sw")):
