@@ -84,7 +84,11 @@ async def main(args: argparse.Namespace) -> None:
             f" int8, greedy, built and installed in {time.perf_counter() - started:.1f} s",
         )
         options = ArgosOptions(
-            workers=args.workers, intra_threads=1, max_batch_texts=args.max_batch, timeout=600
+            workers=args.workers,
+            intra_threads=1,
+            compute_type="int8",
+            max_batch_texts=args.max_batch,
+            timeout=600,
         )
         engine = ArgosEngine(paths, options)
         await engine.start()

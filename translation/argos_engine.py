@@ -41,7 +41,7 @@ class ArgosOptions:
     workers: int = 1  # batches translated at once (threads)
     intra_threads: int = 1  # CTranslate2 threads per batch
     beam_size: int = 1  # greedy; Argos's default of 4 costs more for a small gain
-    compute_type: str = "int8"
+    compute_type: str = "auto"  # the model's own type where the CPU supports it (int8)
     max_batch_texts: int = 64  # fragments per batch
     max_queued_texts: int = 5000  # beyond this, callers get EngineUnavailable (busy)
     timeout: float = 60.0  # seconds a caller waits, queueing included
@@ -247,8 +247,8 @@ class ArgosEngine:
 
     async def translate_texts(self, texts: Sequence[str], source: str, target: str) -> list[str]:
         self.route(source, target)
-        if self._batcher is None:
-            raise EngineUnavailable(self.name, "engine not started")
+        if self._batcher is None or self._executor is None:
+            raise EngineUnavailable(self.name, "engine not started or closed")
         return await self._batcher.submit((source, target), texts)
 
     def _run(self, pair: Pair, texts: list[str]) -> list[str]:

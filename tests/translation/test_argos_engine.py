@@ -190,3 +190,19 @@ async def test_a_missing_sentence_splitter_is_reported_not_downloaded_at_start(
         )
     finally:
         await engine.close()
+
+
+async def test_reload_picks_up_new_packages_and_a_closed_engine_says_so(
+    paths: ArgosPaths, tiny: TinyPackages, tmp_path: Path
+) -> None:
+    folder = tiny.unpack(tmp_path / "packages", ("en", "fr"))
+    engine = ArgosEngine(paths, packages_dir=folder)
+    await engine.start()
+    assert await engine.available_pairs() == {("en", "fr")}
+    tiny.unpack(folder, ("fr", "en"))
+    report = await engine.reload()
+    assert report.pairs == {("en", "fr"), ("fr", "en")}
+    assert await engine.translate_texts(["Salut."], "fr", "en") == ["SALUT."]
+    await engine.close()
+    with pytest.raises(EngineUnavailable, match="not started or closed"):
+        await engine.translate_texts(["Salut."], "fr", "en")
