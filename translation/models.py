@@ -101,9 +101,13 @@ def fetch_index(paths: ArgosPaths, report: Report = _quiet) -> list[IndexEntry]:
     return entries
 
 
-def plan_install(entries: Iterable[IndexEntry], languages: Iterable[str]) -> list[IndexEntry]:
+def plan_install(
+    entries: Iterable[IndexEntry], languages: Iterable[str], installed: Iterable[Pair] = ()
+) -> list[IndexEntry]:
     """The packages that make every pair of ``languages`` work, pivoting through English
-    where the index has no direct package. Raises ``ModelError`` naming what is missing."""
+    where there is no direct package. Pairs already ``installed`` (an imported OPUS-MT
+    ``sw→en``, say) count as available. Raises ``ModelError`` naming what is missing, before
+    anything is downloaded."""
     codes = list(dict.fromkeys(code.strip().lower() for code in languages if code.strip()))
     if len(codes) < 2:
         raise ModelError("name at least two languages, e.g. `install en fr pt`")
@@ -113,24 +117,33 @@ def plan_install(entries: Iterable[IndexEntry], languages: Iterable[str]) -> lis
             by_pair[entry.pair].version
         ):
             by_pair[entry.pair] = entry
+    have = set(installed)
     wanted: dict[Pair, IndexEntry] = {}
     missing: list[Pair] = []
+
+    def reachable(pair: Pair) -> bool:
+        return pair in have or pair in by_pair
+
+    def want(pair: Pair) -> None:
+        if pair not in have:
+            wanted[pair] = by_pair[pair]
+
     for source in codes:
         for target in codes:
             if source == target:
                 continue
-            if (source, target) in by_pair:
-                wanted[(source, target)] = by_pair[(source, target)]
-            elif (source, "en") in by_pair and ("en", target) in by_pair:
-                wanted[(source, "en")] = by_pair[(source, "en")]
-                wanted[("en", target)] = by_pair[("en", target)]
+            if reachable((source, target)):
+                want((source, target))
+            elif reachable((source, "en")) and reachable(("en", target)):
+                want((source, "en"))
+                want(("en", target))
             else:
                 missing.append((source, target))
     if missing:
         raise ModelError(
-            f"the index has no package for {format_pairs(missing)}, not even through English; "
-            f"it offers {format_pairs(by_pair)}. For Kiswahili, import an OPUS-MT model "
-            "(see docs/translation.md)"
+            f"neither the index nor this server has a package for {format_pairs(missing)}, "
+            f"not even through English; the index offers {format_pairs(by_pair)}. "
+            "For Kiswahili, import an OPUS-MT model (see docs/translation.md)"
         )
     return sorted(wanted.values(), key=lambda entry: entry.pair)
 
@@ -138,17 +151,14 @@ def plan_install(entries: Iterable[IndexEntry], languages: Iterable[str]) -> lis
 def install(paths: ArgosPaths, languages: Iterable[str], report: Report = _quiet) -> list[Pair]:
     """Install from the index what ``languages`` need, and prefetch the sentence splitters.
 
-    Returns the pairs installed (already installed, same or newer version: skipped).
+    Returns the pairs installed. Pairs already installed are kept as they are (remove a
+    package to replace it).
     """
     argos = load_argos(paths)
-    plan = plan_install(fetch_index(paths, report), languages)
     installed = {info.pair: info for info in list_installed(paths) if info.ok}
+    plan = plan_install(fetch_index(paths, report), languages, installed)
     done: list[Pair] = []
     for entry in plan:
-        current = installed.get(entry.pair)
-        if current is not None and version_key(current.version) >= version_key(entry.version):
-            report(f"{entry.source}→{entry.target} {current.version} already installed")
-            continue
         report(f"downloading {entry.source}→{entry.target} {entry.version}")
         package = entry.metadata["package"]
         try:

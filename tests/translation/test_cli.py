@@ -76,7 +76,9 @@ def test_install_from_an_index(
     result = jamii("translation", "install", "en", "sw", "--instance", folder,
                    "--index-url", index_server.url)  # fmt: skip
     assert result.returncode == 1
-    assert "error: the index has no package for en→sw, sw→en" in result.stderr
+    assert "error: neither the index nor this server has a package for en→sw, sw→en" in (
+        result.stderr
+    )
 
 
 def test_import_failures_are_one_line(tmp_path: Path) -> None:

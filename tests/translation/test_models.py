@@ -49,8 +49,17 @@ def test_a_language_the_index_lacks_points_to_opus_mt(
     paths: ArgosPaths, tiny: TinyPackages, index_server: IndexServer
 ) -> None:
     index_server.publish_index([tiny.archive("fr", "en"), tiny.archive("en", "fr")])
-    with pytest.raises(ModelError, match=r"no package for en→sw, sw→en.*OPUS-MT"):
+    with pytest.raises(ModelError, match=r"has a package for en→sw, sw→en.*OPUS-MT"):
         models.install(paths, ["en", "sw"])
+    assert list(paths.packages.iterdir()) == []  # nothing half-installed
+
+    # Once Kiswahili is imported (from OPUS-MT, say), the index completes the rest.
+    models.import_file(paths, tiny.archive("en", "sw"))
+    models.import_file(paths, tiny.archive("sw", "en"))
+    assert sorted(models.install(paths, ["sw", "fr", "en"])) == [("en", "fr"), ("fr", "en")]
+    routes = models.installed_routes(paths)
+    assert routes[("fr", "sw")] == (("fr", "en"), ("en", "sw"))
+    assert routes[("sw", "fr")] == (("sw", "en"), ("en", "fr"))
 
 
 def test_offline_install_fails_clearly_instead_of_recursing(
