@@ -97,7 +97,7 @@ async def test_batches_are_capped_and_keep_each_caller_s_order(
 
 
 async def test_a_slow_engine_times_out_and_then_recovers(make_engine: EngineFactory) -> None:
-    engine = await make_engine(("en", "fr"), workers=1, timeout=0.3)
+    engine = await make_engine(("en", "fr"), workers=1, timeout=1.0)
     assert engine._executor is not None
     release = threading.Event()
     # Occupy the only worker thread, as a long translation would.
