@@ -206,3 +206,22 @@ async def test_reload_picks_up_new_packages_and_a_closed_engine_says_so(
     await engine.close()
     with pytest.raises(EngineUnavailable, match="not started or closed"):
         await engine.translate_texts(["Salut."], "fr", "en")
+
+
+async def test_a_library_error_quoting_the_text_stays_out_of_logs_and_errors(
+    make_engine: EngineFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = "Mtoto huyu anahitaji msaada."
+    engine = await make_engine(("sw", "en"))
+
+    def split_sentences(text: str) -> list[str]:
+        # MiniSBD's own errors quote the surrounding text, like this one.
+        raise ValueError(f"Could not find |{text}|")
+
+    engine._legs[("sw", "en")].sentencizer.split_sentences = split_sentences
+    with pytest.raises(EngineUnavailable, match=r"translation failed \(ValueError\)") as caught:
+        await engine.translate_texts([secret], "sw", "en")
+    assert secret not in str(caught.value)
+    assert "translation batch failed: ValueError" in caplog.text
+    assert secret not in caplog.text
