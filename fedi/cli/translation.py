@@ -35,7 +35,7 @@ def _say(message: str) -> None:
 
 @click.group()
 def translation() -> None:
-    """Machine-translation models: list, install from the Argos index, import."""
+    """Machine-translation models: list, install from the Argos index, import, remove."""
 
 
 @translation.command("list")
@@ -173,3 +173,20 @@ def import_model(
         fail(str(exc))
         return
     click.echo(f"installed {info.source}→{info.target} {info.version}")
+
+
+@translation.command()
+@instance_option
+@click.argument("source")
+@click.argument("target")
+def remove(instance_dir: str, source: str, target: str) -> None:
+    """Delete the package translating SOURCE to TARGET (e.g. ``remove fr en``)."""
+    from translation.errors import TranslationError
+    from translation.models import remove as remove_package
+
+    try:
+        info = remove_package(_paths(instance_dir), source, target)
+    except TranslationError as exc:
+        fail(str(exc))
+        return
+    click.echo(f"removed {info.source}→{info.target} {info.version}; restart the server")

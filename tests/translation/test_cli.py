@@ -34,7 +34,7 @@ def instance(tmp_path: Path) -> tuple[str, Path]:
 
 
 def test_every_translation_command_has_help() -> None:
-    for command in ([], ["list"], ["install"], ["import"]):
+    for command in ([], ["list"], ["install"], ["import"], ["remove"]):
         result = jamii("translation", *command, "--help")
         assert result.returncode == 0, result.stderr
         assert "Usage:" in result.stdout
@@ -54,6 +54,14 @@ def test_import_list_and_a_broken_package(tmp_path: Path, tiny: TinyPackages) ->
     assert "leftover): BROKEN: no metadata.json" in result.stdout
     assert "direct pairs: en→sw, fr→en" in result.stdout
     assert "through a pivot: fr→sw" in result.stdout
+
+    result = jamii("translation", "remove", "en", "sw", "--instance", folder)
+    assert result.returncode == 0, result.stderr
+    assert "removed en→sw 1.0" in result.stdout
+    assert not (packages / "translate-en_sw-1_0").exists()
+    result = jamii("translation", "remove", "en", "sw", "--instance", folder)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: no package installed for en→sw"
 
 
 def test_install_from_an_index(
