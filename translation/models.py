@@ -9,6 +9,7 @@ Progress goes to a ``report(message)`` callable.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 import zipfile
@@ -73,7 +74,14 @@ def fetch_index(paths: ArgosPaths, report: Report = _quiet) -> list[IndexEntry]:
     local_index = Path(argos.settings.local_package_index)
     report(f"fetching the package index from {argos.settings.remote_package_index}")
     local_index.unlink(missing_ok=True)
-    argos.package.update_package_index()
+    # argostranslate logs the failure and carries on; the error below says it better.
+    utils_log = logging.getLogger("argostranslate.utils")
+    level = utils_log.level
+    utils_log.setLevel(logging.CRITICAL)
+    try:
+        argos.package.update_package_index()
+    finally:
+        utils_log.setLevel(level)
     if not local_index.exists():
         raise ModelError(
             f"could not download the package index from {argos.settings.remote_package_index} "
@@ -101,6 +109,13 @@ def fetch_index(paths: ArgosPaths, report: Report = _quiet) -> list[IndexEntry]:
     return entries
 
 
+def _language_codes(languages: Iterable[str]) -> list[str]:
+    codes = list(dict.fromkeys(code.strip().lower() for code in languages if code.strip()))
+    if len(codes) < 2:
+        raise ModelError("name at least two languages, e.g. `install en fr pt`")
+    return codes
+
+
 def plan_install(
     entries: Iterable[IndexEntry], languages: Iterable[str], installed: Iterable[Pair] = ()
 ) -> list[IndexEntry]:
@@ -108,9 +123,7 @@ def plan_install(
     where there is no direct package. Pairs already ``installed`` (an imported OPUS-MT
     ``sw→en``, say) count as available. Raises ``ModelError`` naming what is missing, before
     anything is downloaded."""
-    codes = list(dict.fromkeys(code.strip().lower() for code in languages if code.strip()))
-    if len(codes) < 2:
-        raise ModelError("name at least two languages, e.g. `install en fr pt`")
+    codes = _language_codes(languages)
     by_pair: dict[Pair, IndexEntry] = {}
     for entry in entries:
         if entry.pair not in by_pair or version_key(entry.version) > version_key(
@@ -154,6 +167,7 @@ def install(paths: ArgosPaths, languages: Iterable[str], report: Report = _quiet
     Returns the pairs installed. Pairs already installed are kept as they are (remove a
     package to replace it).
     """
+    languages = _language_codes(languages)
     argos = load_argos(paths)
     installed = {info.pair: info for info in list_installed(paths) if info.ok}
     plan = plan_install(fetch_index(paths, report), languages, installed)

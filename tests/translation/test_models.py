@@ -185,3 +185,12 @@ def test_an_opus_mt_folder_that_does_not_convert_is_a_clear_error(
     with pytest.raises(ModelError, match="conversion failed"):
         models.import_opus_mt(paths, opus, source="sw", target="en")
     assert not any(path.name.startswith("translate-sw_en") for path in paths.packages.iterdir())
+
+
+def test_install_needs_two_languages_before_going_online(
+    paths: ArgosPaths, index_server: IndexServer
+) -> None:
+    index_server.requests.clear()
+    with pytest.raises(ModelError, match="name at least two languages"):
+        models.install(paths, ["en", " EN "])
+    assert index_server.requests == []
