@@ -11,6 +11,7 @@ from fedi.cli.federation import federation
 from fedi.cli.instance import instance
 from fedi.cli.migrate import migrate
 from fedi.cli.serve import serve
+from fedi.cli.translation import translation
 from fedi.cli.worker import worker
 from fedi.logging import configure
 
@@ -22,7 +23,7 @@ def cli() -> None:
     configure()
 
 
-for command in (serve, worker, migrate, accounts, instance, federation, demo):
+for command in (serve, worker, migrate, accounts, instance, federation, demo, translation):
     cli.add_command(command)
 
 
