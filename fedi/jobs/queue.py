@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, delete, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,6 +26,7 @@ jobs = cast(Table, Job.__table__)
 
 # last_error is for operators reading why a job died, not an archive of tracebacks.
 ERROR_LIMIT = 1000
+BURY_EVERY = timedelta(seconds=5)
 # A peer may ask us to wait (Retry-After), but not to park a job for months.
 MAX_RETRY_AFTER = 24 * 3600.0
 
@@ -94,6 +95,7 @@ class JobQueue:
         self._clock = clock
         # Jitter only spreads retries apart; it protects no secret.
         self._rng = rng or random.Random()  # noqa: S311
+        self._next_burial: datetime | None = None
 
     async def claim(self, limit: int, kinds: Collection[str] | None = None) -> list[ClaimedJob]:
         """Lease up to ``limit`` due jobs (oldest ``run_at`` first) and commit the claim.
@@ -126,7 +128,11 @@ class JobQueue:
         returning = (jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.max_attempts)
         async with self.sessions() as session, session.begin():
             connection = await session.connection()
-            await self._bury_lapsed(session, now)
+            if self._next_burial is None or now >= self._next_burial:
+                # Leases lapse in minutes, not milliseconds: looking every few seconds is
+                # enough, and spares a busy worker an UPDATE on every claim.
+                self._next_burial = now + BURY_EVERY
+                await self._bury_lapsed(session, now)
             if connection.dialect.name == "postgresql":
                 # Lock the candidates, skipping rows another worker is claiming right now,
                 # then lease exactly the rows we locked.
@@ -179,15 +185,21 @@ class JobQueue:
 
     async def complete(self, job: ClaimedJob) -> bool:
         """Mark the job done. False if our lease was lost (someone re-claimed it)."""
-        now = self._clock()
-        return await self._settle(
-            job,
-            state="done",
-            finished_at=now,
-            last_error=None,
-            lease_token=None,
-            lease_expires_at=None,
+        async with self.sessions() as session, session.begin():
+            return await self.complete_in(session, job.id, job.lease_token)
+
+    async def complete_in(self, session: AsyncSession, job_id: int, lease_token: str) -> bool:
+        """Mark a job done in the caller's transaction. False if our lease was lost."""
+        result = await session.execute(
+            _SETTLE,
+            {
+                "job_id": job_id,
+                "token": lease_token,
+                "new_state": "done",
+                "done_at": self._clock(),
+            },
         )
+        return _rowcount(result) == 1
 
     async def fail(
         self, job: ClaimedJob, error: str, *, after: float | None = None, permanent: bool = False
@@ -265,6 +277,24 @@ class JobQueue:
                 .values(**values)
             )
         return _rowcount(result) == 1
+
+
+# Built once: completing is the statement every job ends with.
+_SETTLE = (
+    update(jobs)
+    .where(
+        jobs.c.id == bindparam("job_id"),
+        jobs.c.lease_token == bindparam("token"),
+        jobs.c.state == "running",
+    )
+    .values(
+        state=bindparam("new_state"),
+        finished_at=bindparam("done_at"),
+        last_error=None,
+        lease_token=None,
+        lease_expires_at=None,
+    )
+)
 
 
 def _rowcount(result: Result[Any]) -> int:

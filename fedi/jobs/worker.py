@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -42,14 +42,29 @@ class PermanentFailure(Exception):
     """Retrying cannot help (e.g. 410 Gone): the job is marked dead at once."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class JobContext:
-    """What a handler knows about the job it runs; ``sessions`` opens its own units of work."""
+    """What a handler knows about the job it runs; ``sessions`` opens its own units of work.
+
+    A handler whose work is one database transaction may call ``complete_in(session)``
+    before committing it: the job is then marked done in that same commit, which saves the
+    worker a transaction per job and makes the work and its record one fact.
+    """
 
     job_id: int
     kind: str
     attempt: int
     sessions: async_sessionmaker[AsyncSession]
+    queue: JobQueue | None = None
+    lease_token: str | None = None
+    # None: not settled by the handler; True/False: settled with the lease held / lost.
+    completed: bool | None = field(default=None, init=False)
+
+    async def complete_in(self, session: AsyncSession) -> None:
+        """Mark this job done inside the handler's transaction (it takes effect on commit)."""
+        if self.queue is None or self.lease_token is None:
+            return  # run outside a worker (tests): nothing to record
+        self.completed = await self.queue.complete_in(session, self.job_id, self.lease_token)
 
 
 Handler = Callable[[Mapping[str, Any], JobContext], Awaitable[None]]
@@ -184,7 +199,9 @@ class Worker:
             log.error("job_dead", reason="no handler")
             await self._record(log, self._queue.fail(job, _no_handler(job.kind), permanent=True))
             return
-        context = JobContext(job.id, job.kind, job.attempt, self._queue.sessions)
+        context = JobContext(
+            job.id, job.kind, job.attempt, self._queue.sessions, self._queue, job.lease_token
+        )
         started = time.monotonic()
         work = asyncio.create_task(_call(handler, job.payload, context))
         try:
@@ -203,6 +220,13 @@ class Worker:
         seconds = round(time.monotonic() - started, 3)
         error = work.exception() if not work.cancelled() else asyncio.CancelledError()
         if error is None:
+            if context.completed is not None:
+                # Recorded in the handler's own commit.
+                if context.completed:
+                    log.info("job_done", seconds=seconds)
+                else:
+                    log.warning("job_lease_lost", seconds=seconds)
+                return
             if await self._record(log, self._queue.complete(job)) is False:
                 log.warning("job_lease_lost", seconds=seconds)
             else:

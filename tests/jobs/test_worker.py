@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fedi.cli.worker import worker as worker_command
@@ -108,6 +109,34 @@ async def test_a_handler_gets_the_payload_and_its_job_is_done(
     row = await load(sessions, job_id)
     assert (row.state, row.attempts, row.lease_token) == ("done", 1, None)
     assert await Worker(queue, {"deliver": deliver}).run_once() == 0
+
+
+async def test_a_handler_can_record_its_job_done_in_its_own_commit(
+    sessions: async_sessionmaker[AsyncSession], queue: JobQueue
+) -> None:
+    kept = await add_job(sessions, "store")
+    rolled_back = await add_job(sessions, "store")
+
+    async def store(payload: Mapping[str, Any], context: JobContext) -> None:
+        async with context.sessions() as session:
+            await enqueue(session, "follow-up", {"after": context.job_id})
+            await context.complete_in(session)
+            if context.job_id == rolled_back:
+                await session.rollback()
+                raise RuntimeError("the work did not commit")
+            await session.commit()
+
+    assert await Worker(queue, {"store": store}).run_once() == 2
+    row = await load(sessions, kept)
+    assert (row.state, row.lease_token, row.finished_at is not None) == ("done", None, True)
+    # Its work and its record were one commit; the other's neither.
+    failed = await load(sessions, rolled_back)
+    assert (failed.state, failed.last_error) == ("queued", "RuntimeError: the work did not commit")
+    async with sessions() as session:
+        follow_ups = [
+            j.payload for j in (await session.scalars(select(Job))) if j.kind == "follow-up"
+        ]
+    assert follow_ups == [{"after": kept}]
 
 
 async def test_a_running_worker_prunes_done_jobs_after_a_week_and_keeps_dead_ones(

@@ -74,6 +74,8 @@ def processor(federation: Federation) -> Any:
                 if peer.unavailable_since is not None:
                     await peers.heard_from(session, host)
                     federation.peers.forget(host)
+                # The activity's effects and the job's "done" commit together.
+                await context.complete_in(session)
                 await session.commit()
             except Refused as refusal:
                 # Refused means "never": no retry, and nothing the handler did is kept.
