@@ -1,4 +1,4 @@
-"""Which language a short post is written in, among the languages an instance bridges.
+"""Which language a short post is written in, among a configured set of languages.
 
 Teachers' posts are short (a sentence or two) and full of things that belong to no language:
 @mentions, links, hashtags, numbers, emoji. Those are stripped first (``clean_text``); what
@@ -43,6 +43,8 @@ MIN_CONFIDENCE = 0.9
 # Code-switched posts of ours never reach it (their best foreign guess stays under 0.3);
 # real Spanish, German or Gĩkũyũ sentences score 0.95 and more.
 FOREIGN = 0.5
+# The language of a post is plain long before this; the model's cost grows with the text.
+MAX_CHARS = 1500
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 # @user and @user@server.example (fediverse handles), and e-mail addresses.
@@ -129,7 +131,7 @@ class Detector:
 
     def detect(self, text: str) -> Detection | None:
         """The language of ``text`` (plain text, not HTML), or None when it cannot be told."""
-        cleaned = clean_text(text)
+        cleaned = clean_text(text[: MAX_CHARS * 2])[:MAX_CHARS]
         if letter_count(cleaned) < self.min_letters:
             return None
         ranked: list[tuple[str, float]] = load_model().rank(cleaned)
