@@ -19,6 +19,7 @@ from fedi.domain.site import Site
 from fedi.federation.context import Federation
 from fedi.federation.fetcher import Fetcher
 from fedi.jobs import JobQueue
+from translation.detect import preload as preload_language_detection
 
 
 @dataclass
@@ -40,6 +41,7 @@ async def open_runtime(config: InstanceConfig) -> AsyncIterator[Runtime]:
     engine = create_engine(config.database_url)
     sessions = session_factory(engine)
     site = Site.from_config(config)
+    preload_language_detection()  # in a thread: serving starts meanwhile
     try:
         # JAMII_DEV_INSECURE is the only way plain http and loopback peers are allowed.
         async with Fetcher(

@@ -33,6 +33,7 @@ from fedi.config.normalise import (
 )
 
 Language = Literal["en", "fr", "pt", "sw"]
+LANGUAGES: tuple[Language, ...] = ("en", "fr", "pt", "sw")
 RegistrationPolicy = Literal["open", "approval", "invite", "roster"]
 FederationPolicy = Literal["open", "blocklist", "allowlist"]
 
@@ -77,6 +78,9 @@ class LanguageSettings(_Table):
 
     primary: Language
     bridged: list[Language] = Field(default_factory=list, validate_default=True)
+    # Which languages a post without one (or with only a client's default) may be detected
+    # as: all of Jamii's by default, since posts arrive from every country's instance.
+    detect: list[Language] = Field(default_factory=lambda: list(LANGUAGES))
 
     @field_validator("bridged")
     @classmethod
@@ -88,6 +92,16 @@ class LanguageSettings(_Table):
         if primary in bridged:
             raise ValueError(f"must not contain the primary language ({primary})")
         return bridged
+
+    @field_validator("detect")
+    @classmethod
+    def _detectable(cls, detect: list[Language]) -> list[Language]:
+        repeated = sorted({code for code in detect if detect.count(code) > 1})
+        if repeated:
+            raise ValueError(f"lists {', '.join(repeated)} more than once")
+        if len(detect) < 2:
+            raise ValueError("needs at least two languages to choose between")
+        return detect
 
     @property
     def supported(self) -> tuple[Language, ...]:

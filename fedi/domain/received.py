@@ -8,6 +8,7 @@ is the origin server's.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Status, Tombstone
-from fedi.domain import history, notifications
+from fedi.domain import history, languages, notifications
 from fedi.domain.content import Rendered, store_links
 from fedi.domain.html import html_to_text, sanitize_html
+from fedi.domain.site import SUPPORTED_LANGUAGES
 from fedi.ids import id_at
 
 
@@ -65,8 +67,18 @@ async def is_tombstoned(session: AsyncSession, uri: str, author: Account | None 
     return author is None or tombstone.account_id in (None, author.id)
 
 
-async def receive_post(session: AsyncSession, author: Account, post: IncomingPost) -> Status | None:
-    """Store a remote post; the same post twice is stored once, a deleted one never again."""
+async def receive_post(
+    session: AsyncSession,
+    author: Account,
+    post: IncomingPost,
+    *,
+    detect_in: Sequence[str] = SUPPORTED_LANGUAGES,
+) -> Status | None:
+    """Store a remote post; the same post twice is stored once, a deleted one never again.
+
+    A post that comes without a language gets one detected among ``detect_in``
+    (``Site.detection_languages``; rules in ``fedi.domain.languages``).
+    """
     if await is_tombstoned(session, post.uri, author):
         return None
     existing = await session.scalar(select(Status).where(Status.uri == post.uri))
@@ -78,6 +90,10 @@ async def receive_post(session: AsyncSession, author: Account, post: IncomingPos
     published = min(post.published or utcnow(), utcnow())
     status_id = id_at(published) | secrets.randbits(16)
     parent = post.in_reply_to
+    text = html_to_text(html)
+    language = await languages.for_remote_post(
+        detect_in, text, post.language, spoiler_text=post.spoiler_text
+    )
     status = Status(
         id=status_id,
         uri=post.uri,
@@ -87,10 +103,10 @@ async def receive_post(session: AsyncSession, author: Account, post: IncomingPos
         in_reply_to_account_id=parent.account_id if parent else None,
         thread_id=(parent.thread_id or parent.id) if parent else status_id,
         content=html,
-        text=html_to_text(html),
+        text=text,
         spoiler_text=post.spoiler_text,
         sensitive=post.sensitive or bool(post.spoiler_text),
-        language=post.language,
+        language=language,
         visibility=post.visibility,
         local=False,
         created_at=published,
@@ -139,18 +155,27 @@ async def _attach(
 
 
 async def receive_edit(
-    session: AsyncSession, author: Account, status: Status, post: IncomingPost
+    session: AsyncSession,
+    author: Account,
+    status: Status,
+    post: IncomingPost,
+    *,
+    detect_in: Sequence[str] = SUPPORTED_LANGUAGES,
 ) -> Status:
     """Apply an author's Update to their post, keeping the previous version in the history."""
     if status.account_id != author.id:
         raise PermissionError("only the author edits a post")
-    await history.before_edit(session, status)
     html = sanitize_html(post.html)
+    text = html_to_text(html)
+    language = await languages.for_remote_post(
+        detect_in, text, post.language, spoiler_text=post.spoiler_text
+    )
+    await history.before_edit(session, status)
     status.content = html
-    status.text = html_to_text(html)
+    status.text = text
     status.spoiler_text = post.spoiler_text
     status.sensitive = post.sensitive or bool(post.spoiler_text)
-    status.language = post.language or status.language
+    status.language = language or status.language
     status.edited_at = utcnow()
     await session.execute(delete(MediaAttachment).where(MediaAttachment.status_id == status.id))
     await _attach(session, author, status.id, post.media)

@@ -17,6 +17,8 @@ class Site:
     primary_language: str
     post_length: int = 5000
     max_attachments: int = 4
+    # What language detection may choose from (``[languages] detect``).
+    detection_languages: tuple[str, ...] = SUPPORTED_LANGUAGES
 
     @classmethod
     def from_config(cls, config: InstanceConfig) -> Site:
@@ -26,6 +28,7 @@ class Site:
             primary_language=config.languages.primary,
             post_length=config.limits.post_length,
             max_attachments=config.limits.max_attachments,
+            detection_languages=tuple(config.languages.detect),
         )
 
     # Local URLs are minted here and nowhere else, so federation and the pages agree on them.

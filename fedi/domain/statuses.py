@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Mention, Status
 from fedi.db.models.statuses import VISIBILITIES
-from fedi.domain import history, notifications
+from fedi.domain import history, languages, notifications
 from fedi.domain.content import render, store_links
 from fedi.domain.events import emit
 from fedi.domain.site import Site
@@ -96,8 +96,18 @@ async def post(
     *,
     default_language: str | None = None,
 ) -> Status:
-    """Publish a post or a reply. Every rule is checked before the first write."""
-    language = _check(site, draft) or default_language
+    """Publish a post or a reply. Every rule is checked before the first write.
+
+    ``default_language`` is the teacher's posting default (see ``fedi.domain.languages``).
+    """
+    language = await languages.for_local_post(
+        site.detection_languages,
+        draft.text,
+        _check(site, draft),
+        defaults={default_language, site.primary_language},
+        spoiler_text=draft.spoiler_text,
+        fallback=default_language,
+    )
     parent = await _parent(session, author, draft)
     media = await _media(session, author, draft)
     if any(item.status_id is not None for item in media):
@@ -172,7 +182,14 @@ async def edit(
     status = await _own_status(session, editor, status_id)
     if status.reblog_of_id is not None:
         raise NotFound()
-    language = _check(site, Draft(**{**draft.__dict__, "visibility": status.visibility}))
+    language = await languages.for_local_post(
+        site.detection_languages,
+        draft.text,
+        _check(site, Draft(**{**draft.__dict__, "visibility": status.visibility})),
+        defaults={site.primary_language},
+        spoiler_text=draft.spoiler_text,
+        fallback=status.language,
+    )
     media = await _media(session, editor, draft)
     if any(item.status_id not in (None, status.id) for item in media):
         raise ValidationFailed("Media attachment is already used by a post", field="media_ids")

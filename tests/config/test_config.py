@@ -91,6 +91,7 @@ def test_a_minimal_file_gets_safe_defaults(tmp_path: Path) -> None:
     assert (config.limits.post_length, config.limits.media_size_mb) == (5000, 16)
     assert config.branding.primary_color == "#1f6f5c"
     assert (config.server.host, config.server.port) == ("127.0.0.1", 8000)
+    assert config.languages.detect == ["en", "fr", "pt", "sw"]
 
 
 def test_a_relative_data_dir_lives_inside_the_instance_folder(tmp_path: Path) -> None:
@@ -255,6 +256,8 @@ def with_line(table: str, line: str) -> str:
         ("database", 'url = "mysql://root:hunter2@db/x"', "database.url", "(got scheme 'mysql')"),
         ("languages", "bridged = ['sw', 'sw']", "languages.bridged", "sw more than once"),
         ("languages", "bridged = ['sw', 'de']", "languages.bridged", "entry 2: must be one of"),
+        ("languages", "detect = ['sw']", "languages.detect", "at least two languages"),
+        ("languages", "detect = ['en', 'en', 'fr']", "languages.detect", "en more than once"),
         (
             "federation",
             'policy = "allowlist"',

@@ -247,7 +247,8 @@ async def test_an_unlisted_post_is_addressed_to_followers(ke: Instance, database
     note = Note.model_validate(document)
     assert note.to == [f"{ke.url}/users/amina/followers"]
     assert note.cc == [PUBLIC]
-    assert "contentMap" not in document  # no language given, none claimed
+    # No language given: the detected one is claimed, with the original first.
+    assert document["contentMap"] == {"en": document["content"]}
 
 
 @pytest.mark.parametrize(

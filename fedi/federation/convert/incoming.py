@@ -131,4 +131,4 @@ async def ensure_note(
     except (BudgetExhausted, FetchError, Forbidden):
         return None
     post = await note_to_incoming(federation, session, note, author, budget)
-    return await receive_post(session, author, post)
+    return await receive_post(session, author, post, detect_in=federation.site.detection_languages)

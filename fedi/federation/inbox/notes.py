@@ -52,7 +52,12 @@ class CreateHandler:
         post = await note_to_incoming(
             delivery.federation, delivery.session, note, delivery.signer, delivery.budget
         )
-        await receive_post(delivery.session, delivery.signer, post)
+        await receive_post(
+            delivery.session,
+            delivery.signer,
+            post,
+            detect_in=delivery.federation.site.detection_languages,
+        )
 
 
 def _embedded_actor(delivery: Delivery) -> dict[str, Any] | None:
@@ -88,11 +93,22 @@ class UpdateHandler:
         status = await delivery.status_by_uri(note.id)
         if status is None:
             # The Update overtook its Create (or we never had it): keep the latest version.
-            await receive_post(delivery.session, delivery.signer, post)
+            await receive_post(
+                delivery.session,
+                delivery.signer,
+                post,
+                detect_in=delivery.federation.site.detection_languages,
+            )
             return
         if status.account_id != delivery.signer.id:
             raise Refused("only a note's author may change it")
-        await receive_edit(delivery.session, delivery.signer, status, post)
+        await receive_edit(
+            delivery.session,
+            delivery.signer,
+            status,
+            post,
+            detect_in=delivery.federation.site.detection_languages,
+        )
 
 
 class DeleteHandler:
