@@ -28,12 +28,16 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
+from fedi.db.base import UTCDateTime, utcnow
 from fedi.db.models import (
     Account,
+    AccountList,
     Bookmark,
     Favourite,
     Follow,
+    ListAccount,
     MediaAttachment,
     Mention,
     Status,
@@ -43,12 +47,17 @@ from fedi.db.models import (
 from fedi.db.repositories.statuses import VIEWER, load_views, view_rows, views_from_rows
 from fedi.db.repositories.views import StatusView
 from fedi.domain.interactions import visible_status
+from fedi.domain.mutes import muted_by
 from fedi.domain.pagination import Page, apply_page
 from fedi.domain.visibility import visible_to
 
 MAX_CONTEXT = 4096
 AUTHOR: BindParameter[int] = bindparam("author_id")
 TAG_NAME: BindParameter[str] = bindparam("tag_name")
+LIST: BindParameter[int] = bindparam("list_id")
+# Mutes may expire: every statement that reads them compares with the request's time.
+NOW: BindParameter[Any] = bindparam("now", type_=UTCDateTime())
+_ORIGINAL = aliased(Status)
 
 
 def _in_authors(
@@ -59,6 +68,29 @@ def _in_authors(
     if dialect == "postgresql":
         return column == any_(func.array(authors.scalar_subquery()))  # type: ignore[no-any-return]
     return column.in_(authors)  # type: ignore[no-any-return]
+
+
+def _not_muted(dialect: str) -> ColumnElement[bool]:
+    """Neither the post's author nor, for a boost, the boosted post's author is muted by
+    the viewer (Mastodon hides both)."""
+    muted = muted_by(VIEWER, NOW)
+    boosts_muted = exists().where(
+        _ORIGINAL.id == Status.reblog_of_id,
+        _in_authors(_ORIGINAL.account_id, muted_by(VIEWER, NOW), dialect),
+    )
+    return and_(
+        ~_in_authors(Status.account_id, muted, dialect),
+        or_(Status.reblog_of_id.is_(None), ~boosts_muted),
+    )
+
+
+def _exclusive_members() -> Select[int]:
+    """Accounts in the viewer's exclusive lists: their posts are read there, not at home."""
+    return (
+        select(ListAccount.account_id)
+        .join(AccountList, AccountList.id == ListAccount.list_id)
+        .where(AccountList.account_id == VIEWER, AccountList.exclusive.is_(True))
+    )
 
 
 def _home_filter(dialect: str) -> ColumnElement[bool]:
@@ -87,6 +119,8 @@ def _home_filter(dialect: str) -> ColumnElement[bool]:
             Status.account_id == VIEWER,
             _in_authors(Status.account_id, boosts_wanted, dialect),
         ),
+        ~_in_authors(Status.account_id, _exclusive_members(), dialect),
+        _not_muted(dialect),
     )
 
 
@@ -137,6 +171,7 @@ async def _page(
         "since_id": page.since_id,
         "min_id": page.min_id,
         "limit": page.limit,
+        "now": utcnow(),
         **params,
     }
     connection = await session.connection()
@@ -159,10 +194,14 @@ async def public(
     remote_only: bool = False,
     only_media: bool = False,
 ) -> list[StatusView]:
-    """Public posts (never unlisted, followers-only or direct; never boosts)."""
+    """Public posts (never unlisted, followers-only or direct; never boosts), less those
+    of accounts a signed-in viewer mutes."""
+    dialect = session.get_bind().dialect.name
 
     def condition() -> ColumnElement[bool]:
         found = and_(Status.visibility == "public", Status.reblog_of_id.is_(None))
+        if viewer is not None:
+            found = and_(found, _not_muted(dialect))
         if local_only:
             found = and_(found, Status.local.is_(True))
         if remote_only:
@@ -173,6 +212,51 @@ async def public(
 
     shape = ("public", local_only, remote_only, only_media)
     return await _page(session, shape, condition, page, viewer.id if viewer else None)
+
+
+def _list_filter(dialect: str, replies_policy: str) -> ColumnElement[bool]:
+    members = select(ListAccount.account_id).where(ListAccount.list_id == LIST)
+    found = and_(
+        _in_authors(Status.account_id, members, dialect), visible_to(VIEWER), _not_muted(dialect)
+    )
+    own_thread = or_(
+        Status.in_reply_to_account_id.is_(None),
+        Status.in_reply_to_account_id == Status.account_id,
+    )
+    if replies_policy == "none":
+        return and_(found, own_thread)
+    if replies_policy == "list":
+        return and_(
+            found,
+            or_(own_thread, _in_authors(Status.in_reply_to_account_id, members, dialect)),
+        )
+    # "followed": replies to anyone the reader follows, or to the reader.
+    followed = select(Follow.target_account_id).where(Follow.account_id == VIEWER)
+    return and_(
+        found,
+        or_(
+            own_thread,
+            Status.in_reply_to_account_id == VIEWER,
+            _in_authors(Status.in_reply_to_account_id, followed, dialect),
+        ),
+    )
+
+
+async def list_timeline(
+    session: AsyncSession, viewer: Account, members_of: AccountList, page: Page
+) -> list[StatusView]:
+    """Posts and boosts of a list's members, replies kept by the list's policy. The caller
+    has checked that the list is the viewer's."""
+    dialect = session.get_bind().dialect.name
+    policy = members_of.replies_policy
+    return await _page(
+        session,
+        ("list", policy),
+        lambda: _list_filter(dialect, policy),
+        page,
+        viewer.id,
+        list_id=members_of.id,
+    )
 
 
 @dataclass(frozen=True)
@@ -284,10 +368,14 @@ async def tag(
     remote_only: bool = False,
     only_media: bool = False,
 ) -> list[StatusView]:
-    """Public posts carrying a hashtag (never unlisted ones, never boosts), as in Mastodon."""
+    """Public posts carrying a hashtag (never unlisted ones, never boosts), as in Mastodon,
+    less those of accounts a signed-in viewer mutes."""
+    dialect = session.get_bind().dialect.name
 
     def condition() -> ColumnElement[bool]:
         found = and_(Status.visibility == "public", Status.reblog_of_id.is_(None), _has_tag())
+        if viewer is not None:
+            found = and_(found, _not_muted(dialect))
         if local_only:
             found = and_(found, Status.local.is_(True))
         if remote_only:

@@ -49,6 +49,8 @@ HANDLED_TYPES = frozenset(
         "Block",
         "Flag",
         "Move",
+        "Add",
+        "Remove",
     }
 )
 
