@@ -249,3 +249,24 @@ async def test_markers_count_their_changes(session: AsyncSession) -> None:
     assert {name: m.last_read_id for name, m in found.items()} == {"home": 12, "notifications": 7}
     with pytest.raises(ValidationFailed):
         await markers.save(session, amina, {"elsewhere": 1})
+
+
+async def test_a_page_thinned_by_muted_boosts_is_refilled(session: AsyncSession) -> None:
+    amina = await teacher(session, "amina")
+    baraka = await teacher(session, "baraka")
+    chausiku = await teacher(session, "chausiku")
+    await follows.follow(session, amina, chausiku)
+    await mutes.mute(session, amina, baraka)
+    before = await say(session, amina, "Before it all")
+    loud = [await say(session, baraka, f"Loud {n}") for n in range(4)]
+    first = await say(session, chausiku, "First")
+    for post in loud:
+        await interactions.reblog(session, KE, chausiku, post)
+    last = await say(session, chausiku, "Last")
+
+    newest = await timelines.home(session, amina, Page(limit=2))
+    assert [v.id for v in newest] == [last, first]
+    upwards = await timelines.home(session, amina, Page(min_id=before, limit=2))
+    assert [v.id for v in upwards] == [last, first]
+    everything = await timelines.home(session, amina, Page(limit=10))
+    assert [v.id for v in everything] == [last, first, before]
