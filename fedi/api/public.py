@@ -84,16 +84,22 @@ async def account_statuses(request: Request) -> Response:
     async with reading(request) as session:
         viewer = await maybe_signed_in(request, session, "read:statuses")
         await known_account(session, account_id)
-        if params.flag("pinned"):
-            views = await pins.pinned(session, viewer, account_id, limit=page.limit)
+        pinned = params.flag("pinned")
+        if pinned:
+            views = await pins.pinned(session, viewer, account_id, page)
         else:
             views = await timelines.account_statuses(session, viewer, account_id, page, filters)
-    links = status_links(
-        state.site.base_url,
-        f"/api/v1/accounts/{account_id}/statuses",
-        params,
-        [v.id for v in views],
-        kept=ACCOUNT_STATUSES_KEPT,
+    # Pinned posts are few and in pin order: one page, so no Link a client could loop on.
+    links = (
+        {}
+        if pinned
+        else status_links(
+            state.site.base_url,
+            f"/api/v1/accounts/{account_id}/statuses",
+            params,
+            [v.id for v in views],
+            kept=ACCOUNT_STATUSES_KEPT,
+        )
     )
     return JSONResponse([state.presenter.status(v) for v in views], headers=links)
 

@@ -15,10 +15,13 @@ from fedi.db.repositories.statuses import load_views
 from fedi.db.repositories.views import StatusView
 from fedi.domain.events import emit
 from fedi.domain.interactions import visible_status
+from fedi.domain.pagination import Page
 from fedi.domain.visibility import OPEN_VISIBILITIES, visible_to
 from fedi.errors import ValidationFailed
 
 MAX_PINS = 5
+# Remote actors' pins are theirs to limit; a profile shows this many at most.
+ALL_PINS = Page(limit=40)
 
 
 async def _pinned(session: AsyncSession, account_id: int, status_id: int) -> StatusPin | None:
@@ -64,19 +67,24 @@ async def unpin(session: AsyncSession, account: Account, status_id: int) -> Stat
 
 
 async def pinned(
-    session: AsyncSession, viewer: Account | None, author_id: int, *, limit: int = 40
+    session: AsyncSession, viewer: Account | None, author_id: int, page: Page = ALL_PINS
 ) -> list[StatusView]:
-    """The author's pinned posts that ``viewer`` may see, most recently pinned first."""
+    """The author's pinned posts that ``viewer`` may see, most recently pinned first.
+
+    The cursors bound the posts' ids, as Mastodon's do; the order stays the pins' own.
+    """
     viewer_id = viewer.id if viewer else None
-    ids = list(
-        await session.scalars(
-            select(Status.id)
-            .join(StatusPin, StatusPin.status_id == Status.id)
-            .where(StatusPin.account_id == author_id, visible_to(viewer_id))
-            .order_by(StatusPin.id.desc())
-            .limit(limit)
-        )
+    query = (
+        select(Status.id)
+        .join(StatusPin, StatusPin.status_id == Status.id)
+        .where(StatusPin.account_id == author_id, visible_to(viewer_id))
     )
+    if page.max_id is not None:
+        query = query.where(Status.id < page.max_id)
+    for lower in (page.since_id, page.min_id):
+        if lower is not None:
+            query = query.where(Status.id > lower)
+    ids = list(await session.scalars(query.order_by(StatusPin.id.desc()).limit(page.limit)))
     return await load_views(session, ids, viewer_id)
 
 

@@ -108,6 +108,13 @@ async def test_pinning_from_a_client(ke: Instance) -> None:
     assert unpinned["pinned"] is False
     anyone = await ke.client.get(f"/api/v1/accounts/{amina_id}/statuses?pinned=true")
     assert [s["id"] for s in anyone.json()] == [str(p["id"]) for p in reversed(posts[1:5])]
+    assert "link" not in anyone.headers  # one page: nothing for a client to loop on
+    older = await ke.client.get(
+        f"/api/v1/accounts/{amina_id}/statuses",
+        params={"pinned": "true", "max_id": posts[3]["id"]},
+    )
+    assert [s["id"] for s in older.json()] == [str(posts[2]["id"]), str(posts[1]["id"])]
+    assert await call(amina.fetch_next, shown) is None
 
     # Someone else's post: 422; a post nobody knows: 404.
     with pytest.raises(MastodonAPIError) as refused:
