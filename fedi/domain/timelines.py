@@ -123,7 +123,7 @@ def _exclusive_members() -> Select[int]:
 
 def _home_filter(dialect: str) -> ColumnElement[bool]:
     # Muted accounts and members of exclusive lists leave the set of authors itself: one
-    # array read once, which keeps PostgreSQL's ordered index scan (PERFORMANCE.md).
+    # array read once, which keeps PostgreSQL's ordered index scan (benchmarks/timeline.py).
     followed = select(Follow.target_account_id).where(
         Follow.account_id == VIEWER,
         Follow.target_account_id.not_in(muted_by(VIEWER, NOW)),
