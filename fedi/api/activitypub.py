@@ -26,6 +26,7 @@ from fedi.api.responses import JSONResponse, error_response
 from fedi.db.models import Account, Follow, Status, TeacherProfile
 from fedi.db.repositories.statuses import load_views
 from fedi.db.repositories.views import StatusView
+from fedi.domain import pins
 from fedi.domain.accounts import local_account
 from fedi.domain.pagination import Page
 from fedi.domain.visibility import OPEN_VISIBILITIES
@@ -370,12 +371,16 @@ async def following_collection(request: Request) -> Response:
 
 @answers_json(negotiated=False)
 async def featured(request: Request) -> Response:
-    """Pinned posts (none until pinning arrives with the client API)."""
+    """Pinned public and unlisted posts as Notes, most recently pinned first (Mastodon's
+    featured collection: small, so never paged)."""
     state = _state(request)
     async with state.readers() as session:
         account = await _teacher(session, state, request.path_params["username"])
+        views = await pins.pinned(session, None, account.id)
+        notes = await _notes(session, state, account, views)
     url = account.featured_url or f"{account.uri}/collections/featured"
-    return _document(_collection(url, 0, []))
+    items = [notes[v.id] for v in views if v.id in notes]
+    return _document(_collection(url, len(items), items))
 
 
 routes: list[BaseRoute] = [

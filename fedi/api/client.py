@@ -11,7 +11,11 @@ from fedi.api import (
     credentials,
     follows,
     interactions,
+    lists,
+    markers,
+    mutes,
     notifications,
+    pins,
     statuses,
     timelines,
 )
@@ -24,4 +28,8 @@ routes = [
     *interactions.routes,
     *timelines.routes,
     *notifications.routes,
+    *mutes.routes,
+    *pins.routes,
+    *lists.routes,
+    *markers.routes,
 ]

@@ -179,3 +179,22 @@ class Preferences(BaseModel):
     posting_default_language: str | None = Attribute(alias="posting:default:language")
     reading_expand_media: str = Attribute(default="default", alias="reading:expand:media")
     reading_expand_spoilers: bool = Attribute(default=False, alias="reading:expand:spoilers")
+
+
+class MutedAccount(Account):
+    """An account in GET /api/v1/mutes, with when its mute ends (Mastodon 4.3)."""
+
+    mute_expires_at: str | None = None
+
+
+class List(BaseModel):
+    id: str
+    title: str
+    replies_policy: Literal["followed", "list", "none"]
+    exclusive: bool = False
+
+
+class Marker(BaseModel):
+    last_read_id: str
+    version: int
+    updated_at: str

@@ -24,7 +24,7 @@ from fedi.domain import blocks, directory, follows, relationships
 Action = Callable[[AsyncSession, Account, Account, Params], Awaitable[object]]
 
 
-async def _act(request: Request, scope: str, action: Action) -> Response:
+async def act(request: Request, scope: str, action: Action) -> Response:
     params = await Params.read(request)
     state = state_of(request)
     async with writing(request) as session:
@@ -67,29 +67,29 @@ async def _reject(session: AsyncSession, account: Account, other: Account, _: Pa
 
 async def follow(request: Request) -> Response:
     """POST /api/v1/accounts/:id/follow (reblogs, notify)"""
-    return await _act(request, "write:follows", _follow)
+    return await act(request, "write:follows", _follow)
 
 
 async def unfollow(request: Request) -> Response:
-    return await _act(request, "write:follows", _unfollow)
+    return await act(request, "write:follows", _unfollow)
 
 
 async def block(request: Request) -> Response:
-    return await _act(request, "write:blocks", _block)
+    return await act(request, "write:blocks", _block)
 
 
 async def unblock(request: Request) -> Response:
-    return await _act(request, "write:blocks", _unblock)
+    return await act(request, "write:blocks", _unblock)
 
 
 async def authorize(request: Request) -> Response:
     """POST /api/v1/follow_requests/:account_id/authorize"""
-    return await _act(request, "write:follows", _authorize)
+    return await act(request, "write:follows", _authorize)
 
 
 async def reject(request: Request) -> Response:
     """POST /api/v1/follow_requests/:account_id/reject"""
-    return await _act(request, "write:follows", _reject)
+    return await act(request, "write:follows", _reject)
 
 
 async def follow_requests(request: Request) -> Response:

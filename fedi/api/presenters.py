@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fedi.api import entities
-from fedi.db.models import Notification, Status, TeacherProfile, User
+from fedi.db.models import AccountList, Marker, Notification, Status, TeacherProfile, User
 from fedi.db.repositories.views import AccountView, MediaView, MentionView, StatusView
 from fedi.domain.credentials import teacher_fields
 from fedi.domain.html import escape_text, html_to_text
@@ -122,6 +122,7 @@ class Presenter:
             favourited=view.favourited,
             reblogged=view.reblogged,
             bookmarked=view.bookmarked,
+            pinned=view.pinned,
         )
 
     def credential_account(
@@ -157,6 +158,8 @@ class Presenter:
             blocked_by=found.blocked_by,
             requested=found.requested,
             requested_by=found.requested_by,
+            muting=found.muting,
+            muting_notifications=found.muting_notifications,
         )
 
     def status_edit(self, revision: Revision) -> entities.StatusEdit:
@@ -191,4 +194,19 @@ class Presenter:
             posting_default_visibility=user.default_visibility,
             posting_default_sensitive=user.default_sensitive,
             posting_default_language=user.default_language,
+        )
+
+    def list(self, found: AccountList) -> entities.List:
+        return entities.List(
+            id=str(found.id),
+            title=found.title,
+            replies_policy=found.replies_policy,
+            exclusive=found.exclusive,
+        )
+
+    def marker(self, found: Marker) -> entities.Marker:
+        return entities.Marker(
+            last_read_id=str(found.last_read_id),
+            version=found.version,
+            updated_at=iso(found.updated_at),
         )

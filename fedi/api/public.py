@@ -19,7 +19,7 @@ from fedi.api.params import Params
 from fedi.api.responses import JSONResponse
 from fedi.api.units import maybe_signed_in, path_id, reading, state_of
 from fedi.db.repositories.statuses import load_views
-from fedi.domain import timelines
+from fedi.domain import pins, timelines
 from fedi.domain.directory import known_account
 from fedi.domain.interactions import visible_status
 from fedi.errors import ValidationFailed
@@ -70,7 +70,7 @@ async def account(request: Request) -> Response:
 
 async def account_statuses(request: Request) -> Response:
     """GET /api/v1/accounts/:id/statuses (exclude_replies, exclude_reblogs, only_media,
-    tagged; pinned answers an empty list: pinning is not built yet)."""
+    tagged; pinned: the pinned posts, most recently pinned first)."""
     params = await Params.read(request)
     page = params.page()
     state = state_of(request)
@@ -84,17 +84,22 @@ async def account_statuses(request: Request) -> Response:
     async with reading(request) as session:
         viewer = await maybe_signed_in(request, session, "read:statuses")
         await known_account(session, account_id)
-        views = (
-            []
-            if params.flag("pinned")
-            else await timelines.account_statuses(session, viewer, account_id, page, filters)
+        pinned = params.flag("pinned")
+        if pinned:
+            views = await pins.pinned(session, viewer, account_id, page)
+        else:
+            views = await timelines.account_statuses(session, viewer, account_id, page, filters)
+    # Pinned posts are few and in pin order: one page, so no Link a client could loop on.
+    links = (
+        {}
+        if pinned
+        else status_links(
+            state.site.base_url,
+            f"/api/v1/accounts/{account_id}/statuses",
+            params,
+            [v.id for v in views],
+            kept=ACCOUNT_STATUSES_KEPT,
         )
-    links = status_links(
-        state.site.base_url,
-        f"/api/v1/accounts/{account_id}/statuses",
-        params,
-        [v.id for v in views],
-        kept=ACCOUNT_STATUSES_KEPT,
     )
     return JSONResponse([state.presenter.status(v) for v in views], headers=links)
 

@@ -15,10 +15,12 @@ from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from fedi.db.models import Account, Favourite, Follow, FollowRequest, Status
+from fedi.db.base import utcnow
+from fedi.db.models import Account, Favourite, Follow, FollowRequest, Mute, Status
 from fedi.db.repositories.accounts import account_views
 from fedi.db.repositories.views import AccountView
 from fedi.domain.interactions import visible_status
+from fedi.domain.mutes import in_force
 from fedi.domain.pagination import Page, apply_page
 from fedi.domain.site import Site
 from fedi.errors import NotFound
@@ -40,7 +42,7 @@ async def known_account(session: AsyncSession, account_id: int) -> Account:
     return account
 
 
-async def _listed(
+async def listed(
     session: AsyncSession, query: Select[int, int], cursor: InstrumentedAttribute[int], page: Page
 ) -> Listed:
     """``query`` selects (cursor, account id) pairs, paged by the ``cursor`` column."""
@@ -58,7 +60,7 @@ async def followers(session: AsyncSession, account_id: int, page: Page) -> Liste
         .join(Account, Account.id == Follow.account_id)
         .where(Follow.target_account_id == account_id, Account.suspended_at.is_(None))
     )
-    return await _listed(session, query, Follow.id, page)
+    return await listed(session, query, Follow.id, page)
 
 
 async def following(session: AsyncSession, account_id: int, page: Page) -> Listed:
@@ -68,7 +70,17 @@ async def following(session: AsyncSession, account_id: int, page: Page) -> Liste
         .join(Account, Account.id == Follow.target_account_id)
         .where(Follow.account_id == account_id, Account.suspended_at.is_(None))
     )
-    return await _listed(session, query, Follow.id, page)
+    return await listed(session, query, Follow.id, page)
+
+
+async def muted(session: AsyncSession, viewer: Account, page: Page) -> Listed:
+    """The accounts the viewer mutes now, most recently muted first (paged by mute)."""
+    query = (
+        select(Mute.id, Mute.target_account_id)
+        .join(Account, Account.id == Mute.target_account_id)
+        .where(Mute.account_id == viewer.id, in_force(utcnow()), Account.suspended_at.is_(None))
+    )
+    return await listed(session, query, Mute.id, page)
 
 
 async def follow_requests(session: AsyncSession, viewer: Account, page: Page) -> Listed:
@@ -78,7 +90,7 @@ async def follow_requests(session: AsyncSession, viewer: Account, page: Page) ->
         .join(Account, Account.id == FollowRequest.account_id)
         .where(FollowRequest.target_account_id == viewer.id, Account.suspended_at.is_(None))
     )
-    return await _listed(session, query, FollowRequest.id, page)
+    return await listed(session, query, FollowRequest.id, page)
 
 
 async def favourited_by(
@@ -90,7 +102,7 @@ async def favourited_by(
         .join(Account, Account.id == Favourite.account_id)
         .where(Favourite.status_id == status.id, Account.suspended_at.is_(None))
     )
-    return await _listed(session, query, Favourite.id, page)
+    return await listed(session, query, Favourite.id, page)
 
 
 async def reblogged_by(
@@ -102,7 +114,7 @@ async def reblogged_by(
         .join(Account, Account.id == Status.account_id)
         .where(Status.reblog_of_id == status.id, Account.suspended_at.is_(None))
     )
-    return await _listed(session, query, Status.id, page)
+    return await listed(session, query, Status.id, page)
 
 
 def _handle(site: Site, acct: str) -> tuple[str, str | None]:

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.db.base import utcnow
 from fedi.db.models import Account, Notification
 from fedi.db.models.notifications import NOTIFICATION_TYPES
+from fedi.domain.mutes import muted_by
 from fedi.domain.pagination import Page, apply_page
 from fedi.errors import NotFound, ValidationFailed
 
@@ -80,7 +82,11 @@ async def list_notifications(
     for name in (*filters.types, *filters.exclude_types):
         if name not in NOTIFICATION_TYPES:
             raise ValidationFailed(f"Unknown notification type {name}", field="types")
-    query = select(Notification).where(Notification.account_id == viewer.id)
+    # Accounts muted with their notifications stay silent, for as long as the mute lasts.
+    muted = muted_by(viewer.id, utcnow(), notifications=True)
+    query = select(Notification).where(
+        Notification.account_id == viewer.id, Notification.from_account_id.not_in(muted)
+    )
     if filters.types:
         query = query.where(Notification.type.in_(list(filters.types)))
     if filters.exclude_types:

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Account, Block, Follow, FollowRequest
+from fedi.db.base import utcnow
+from fedi.db.models import Account, Block, Follow, FollowRequest, Mute
 from fedi.domain import follows
+from fedi.domain.mutes import in_force
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Relationship:
     blocked_by: bool = False
     requested: bool = False
     requested_by: bool = False
+    muting: bool = False
+    muting_notifications: bool = False
 
 
 async def relationships(
@@ -82,6 +86,16 @@ async def relationships(
             )
         )
     )
+    muted = {
+        row.target_account_id: row.hide_notifications
+        for row in await session.execute(
+            select(Mute.target_account_id, Mute.hide_notifications).where(
+                Mute.account_id == viewer.id,
+                Mute.target_account_id.in_(ids),
+                in_force(utcnow()),
+            )
+        )
+    }
     found: list[Relationship] = []
     for account_id in ids:
         if account_id not in known:
@@ -98,6 +112,8 @@ async def relationships(
                 blocked_by=account_id in blockers,
                 requested=account_id in asked,
                 requested_by=account_id in askers,
+                muting=account_id in muted,
+                muting_notifications=muted.get(account_id, False),
             )
         )
     return found

@@ -69,12 +69,37 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/notifications/{notification}", "read:notifications"),
     Endpoint("POST", "/api/v1/notifications/{notification}/dismiss", "write:notifications"),
     Endpoint("POST", "/api/v1/notifications/clear", "write:notifications"),
+    Endpoint("POST", "/api/v1/accounts/{account}/mute", "write:mutes"),
+    Endpoint("POST", "/api/v1/accounts/{account}/unmute", "write:mutes"),
+    Endpoint("GET", "/api/v1/mutes", "read:mutes"),
+    Endpoint("POST", "/api/v1/statuses/{own}/pin", "write:accounts"),
+    Endpoint("POST", "/api/v1/statuses/{own}/unpin", "write:accounts"),
+    Endpoint("GET", "/api/v1/lists", "read:lists"),
+    Endpoint("POST", "/api/v1/lists", "write:lists"),
+    Endpoint("GET", "/api/v1/lists/{list}", "read:lists"),
+    Endpoint("PUT", "/api/v1/lists/{list}", "write:lists"),
+    Endpoint("DELETE", "/api/v1/lists/{list}", "write:lists"),
+    Endpoint("GET", "/api/v1/lists/{list}/accounts", "read:lists"),
+    Endpoint("POST", "/api/v1/lists/{list}/accounts", "write:lists"),
+    Endpoint("DELETE", "/api/v1/lists/{list}/accounts", "write:lists"),
+    Endpoint("GET", "/api/v1/accounts/{account}/lists", "read:lists"),
+    Endpoint("GET", "/api/v1/timelines/list/{list}", "read:lists"),
+    Endpoint("GET", "/api/v1/markers?timeline[]=home", "read:statuses"),
+    Endpoint("POST", "/api/v1/markers", "write:statuses"),
 ]
-BODIES = {"/api/v1/statuses": {"status": "Hello"}, "/api/v1/statuses/{own}": {"status": "Hi"}}
+BODIES = {
+    "/api/v1/statuses": {"status": "Hello"},
+    "/api/v1/statuses/{own}": {"status": "Hi"},
+    "/api/v1/lists": {"title": "Colleagues"},
+    "/api/v1/lists/{list}": {"title": "Renamed"},
+    "/api/v1/lists/{list}/accounts": {"account_ids": ["{account}"]},
+    "/api/v1/markers": {"home": {"last_read_id": "{status}"}},
+}
 
 
 async def _story(ke: Instance) -> dict[str, str]:
-    """Baraka posts and follows Amina, who posts too and so has a notification."""
+    """Baraka posts and follows Amina, who posts too and so has a notification, and keeps a
+    list of colleagues."""
     amina = await mastodon(ke, "amina")
     baraka = await mastodon(ke, "baraka")
     amina_id = (await call(amina.account_verify_credentials))["id"]
@@ -82,12 +107,25 @@ async def _story(ke: Instance) -> dict[str, str]:
     status = await call(baraka.status_post, "Geometry with string #maths")
     own = await call(amina.status_post, "My own post")
     [notification] = await call(amina.notifications)
+    colleagues = await call(amina.list_create, "Colleagues")
     return {
+        "list": str(colleagues["id"]),
         "account": str((await call(baraka.account_verify_credentials))["id"]),
         "status": str(status["id"]),
         "own": str(own["id"]),
         "notification": str(notification["id"]),
     }
+
+
+def _filled(body: object, ids: dict[str, str]) -> object:
+    """A request body with the story's ids put in place of ``{account}``, ``{status}``…"""
+    if isinstance(body, str):
+        return body.format(**ids)
+    if isinstance(body, list):
+        return [_filled(item, ids) for item in body]
+    if isinstance(body, dict):
+        return {key: _filled(value, ids) for key, value in body.items()}
+    return body
 
 
 def _wrong_scope(scope: str) -> str:
@@ -99,7 +137,7 @@ def _wrong_scope(scope: str) -> str:
 async def test_each_endpoint_needs_its_scope(ke: Instance, endpoint: Endpoint) -> None:
     ids = await _story(ke)
     url = endpoint.path.format(**ids)
-    body = BODIES.get(endpoint.path)
+    body = _filled(BODIES.get(endpoint.path), ids)
 
     async def request(token: str | None) -> int:
         response = await ke.client.request(

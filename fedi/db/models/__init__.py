@@ -1,6 +1,7 @@
 """Every model, imported here so ``Base.metadata`` is complete for Alembic and tests."""
 
 from fedi.db.models.accounts import Account, AccountKey, TeacherProfile, User
+from fedi.db.models.curation import AccountList, ListAccount, Marker, Mute, StatusPin
 from fedi.db.models.federation import Peer, ReceivedActivity
 from fedi.db.models.idempotency import IdempotencyKey
 from fedi.db.models.jobs import Job
@@ -15,6 +16,7 @@ __all__ = [
     "AccessToken",
     "Account",
     "AccountKey",
+    "AccountList",
     "Application",
     "AuthorizationCode",
     "Block",
@@ -25,14 +27,18 @@ __all__ = [
     "FollowRequest",
     "IdempotencyKey",
     "Job",
+    "ListAccount",
+    "Marker",
     "MediaAttachment",
     "Mention",
+    "Mute",
     "Notification",
     "Peer",
     "ReceivedActivity",
     "Report",
     "Status",
     "StatusEdit",
+    "StatusPin",
     "StatusTag",
     "Tag",
     "TeacherProfile",

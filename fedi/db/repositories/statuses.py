@@ -37,6 +37,7 @@ from fedi.db.models import (
     MediaAttachment,
     Mention,
     Status,
+    StatusPin,
     StatusTag,
     Tag,
 )
@@ -94,8 +95,10 @@ _VIEWER_FLAGS = (
     exists().where(Favourite.status_id == Status.id, Favourite.account_id == VIEWER),
     exists().where(_MINE.c.reblog_of_id == Status.id, _MINE.c.account_id == VIEWER),
     exists().where(Bookmark.status_id == Status.id, Bookmark.account_id == VIEWER),
+    # A pin is always its author's: this is true only on the viewer's own pinned posts.
+    exists().where(StatusPin.status_id == Status.id, StatusPin.account_id == VIEWER),
 )
-_NO_FLAGS = (literal(False), literal(False), literal(False))
+_NO_FLAGS = (literal(False), literal(False), literal(False), literal(False))
 
 
 def view_rows(viewer: bool) -> Select[*tuple[Any, ...]]:
@@ -237,9 +240,10 @@ async def views_from_rows(
             replies_count=row[16],
             reblogs_count=row[17],
             favourites_count=row[18],
-            favourited=bool(row[-3]),
-            reblogged=bool(row[-2]),
-            bookmarked=bool(row[-1]),
+            favourited=bool(row[-4]),
+            reblogged=bool(row[-3]),
+            bookmarked=bool(row[-2]),
+            pinned=bool(row[-1]),
             media=media.get(status_id, []),
             mentions=mentions.get(status_id, []),
             tags=tags.get(status_id, []),

@@ -82,6 +82,7 @@ class StatusView:
     favourited: bool = False
     reblogged: bool = False
     bookmarked: bool = False
+    pinned: bool = False
     media: list[MediaView] = field(default_factory=list)
     mentions: list[MentionView] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)

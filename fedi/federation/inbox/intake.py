@@ -50,6 +50,8 @@ HANDLED_TYPES = frozenset(
         "Block",
         "Flag",
         "Move",
+        "Add",
+        "Remove",
     }
 )
 

@@ -13,6 +13,7 @@ from fedi.federation.context import Federation
 from fedi.federation.delivery import peers
 from fedi.federation.fetcher import FetchBudget
 from fedi.federation.inbox.base import Delivery, Handler, Refused
+from fedi.federation.inbox.featured import AddHandler, RemoveHandler
 from fedi.federation.inbox.follows import AcceptHandler, FollowHandler, RejectHandler
 from fedi.federation.inbox.interactions import AnnounceHandler, LikeHandler, UndoHandler
 from fedi.federation.inbox.moderation import BlockHandler, FlagHandler, MoveHandler
@@ -35,6 +36,8 @@ HANDLERS: dict[str, Handler] = {
     "Block": BlockHandler(),
     "Flag": FlagHandler(),
     "Move": MoveHandler(),
+    "Add": AddHandler(),
+    "Remove": RemoveHandler(),
 }
 # Per activity: a reply chain, a boosted post and its author together stay within this.
 FETCH_BUDGET = 12
