@@ -12,6 +12,7 @@ from fedi.api import (
     follows,
     interactions,
     notifications,
+    search,
     statuses,
     timelines,
 )
@@ -24,4 +25,5 @@ routes = [
     *interactions.routes,
     *timelines.routes,
     *notifications.routes,
+    *search.routes,
 ]

@@ -179,3 +179,19 @@ class Preferences(BaseModel):
     posting_default_language: str | None = Attribute(alias="posting:default:language")
     reading_expand_media: str = Attribute(default="default", alias="reading:expand:media")
     reading_expand_spoilers: bool = Attribute(default=False, alias="reading:expand:spoilers")
+
+
+class Hashtag(BaseModel):
+    """Mastodon's full Tag entity (a status's ``tags`` carry only name and url)."""
+
+    id: str
+    name: str
+    url: str
+    history: list[dict[str, str]] = []
+    following: bool = False  # Jamii has no followed hashtags yet
+
+
+class Search(BaseModel):
+    accounts: list[Account]
+    statuses: list[Status]
+    hashtags: list[Hashtag]

@@ -69,6 +69,7 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v1/notifications/{notification}", "read:notifications"),
     Endpoint("POST", "/api/v1/notifications/{notification}/dismiss", "write:notifications"),
     Endpoint("POST", "/api/v1/notifications/clear", "write:notifications"),
+    Endpoint("GET", "/api/v2/search?q=bar", "read:search", public=True),
 ]
 BODIES = {"/api/v1/statuses": {"status": "Hello"}, "/api/v1/statuses/{own}": {"status": "Hi"}}
 
