@@ -15,6 +15,7 @@ from fedi.api import (
     search,
     statuses,
     timelines,
+    translate,
 )
 
 routes = [
@@ -26,4 +27,5 @@ routes = [
     *timelines.routes,
     *notifications.routes,
     *search.routes,
+    *translate.routes,
 ]
