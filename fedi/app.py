@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fedi import __version__
 from fedi.api import activitypub, client, inbox, instance, media, oauth, public, wellknown
+from fedi.api.ratelimit import RateLimitHeaders
 from fedi.api.responses import JSONResponse, error_response
 from fedi.config import InstanceConfig
 from fedi.errors import JamiiError, Unavailable
@@ -107,7 +108,11 @@ def create_app(config: InstanceConfig) -> Starlette:
 
     return Starlette(
         routes=build_routes(),
-        middleware=[Middleware(SecurityHeaders), Middleware(CompressReads)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(CompressReads),
+            Middleware(RateLimitHeaders),
+        ],
         exception_handlers={
             JamiiError: on_error,
             OperationalError: on_database_error,
