@@ -247,6 +247,8 @@ async def test_a_handle_is_believed_only_when_the_actors_server_confirms_it(
     amina = await mastodon(ke, "amina")
     assert (await call(amina.search_v2, f"teacher@{remote.host}"))["accounts"] == []
     assert remote.gets(alias) == 1
+    async with ke.state.sessions() as session:
+        assert await session.scalar(select(Account).where(Account.uri == zawadi.uri)) is None
 
     own = f"/.well-known/webfinger?resource=acct:zawadi@{remote.host}"
     remote.documents[own] = _jrd(f"acct:zawadi@{remote.host}", zawadi.uri)
@@ -261,3 +263,17 @@ def _jrd(subject: str, actor: str) -> bytes:
             "links": [{"rel": "self", "type": "application/activity+json", "href": actor}],
         }
     )
+
+
+async def test_a_post_claiming_an_author_elsewhere_is_not_stored(ke: Instance) -> None:
+    async with remote_server() as origin, remote_server() as elsewhere:
+        zawadi = elsewhere.actor("zawadi")
+        forged = {**zawadi.note("Not really mine"), "id": origin.url("/notes/1")}
+        origin.publish(forged)
+        amina = await mastodon(ke, "amina")
+        found = await call(amina.search_v2, forged["id"])
+        assert found["statuses"] == []
+        assert origin.gets("/notes/1") == 1
+        assert elsewhere.seen == []  # its author was never even fetched
+    async with ke.state.sessions() as session:
+        assert await session.scalar(select(Status).where(Status.uri == forged["id"])) is None
