@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fedi import __version__
 from fedi.api import activitypub, client, inbox, instance, media, oauth, public, wellknown
+from fedi.api.ratelimit import RateLimitHeaders
 from fedi.api.responses import JSONResponse, error_response
 from fedi.config import InstanceConfig
 from fedi.errors import JamiiError, Unavailable
@@ -112,6 +113,7 @@ def create_app(config: InstanceConfig) -> Starlette:
             Middleware(inbox.InboxFastPath),
             Middleware(SecurityHeaders),
             Middleware(CompressReads),
+            Middleware(RateLimitHeaders),
         ],
         exception_handlers={
             JamiiError: on_error,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -14,6 +15,9 @@ from fedi.federation.context import Federation
 from fedi.jobs import JobQueue, Worker
 from fedi.jobs.registry import job_handlers
 from fedi.runtime import Runtime
+
+if TYPE_CHECKING:
+    from fedi.api.translate import Translator
 
 
 @dataclass
@@ -27,6 +31,8 @@ class AppState:
     presenter: Presenter
     federation: Federation | None
     worker: Worker | None
+    # The machine-translation engine; None until the Translation service is wired in here.
+    translator: Translator | None = None
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> AppState:

@@ -17,12 +17,13 @@ from fedi.api import entities
 from fedi.api.pagination import account_links
 from fedi.api.params import Params
 from fedi.api.responses import JSONResponse
-from fedi.api.units import maybe_signed_in, path_id, reading, signed_in, state_of
+from fedi.api.units import maybe_signed_in, path_id, reading, signed_in, state_of, writing
 from fedi.db.repositories.accounts import account_views, teacher_profiles
 from fedi.db.repositories.views import AccountView
 from fedi.domain import directory
 from fedi.domain.relationships import relationships as find_relationships
 from fedi.errors import NotFound
+from fedi.federation.resolve import FederatedResolver
 from fedi.state import AppState
 
 ACCOUNTS_LIMIT = 40
@@ -54,13 +55,21 @@ async def lookup(request: Request) -> Response:
 
 
 async def search(request: Request) -> Response:
-    """GET /api/v1/accounts/search?q= — local and known remote accounts by handle or name."""
+    """GET /api/v1/accounts/search?q= — local and known remote accounts by handle or name;
+    with ``resolve=true`` a full handle (``user@host``) unknown here is looked up there."""
     params = await Params.read(request)
     state = state_of(request)
     query = params.required_text("q")
     limit = max(1, min(params.integer("limit") or ACCOUNTS_LIMIT, ACCOUNTS_LIMIT * 2))
-    async with reading(request) as session:
+    resolve = params.flag("resolve")
+    # Resolving stores the account it found: a write unit of work then.
+    async with (writing if resolve else reading)(request) as session:
         account, _ = await signed_in(request, session, "read:accounts")
+        resolver = (
+            FederatedResolver(state.federation, session)
+            if resolve and state.federation is not None
+            else None
+        )
         views = await directory.search(
             session,
             state.site,
@@ -69,6 +78,7 @@ async def search(request: Request) -> Response:
             limit=limit,
             offset=params.integer("offset") or 0,
             following_only=params.flag("following"),
+            resolver=resolver,
         )
         return JSONResponse(await present_accounts(state, session, views))
 

@@ -26,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from fedi.api.ratelimit import count_api_request
 from fedi.db.base import utcnow
 from fedi.db.models import AccessToken, Account, User
 from fedi.domain.oauth import digest
@@ -97,6 +98,8 @@ async def authenticate(
     if row is None:
         raise Unauthorized(INVALID_TOKEN)
     token, user, account = row
+    # Mastodon counts each teacher's requests (an app's own token on its own).
+    count_api_request(request, f"user:{token.user_id}" if token.user_id else f"app:{token.id}")
     scopes = parse_scopes(token.scopes)
     if required and not any(allows(scopes, scope) for scope in required):
         raise Forbidden(OUTSIDE_SCOPES)

@@ -16,8 +16,10 @@ from fedi.api import (
     mutes,
     notifications,
     pins,
+    search,
     statuses,
     timelines,
+    translate,
 )
 
 routes = [
@@ -32,4 +34,6 @@ routes = [
     *pins.routes,
     *lists.routes,
     *markers.routes,
+    *search.routes,
+    *translate.routes,
 ]

@@ -198,3 +198,19 @@ class Marker(BaseModel):
     last_read_id: str
     version: int
     updated_at: str
+
+
+class Hashtag(BaseModel):
+    """Mastodon's full Tag entity (a status's ``tags`` carry only name and url)."""
+
+    id: str
+    name: str
+    url: str
+    history: list[dict[str, str]] = []
+    following: bool = False  # Jamii has no followed hashtags yet
+
+
+class Search(BaseModel):
+    accounts: list[Account]
+    statuses: list[Status]
+    hashtags: list[Hashtag]

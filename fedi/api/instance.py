@@ -48,15 +48,10 @@ POLLS = {
 }
 
 
-def translation_engine_ready() -> bool:
-    """Whether a machine-translation engine serves this process; none exists until the
-    Translation work lands, which replaces this with its own check."""
-    return False
-
-
-def translation_enabled(config: InstanceConfig) -> bool:
-    """Clients offer "Translate" only when the ministry allows it and an engine is running."""
-    return config.features.translation and translation_engine_ready()
+def translation_enabled(state: AppState) -> bool:
+    """Clients offer "Translate" only when the ministry allows it and an engine is running
+    (``AppState.translator``, see ``fedi.api.translate``)."""
+    return state.config.features.translation and state.translator is not None
 
 
 def registrations_open(config: InstanceConfig) -> bool:
@@ -183,7 +178,7 @@ async def instance_v2(request: Request) -> Response:
                 "urls": {"streaming": streaming_url(config)},
                 "vapid": {"public_key": ""},
                 **_limits(config),
-                "translation": {"enabled": translation_enabled(config)},
+                "translation": {"enabled": translation_enabled(state)},
             },
             "registrations": {
                 "enabled": open_,

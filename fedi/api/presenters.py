@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fedi.api import entities
-from fedi.db.models import AccountList, Marker, Notification, Status, TeacherProfile, User
+from fedi.db.models import AccountList, Marker, Notification, Status, Tag, TeacherProfile, User
 from fedi.db.repositories.views import AccountView, MediaView, MentionView, StatusView
 from fedi.domain.credentials import teacher_fields
 from fedi.domain.html import escape_text, html_to_text
@@ -123,6 +123,11 @@ class Presenter:
             reblogged=view.reblogged,
             bookmarked=view.bookmarked,
             pinned=view.pinned,
+        )
+
+    def hashtag(self, tag: Tag) -> entities.Hashtag:
+        return entities.Hashtag(
+            id=str(tag.id), name=tag.name, url=self.site.tag_url(tag.name_lower)
         )
 
     def credential_account(

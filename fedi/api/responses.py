@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from fedi.errors import JamiiError, Unavailable
+from fedi.errors import JamiiError
 
 
 class JSONResponse(Response):
@@ -28,7 +28,9 @@ class JSONResponse(Response):
 
 
 def error_response(error: JamiiError) -> JSONResponse:
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Unavailable) else None
+    # Unavailable (503) and a spent rate limit (429) tell the client when to come back.
+    retry_after = getattr(error, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if isinstance(retry_after, int) else None
     return JSONResponse({"error": error.message}, status_code=error.status, headers=headers)
 
 

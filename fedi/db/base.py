@@ -15,6 +15,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fedi.ids import new_id
 
+# ``info`` key of a schema item that exists on one database only (declared with
+# ``.ddl_if(dialect=…)`` too), such as PostgreSQL's trigram indexes: Alembic's comparison
+# leaves it out elsewhere (``fedi.db.migrate.include_for``).
+ONLY_ON = "only_on"
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -11,7 +13,20 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fedi.db.base import ONLY_ON
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def include_for(dialect: str) -> Callable[..., bool]:
+    """Alembic's ``include_object`` for a ``dialect`` database: items declared for another
+    database only are left out of autogenerate's comparison, as they are of its schema."""
+
+    def include(item: Any, _name: str | None, _type: str, _reflected: bool, _to: Any) -> bool:
+        only_on = getattr(item, "info", {}).get(ONLY_ON)
+        return only_on is None or only_on == dialect
+
+    return include
 
 
 def alembic_config(url: str) -> Config:

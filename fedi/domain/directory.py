@@ -9,9 +9,9 @@ a Link header needs). Suspended accounts are left out everywhere.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -23,9 +23,20 @@ from fedi.domain.interactions import visible_status
 from fedi.domain.mutes import in_force
 from fedi.domain.pagination import Page, apply_page
 from fedi.domain.site import Site
+from fedi.domain.visibility import blocks_between
 from fedi.errors import NotFound
 
 MAX_QUERY = 100
+
+
+class AccountResolver(Protocol):
+    """Finds an account on another server by its handle (WebFinger, then its actor).
+
+    Implemented by federation (``fedi.federation.resolve``); the domain only asks. None when
+    the server is blocked, unreachable or answers nonsense: a search then finds nothing.
+    """
+
+    async def account(self, username: str, domain: str) -> Account | None: ...
 
 
 @dataclass(frozen=True)
@@ -118,8 +129,12 @@ async def reblogged_by(
 
 
 def _handle(site: Site, acct: str) -> tuple[str, str | None]:
-    """``user``, ``@user``, ``user@host`` → (username, domain or None for ours)."""
-    username, _, domain = acct.strip().lstrip("@").partition("@")
+    """``user``, ``@user``, ``user@host``, ``acct:user@host`` → (username, domain or None
+    for ours)."""
+    text = acct.strip()
+    if text[:5].lower() == "acct:":
+        text = text[5:]
+    username, _, domain = text.lstrip("@").partition("@")
     domain = domain.strip().lower()
     return username.strip(), (None if domain in ("", site.domain.lower()) else domain)
 
@@ -141,35 +156,41 @@ async def lookup(session: AsyncSession, site: Site, acct: str) -> Account:
     return found
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def search(
     session: AsyncSession,
     site: Site,
-    viewer: Account,
+    viewer: Account | None,
     query: str,
     *,
     limit: int,
     offset: int = 0,
     following_only: bool = False,
+    resolver: AccountResolver | None = None,
 ) -> list[AccountView]:
     """Local and known remote accounts whose handle starts with, or name contains, ``query``.
 
-    Exact handles come first, then local teachers, then the most followed.
+    Exact handles come first, then local teachers, then the most followed. With a
+    ``resolver``, a full remote handle (``user@host``) unknown here is looked up on its
+    server first, as Mastodon's ``resolve=true`` does. Accounts that block the viewer, or
+    that the viewer blocks, are left out.
     """
     username, domain = _handle(site, query[:MAX_QUERY])
     if not username:
         return []
-    prefix = _escape_like(username.lower()) + "%"
+    resolved: Account | None = None
+    if resolver is not None and domain is not None and offset == 0:
+        resolved = await resolver.account(username, domain)
+    prefix = escape_like(username.lower()) + "%"
     conditions = [
-        Account.suspended_at.is_(None),
         Account.actor_type != "Application",
         or_(
             Account.username_lower.like(prefix, escape="\\"),
             func.lower(Account.display_name).like(
-                "%" + _escape_like(username.lower()) + "%", escape="\\"
+                "%" + escape_like(username.lower()) + "%", escape="\\"
             ),
         ),
     ]
@@ -177,12 +198,17 @@ async def search(
         conditions.append(
             Account.domain.is_(None)
             if domain is None
-            else Account.domain.like(_escape_like(domain) + "%", escape="\\")
+            else Account.domain.like(escape_like(domain) + "%", escape="\\")
         )
-    if following_only:
-        conditions.append(
-            Account.id.in_(select(Follow.target_account_id).where(Follow.account_id == viewer.id))
-        )
+    filters: list[ColumnElement[bool]] = [Account.suspended_at.is_(None)]
+    if viewer is not None:
+        filters.append(~blocks_between(viewer.id, Account.id))
+        if following_only:
+            filters.append(
+                Account.id.in_(
+                    select(Follow.target_account_id).where(Follow.account_id == viewer.id)
+                )
+            )
     exact = and_(
         Account.username_lower == username.lower(),
         Account.domain.is_(None) if domain is None else Account.domain == domain,
@@ -190,7 +216,7 @@ async def search(
     ids = list(
         await session.scalars(
             select(Account.id)
-            .where(*conditions)
+            .where(*conditions, *filters)
             .order_by(
                 case((exact, 0), else_=1),
                 case((Account.domain.is_(None), 0), else_=1),
@@ -201,6 +227,14 @@ async def search(
             .offset(max(offset, 0))
         )
     )
+    if resolved is not None and resolved.id not in ids:
+        # The resolved account may be named differently (its actor's preferredUsername):
+        # it comes first, if the same filters let it through.
+        allowed = await session.scalar(
+            select(Account.id).where(Account.id == resolved.id, *filters)
+        )
+        if allowed is not None:
+            ids = [resolved.id, *ids][:limit]
     return await account_views(session, ids)
 
 

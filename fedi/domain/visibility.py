@@ -49,6 +49,17 @@ async def can_see(session: AsyncSession, viewer: Account | None, status: Status)
     return found is not None
 
 
+def blocks_between(viewer_id: int, author: Any) -> ColumnElement[bool]:
+    """A SQL condition: ``viewer_id`` blocks the account in column ``author``, or is blocked
+    by it (then neither finds the other, nor the other's posts, in a search)."""
+    return exists().where(
+        or_(
+            and_(Block.account_id == viewer_id, Block.target_account_id == author),
+            and_(Block.account_id == author, Block.target_account_id == viewer_id),
+        )
+    )
+
+
 async def blocked_either_way(session: AsyncSession, one_id: int, other_id: int) -> bool:
     """True when either account blocks the other: then they cannot follow or interact."""
     found = await session.scalar(

@@ -36,7 +36,10 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path):  # type: ign
 
 
 def _diff(connection: Connection) -> list[object]:
-    return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+    context = MigrationContext.configure(
+        connection, opts={"include_object": migrate.include_for(connection.dialect.name)}
+    )
+    return list(compare_metadata(context, Base.metadata))
 
 
 def _tables(connection: Connection) -> set[str]:

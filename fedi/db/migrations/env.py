@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from fedi.db import models  # noqa: F401  (registers every table on Base.metadata)
 from fedi.db.base import Base
 from fedi.db.engine import create_engine
+from fedi.db.migrate import include_for
 
 config = context.config
 
@@ -21,6 +22,7 @@ def _run(connection: Connection) -> None:
         # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_for(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

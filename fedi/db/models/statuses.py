@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fedi.db.base import Base, CreatedMixin, IdMixin, utcnow
+from fedi.db.base import ONLY_ON, Base, CreatedMixin, IdMixin, utcnow
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 
@@ -28,6 +28,18 @@ class Status(IdMixin, CreatedMixin, Base):
         Index("ix_statuses_reblog_of_id", "reblog_of_id"),
         # Public timelines: newest local public posts first.
         Index("ix_statuses_local_visibility_id", "local", "visibility", "id"),
+        # Search by words (``fedi.domain.search``): ILIKE '%word%' on PostgreSQL reads these
+        # trigram indexes instead of every post. SQLite has no such index: it scans.
+        *(
+            Index(
+                f"ix_statuses_{column}_trgm",
+                column,
+                postgresql_using="gin",
+                postgresql_ops={column: "gin_trgm_ops"},
+                info={ONLY_ON: "postgresql"},
+            ).ddl_if(dialect="postgresql")
+            for column in ("text", "spoiler_text")
+        ),
         # One boost per account and status.
         Index(
             "uq_statuses_account_id_reblog_of_id",

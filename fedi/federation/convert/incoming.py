@@ -123,8 +123,23 @@ async def ensure_note(
         ident, document = await federation.fetch(uri, budget)
     except (BudgetExhausted, FetchError):
         return None
+    return await store_fetched_note(federation, session, ident, document, budget)
+
+
+async def store_fetched_note(
+    federation: Federation,
+    session: AsyncSession,
+    ident: str,
+    document: dict[str, object],
+    budget: FetchBudget,
+) -> Status | None:
+    """The post for a note fetched from its origin (``ident``, as the fetcher vouched for
+    it), stored like a delivered one; None when it is not a note of an author on its own
+    server, or its server (after redirects) is blocked."""
     note = parse_note(document)
     if note is None or note.id != ident or host_of(note.attributed_to) != host_of(note.id):
+        return None
+    if not federation.policy.allows(host_of(ident)):
         return None
     try:
         author = await resolve_account(federation, session, note.attributed_to, budget=budget)
