@@ -80,4 +80,6 @@ async def serve(config: InstanceConfig) -> AsyncIterator[Instance]:
             yield Instance(config=config, url=url, client=client, app=app)
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, timeout=10)
+        # Longer than the in-process worker's drain grace (30 s): on a busy machine the jobs
+        # a test left queued may take that long, and cutting them short fails the teardown.
+        await asyncio.wait_for(task, timeout=45)
