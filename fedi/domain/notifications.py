@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Account, Notification
 from fedi.db.models.notifications import NOTIFICATION_TYPES
+from fedi.domain import streams
 from fedi.domain.pagination import Page, apply_page
 from fedi.errors import NotFound, ValidationFailed
 
@@ -49,6 +50,7 @@ async def notify(
     )
     session.add(notification)
     await session.flush()
+    streams.notification_created(session, notification.id, recipient.id)
     return notification
 
 

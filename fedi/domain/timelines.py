@@ -150,6 +150,22 @@ async def home(session: AsyncSession, viewer: Account, page: Page) -> list[Statu
     return await _page(session, ("home",), lambda: _home_filter(dialect), page, viewer.id)
 
 
+_IN_HOME: dict[str, Select[Any]] = {}
+
+
+async def in_home(session: AsyncSession, viewer_id: int, status_id: int) -> bool:
+    """Whether a status belongs on the viewer's home timeline: the rule ``home`` pages by,
+    asked of one status (the streaming API's user stream uses it for each new post)."""
+    dialect = session.get_bind().dialect.name
+    statement = _IN_HOME.get(dialect)
+    if statement is None:
+        statement = _IN_HOME[dialect] = select(Status.id).where(
+            Status.id == bindparam("status_id"), _home_filter(dialect)
+        )
+    found = await session.scalar(statement, {"viewer_id": viewer_id, "status_id": status_id})
+    return found is not None
+
+
 async def public(
     session: AsyncSession,
     viewer: Account | None,
