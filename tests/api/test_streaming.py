@@ -19,9 +19,14 @@ import websockets
 from mastodon import Mastodon, StreamListener
 from websockets.exceptions import InvalidStatus
 
+from fedi.db.models import Account
+from fedi.domain import statuses
+from fedi.domain.site import Site
+from fedi.runtime import open_runtime
 from tests.api.client_api import call, close_clients, mastodon
 from tests.api.oauth_flow import amina, ke
 from tests.api.scopes import PASSWORD, bearer, token_for
+from tests.conftest import Database
 from tests.servers import Instance
 
 __all__ = ["close_clients", "ke"]
@@ -181,6 +186,44 @@ async def test_a_followers_only_post_reaches_followers_only(ke: Instance) -> Non
     # one, Chidi not following him) reached Chidi's home stream, it would come first.
     assert [s["id"] for _, s in await stranger] == [own["id"]]
     assert [s["id"] for _, s in await public] == [open_post["id"]]
+
+
+async def test_a_post_that_rolls_back_is_never_streamed(ke: Instance) -> None:
+    author = await amina(ke)
+    stream = streamed(Mastodon(api_base_url=ke.url).stream_public, 1)
+    await listening(ke, 1)
+    site = Site.from_config(ke.config)
+
+    async def post_then_fail() -> None:
+        async with ke.state.sessions() as session, session.begin():
+            await statuses.post(session, site, author, statuses.Draft(text="Never happened"))
+            raise RuntimeError("the request failed after posting")
+
+    with pytest.raises(RuntimeError):
+        await post_then_fail()
+    async with ke.state.sessions() as session, session.begin():
+        kept = await statuses.post(session, site, author, statuses.Draft(text="Happened"))
+    assert [int(s["id"]) for _, s in await stream] == [kept.id]
+
+
+async def test_posts_committed_by_another_process_reach_the_streams(
+    ke: Instance, database: Database
+) -> None:
+    """On PostgreSQL a ``jamii worker`` process commits inbox posts; its own runtime (here,
+    a second one: another engine, pool and hub) must still reach this server's streams."""
+    if database.backend != "postgresql":
+        pytest.skip("one process per instance on SQLite: streams are fed in-process")
+    author = await amina(ke)
+    stream = streamed(Mastodon(api_base_url=ke.url).stream_public, 1)
+    await listening(ke, 1)
+    async with open_runtime(ke.config) as worker, worker.sessions() as session, session.begin():
+        posted = await statuses.post(
+            session,
+            worker.site,
+            await session.get_one(Account, author.id),
+            statuses.Draft(text="From the worker"),
+        )
+    assert [int(s["id"]) for _, s in await stream] == [posted.id]
 
 
 async def test_public_and_hashtag_streams_carry_public_posts_only(ke: Instance) -> None:
