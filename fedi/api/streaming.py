@@ -26,6 +26,7 @@ import orjson
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from fedi.api.auth import INVALID_TOKEN, Viewer, presented_token, viewer_for
@@ -133,6 +134,26 @@ async def _events(state: AppState, subscriber: Subscriber) -> AsyncIterator[str]
         state.hub.leave(subscriber)
 
 
+class EventStream(StreamingResponse):
+    """An SSE response that always takes its subscriber out of the hub, even when the
+    client is gone before the first byte (the body's own ``finally`` never runs then)."""
+
+    def __init__(self, state: AppState, subscriber: Subscriber) -> None:
+        super().__init__(
+            _events(state, subscriber),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+        self.state = state
+        self.subscriber = subscriber
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.state.hub.leave(self.subscriber)
+
+
 def sse(name: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         state = _state(request)
@@ -152,11 +173,7 @@ def sse(name: str) -> Callable[[Request], Awaitable[Response]]:
         subscriber = _subscriber(viewer)
         state.hub.join(subscriber)
         state.hub.subscribe(subscriber, stream)
-        return StreamingResponse(
-            _events(state, subscriber),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-        )
+        return EventStream(state, subscriber)
 
     endpoint.__name__ = f"stream_{name.replace(':', '_')}"
     return endpoint

@@ -97,10 +97,16 @@ class Fanout:
         status = await session.get(Status, status_id)
         if status is None:
             return  # deleted since: its delete event follows
+        readers = [
+            s for s in self.hub.listeners(USER) if s.account_id and s.allows("read:statuses")
+        ]
+        candidates = await _author_and_followers(
+            session, status.account_id, {s.account_id for s in readers if s.account_id}
+        )
         rendered: dict[int, str | None] = {}
-        for subscriber in self.hub.listeners(USER):
+        for subscriber in readers:
             reader = subscriber.account_id
-            if reader is None or not subscriber.allows("read:statuses"):
+            if reader is None or reader not in candidates:
                 continue
             if reader not in rendered:
                 rendered[reader] = await self._for_reader(session, status_id, reader)
@@ -176,6 +182,21 @@ class Fanout:
         payload = presented[0].model_dump_json()
         for stream, subscriber in subscribers:
             subscriber.deliver(Event(stream, "notification", payload))
+
+
+async def _author_and_followers(
+    session: AsyncSession, author_id: int, readers: set[int]
+) -> set[int]:
+    """Which ``readers`` could have the author's post at home at all: the author and their
+    followers (one query, so the exact home rule runs only for them)."""
+    if not readers:
+        return set()
+    followers = await session.scalars(
+        select(Follow.account_id).where(
+            Follow.target_account_id == author_id, Follow.account_id.in_(list(readers))
+        )
+    )
+    return set(followers) | ({author_id} & readers)
 
 
 async def _blocked_either_way(session: AsyncSession, author_id: int) -> set[int | None]:

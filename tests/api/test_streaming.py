@@ -297,7 +297,9 @@ async def test_websocket_subscribe_and_unsubscribe(ke: Instance) -> None:
 
         await socket.send('{"type": "unsubscribe", "stream": "hashtag", "tag": "science"}')
         await socket.send('{"type": "subscribe", "stream": "user:notification"}')
-        await asyncio.sleep(0.2)  # the server reads messages in order; give it a moment
+        await socket.send('{"type": "subscribe", "stream": "hashtag"}')
+        # Messages are read in order: this refusal means both changes above are in place.
+        assert await ws_message(socket) == {"error": "No tag for stream provided", "status": 400}
         second = await call(baraka.status_post, "Rain gauge #science")
         mine = await call(amina_api.status_post, "Thanks!")
         await call(baraka.status_favourite, mine["id"])
