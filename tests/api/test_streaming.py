@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +28,8 @@ from tests.api.client_api import call, close_clients, mastodon
 from tests.api.oauth_flow import amina, ke
 from tests.api.scopes import PASSWORD, bearer, token_for
 from tests.conftest import Database
+from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
+from tests.federation.trio import Peer, eventually, trio
 from tests.servers import Instance
 
 __all__ = ["close_clients", "ke"]
@@ -72,15 +75,15 @@ class Collector(StreamListener):  # type: ignore[misc]
 
 
 def streamed(
-    start: Callable[..., Any], wanted: int, *args: Any, **kwargs: Any
+    start: Callable[..., Any], wanted: int, *args: Any, wait: float = WAIT, **kwargs: Any
 ) -> asyncio.Task[list[tuple[str, Any]]]:
     """A Mastodon.py stream (``stream_user``, ``stream_public``…) in a thread until it has
-    ``wanted`` events; if they never come, its read times out after ``WAIT`` seconds."""
+    ``wanted`` events; if they never come, its read times out after ``wait`` seconds."""
     collector = Collector(wanted)
 
     def run() -> list[tuple[str, Any]]:
         with contextlib.suppress(Enough):
-            start(*args, collector, timeout=WAIT, **kwargs)
+            start(*args, collector, timeout=wait, **kwargs)
         return collector.events
 
     return asyncio.create_task(asyncio.to_thread(run))
@@ -242,6 +245,59 @@ async def test_public_and_hashtag_streams_carry_public_posts_only(ke: Instance) 
     [(kind, status)] = await maths
     assert (kind, status["id"]) == ("update", tagged["id"])
     assert [t["name"] for t in status["tags"]] == ["maths"]
+
+
+async def test_public_streams_skip_authors_the_reader_blocks(ke: Instance) -> None:
+    reader = await mastodon(ke, "reader")
+    troll = await mastodon(ke, "troll")
+    author = await mastodon(ke, "author")
+    await call(reader.account_block, (await call(troll.account_verify_credentials))["id"])
+    public = streamed(reader.stream_public, 1)
+    tagged = streamed(reader.stream_hashtag, 1, "science")
+    await listening(ke, 2)
+    await call(troll.status_post, "Noise #science")
+    kept = await call(author.status_post, "Signal #science")
+    assert [s["id"] for _, s in await public] == [kept["id"]]
+    assert [s["id"] for _, s in await tagged] == [kept["id"]]
+
+
+@pytest.fixture(params=BACKENDS)
+async def federation(
+    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
+) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
+    if request.param == "postgresql":
+        require_postgres()
+    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
+        yield peers
+
+
+async def test_posts_arriving_through_the_inbox_are_streamed(
+    federation: tuple[Peer, Peer, Peer],
+) -> None:
+    ke, sn, _ = federation
+    amina = await mastodon(ke.instance, "amina")
+    fatou = await mastodon(sn.instance, "fatou")
+    amina_uri = (await call(amina.account_verify_credentials))["uri"]
+    found = await sn.account(amina_uri)
+    await call(fatou.account_follow, found.id)
+
+    async def following() -> bool:
+        relation = (await call(fatou.account_relationships, found.id))[0]
+        return bool(relation["following"])
+
+    await eventually(following, wake=[ke, sn])
+    home = streamed(fatou.stream_user, 2, wait=3 * WAIT)
+    remote = streamed(fatou.stream_public, 1, remote=True, wait=3 * WAIT)
+    await listening(sn.instance, 2)
+    posted = await call(amina.status_post, "Karibu! Lesson study #maths", language="sw")
+    await call(amina.status_update, posted["id"], "Karibu! Lesson study, part 2 #maths")
+    [(created, first), (edited, second)] = await home
+    assert (created, first["uri"]) == ("update", posted["uri"])
+    assert first["account"]["acct"] == f"amina@{ke.instance.config.domain}"
+    assert (edited, second["uri"]) == ("status.update", posted["uri"])
+    assert "part 2" in second["content"]
+    [(_, seen)] = await remote
+    assert seen["uri"] == posted["uri"]
 
 
 async def test_anonymous_readers_get_public_streams_but_not_user_streams(ke: Instance) -> None:
