@@ -20,6 +20,7 @@ import websockets
 from mastodon import Mastodon, StreamListener
 from websockets.exceptions import InvalidStatus
 
+from fedi.api import streaming
 from fedi.db.models import Account
 from fedi.domain import statuses
 from fedi.domain.site import Site
@@ -317,6 +318,28 @@ async def test_anonymous_readers_get_public_streams_but_not_user_streams(ke: Ins
         event, data = await asyncio.wait_for(anext(events), WAIT)
         assert event == "update"
         assert orjson.loads(data)["id"] == posted["id"]
+
+
+async def test_idle_streams_send_heartbeats(ke: Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(streaming, "HEARTBEAT_SECONDS", 0.05)  # Mastodon's 15 s, shortened
+    async with ke.client.stream("GET", "/api/v1/streaming/public") as response:
+        lines = response.aiter_lines()
+        first = [await asyncio.wait_for(anext(lines), WAIT) for _ in range(3)]
+    assert first == [":)", ":thump", ":thump"]
+
+
+async def test_anonymous_websockets_read_public_streams_only(ke: Instance) -> None:
+    author = await mastodon(ke, "author")
+    async with websockets.connect(ws_url(ke)) as socket:
+        await socket.send('{"type": "subscribe", "stream": "user"}')
+        assert await ws_message(socket) == {"error": "Missing access token", "status": 401}
+        await socket.send('{"type": "subscribe", "stream": "public:local"}')
+        await socket.send("not json")
+        assert await ws_message(socket) == {"error": "Malformed message", "status": 400}
+        posted = await call(author.status_post, "For everyone")
+        message = await ws_message(socket)
+        assert (message["stream"], message["event"]) == (["public:local"], "update")
+        assert orjson.loads(message["payload"])["id"] == posted["id"]
 
 
 async def test_scopes_decide_which_streams_open(ke: Instance) -> None:
