@@ -14,17 +14,20 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
+import structlog
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
 from fedi.domain import streams
 
+log = structlog.get_logger(__name__)
+
 SINK = "jamii.streams.sink"
 CHANNEL = "jamii_streams"
-# PostgreSQL caps a notification's payload at 8000 bytes; signals carry ids only, so a
-# batch of 20 stays far below it.
-BATCH = 20
+# PostgreSQL refuses a notification over 8000 bytes, and the refusal would fail the
+# transaction itself: signals are packed into payloads below this size.
+MAX_PAYLOAD = 7000
 
 Sink = Callable[[list[streams.Signal]], None]
 
@@ -40,16 +43,32 @@ def _notify_in_transaction(session: Session) -> None:
         return
     if session.get_bind().dialect.name != "postgresql":
         return
-    signals = streams.take(session.info)
-    for start in range(0, len(signals), BATCH):
-        payload = orjson.dumps(signals[start : start + BATCH]).decode()
+    for payload in payloads(streams.take(session.info)):
         session.execute(
-            text("SELECT pg_notify(:channel, :payload)"),
-            {
-                "channel": CHANNEL,
-                "payload": payload,
-            },
+            text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload}
         )
+
+
+def payloads(signals: list[streams.Signal]) -> list[str]:
+    """JSON arrays of signals, each under MAX_PAYLOAD bytes. A single signal too big on its
+    own (a deletion naming hundreds of mentioned accounts) is left out: streams miss it,
+    but the post's own transaction must never fail for a stream's sake."""
+    found: list[str] = []
+    batch: list[bytes] = []
+    size = 2
+    for signal in signals:
+        encoded = orjson.dumps(signal)
+        if len(encoded) + 2 > MAX_PAYLOAD:
+            log.warning("stream_signal_too_large", kind=signal.get("kind"), size=len(encoded))
+            continue
+        if batch and size + len(encoded) + 1 > MAX_PAYLOAD:
+            found.append("[" + ",".join(b.decode() for b in batch) + "]")
+            batch, size = [], 2
+        batch.append(encoded)
+        size += len(encoded) + 1
+    if batch:
+        found.append("[" + ",".join(b.decode() for b in batch) + "]")
+    return found
 
 
 def _after_commit(session: Session) -> None:
