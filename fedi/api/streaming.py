@@ -235,7 +235,10 @@ async def _subscribe(
                 await _send_error(websocket, refused.status, refused.message)
             except ValueError:  # orjson.JSONDecodeError included
                 await _send_error(websocket, 400, "Malformed message")
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, OSError):
+        pass
+    finally:
+        # However reading ends, the connection is over: the sending loop stops too.
         subscriber.close("disconnected")
 
 
@@ -274,7 +277,7 @@ async def websocket(websocket: WebSocket) -> None:
         if subscriber.close_reason != "disconnected":
             with suppress(Exception):  # the client may be gone already
                 await websocket.close(code=1008, reason=subscriber.close_reason[:120])
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, OSError):  # gone mid-send (uvicorn's ClientDisconnected)
         pass
     finally:
         reader.cancel()
