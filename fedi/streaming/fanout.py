@@ -54,6 +54,7 @@ class Fanout:
         self.readers = readers
         self.presenter = presenter
         self._signals: asyncio.Queue[streams.Signal] = asyncio.Queue(BACKLOG)
+        self._rendered: dict[tuple[int, int | None], str | None] = {}
 
     def publish(self, signals: Iterable[streams.Signal]) -> None:
         """Called at commit (never blocks): the signals wait for the fan-out task."""
@@ -83,6 +84,7 @@ class Fanout:
         if kind == streams.TOKENS_REVOKED:
             self.hub.revoke(signal["token_ids"])
             return
+        self._rendered.clear()
         async with self.readers() as session:
             if kind == streams.STATUS_CREATED:
                 await self._status(session, signal["status_id"], "update")
@@ -103,13 +105,21 @@ class Fanout:
         candidates = await _author_and_followers(
             session, status.account_id, {s.account_id for s in readers if s.account_id}
         )
+        # A new post (not a boost) carries no reader's favourite, boost or bookmark yet: one
+        # rendering serves every reader. Edits and boosts are rendered for each reader.
+        shared = name == "update" and status.reblog_of_id is None
         rendered: dict[int, str | None] = {}
         for subscriber in readers:
             reader = subscriber.account_id
             if reader is None or reader not in candidates:
                 continue
             if reader not in rendered:
-                rendered[reader] = await self._for_reader(session, status_id, reader)
+                if not await timelines.in_home(session, reader, status_id):
+                    rendered[reader] = None
+                else:
+                    rendered[reader] = await self._render(
+                        session, status_id, None if shared else reader
+                    )
             if (payload := rendered[reader]) is not None:
                 subscriber.deliver(Event(USER, name, payload))
         if status.visibility != "public" or status.reblog_of_id is not None:
@@ -129,11 +139,17 @@ class Fanout:
                 if subscriber.account_id not in shunned:
                     subscriber.deliver(Event(stream, name, payload))
 
-    async def _for_reader(self, session: AsyncSession, status_id: int, reader: int) -> str | None:
-        if not await timelines.in_home(session, reader, status_id):
-            return None
-        views = await load_views(session, [status_id], reader)
-        return self.presenter.status(views[0]).model_dump_json() if views else None
+    async def _render(
+        self, session: AsyncSession, status_id: int, reader: int | None
+    ) -> str | None:
+        """The status as ``reader`` sees it (None: as anyone sees it), cached per signal."""
+        key = (status_id, reader)
+        if key not in self._rendered:
+            views = await load_views(session, [status_id], reader)
+            self._rendered[key] = (
+                self.presenter.status(views[0]).model_dump_json() if views else None
+            )
+        return self._rendered[key]
 
     async def _deleted(self, session: AsyncSession, signal: dict[str, Any]) -> None:
         payload = str(signal["status_id"])
