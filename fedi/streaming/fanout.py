@@ -102,25 +102,18 @@ class Fanout:
         readers = [
             s for s in self.hub.listeners(USER) if s.account_id and s.allows("read:statuses")
         ]
-        candidates = await _author_and_followers(
-            session, status.account_id, {s.account_id for s in readers if s.account_id}
+        at_home = await timelines.home_readers(
+            session, status_id, {s.account_id for s in readers if s.account_id}
         )
         # A new post (not a boost) carries no reader's favourite, boost or bookmark yet: one
         # rendering serves every reader. Edits and boosts are rendered for each reader.
         shared = name == "update" and status.reblog_of_id is None
-        rendered: dict[int, str | None] = {}
         for subscriber in readers:
             reader = subscriber.account_id
-            if reader is None or reader not in candidates:
+            if reader not in at_home:
                 continue
-            if reader not in rendered:
-                if not await timelines.in_home(session, reader, status_id):
-                    rendered[reader] = None
-                else:
-                    rendered[reader] = await self._render(
-                        session, status_id, None if shared else reader
-                    )
-            if (payload := rendered[reader]) is not None:
+            payload = await self._render(session, status_id, None if shared else reader)
+            if payload is not None:
                 subscriber.deliver(Event(USER, name, payload))
         if status.visibility != "public" or status.reblog_of_id is not None:
             return
@@ -198,21 +191,6 @@ class Fanout:
         payload = presented[0].model_dump_json()
         for stream, subscriber in subscribers:
             subscriber.deliver(Event(stream, "notification", payload))
-
-
-async def _author_and_followers(
-    session: AsyncSession, author_id: int, readers: set[int]
-) -> set[int]:
-    """Which ``readers`` could have the author's post at home at all: the author and their
-    followers (one query, so the exact home rule runs only for them)."""
-    if not readers:
-        return set()
-    followers = await session.scalars(
-        select(Follow.account_id).where(
-            Follow.target_account_id == author_id, Follow.account_id.in_(list(readers))
-        )
-    )
-    return set(followers) | ({author_id} & readers)
 
 
 async def _blocked_either_way(session: AsyncSession, author_id: int) -> set[int | None]:
