@@ -4,7 +4,8 @@ One task per process reads the signals in commit order and, only for streams som
 listening to, loads the rows and decides who may see them:
 
 - user streams: the post must belong on that reader's home timeline (the very rule
-  ``GET /api/v1/timelines/home`` pages by), rendered with the reader's own flags;
+  ``GET /api/v1/timelines/home`` pages by, asked for all streaming readers in one query),
+  rendered with the reader's own flags (a new post, which has none yet, once for all);
   notifications go to their recipient only;
 - public and hashtag streams: public posts only (never boosts, unlisted, followers-only or
   direct), rendered once for everyone, and never to an account that blocks the author or
@@ -73,11 +74,6 @@ class Fanout:
                 await self.handle(signal)
             except Exception:  # one bad signal must not stop every stream
                 log.exception("stream_fanout_failed", kind=signal.get("kind"))
-
-    async def drain(self) -> None:
-        """Handle whatever is queued now (tests and shutdown)."""
-        while not self._signals.empty():
-            await self.handle(self._signals.get_nowait())
 
     async def handle(self, signal: streams.Signal) -> None:
         kind = signal["kind"]
