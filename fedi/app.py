@@ -18,13 +18,24 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fedi import __version__
-from fedi.api import activitypub, client, inbox, instance, media, oauth, public, wellknown
+from fedi.api import (
+    activitypub,
+    client,
+    inbox,
+    instance,
+    media,
+    oauth,
+    public,
+    streaming,
+    wellknown,
+)
 from fedi.api.ratelimit import RateLimitHeaders
 from fedi.api.responses import JSONResponse, error_response
 from fedi.config import InstanceConfig
 from fedi.errors import JamiiError, Unavailable
 from fedi.runtime import open_runtime
 from fedi.state import AppState
+from fedi.streaming import listener as streaming_listener
 from fedi.web import pages
 from fedi.web.headers import SecurityHeaders
 
@@ -78,6 +89,7 @@ def build_routes() -> list[BaseRoute]:
     return [
         Route("/health", health),
         *client.routes,  # before public: its /api/v1/accounts/{id} would take fixed paths
+        *streaming.routes,
         *public.routes,
         *inbox.routes,
         *wellknown.routes,
@@ -100,7 +112,8 @@ def create_app(config: InstanceConfig) -> Starlette:
             worker_task = asyncio.create_task(state.worker.run()) if state.worker else None
             log.info("instance_started", domain=config.domain, worker=worker_task is not None)
             try:
-                yield
+                async with streaming_listener.running(state.fanout, config.database_url):
+                    yield
             finally:
                 if state.worker and worker_task:
                     state.worker.stop()

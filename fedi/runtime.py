@@ -19,6 +19,7 @@ from fedi.domain.site import Site
 from fedi.federation.context import Federation
 from fedi.federation.fetcher import Fetcher
 from fedi.jobs import JobQueue
+from fedi.streaming.commits import Relay, attach
 from translation.detect import preload as preload_language_detection
 
 
@@ -30,6 +31,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     queue: JobQueue
     federation: Federation
+    relay: Relay  # where committed stream signals go (``fedi.streaming``)
 
 
 def user_agent(config: InstanceConfig) -> str:
@@ -40,6 +42,8 @@ def user_agent(config: InstanceConfig) -> str:
 async def open_runtime(config: InstanceConfig) -> AsyncIterator[Runtime]:
     engine = create_engine(config.database_url)
     sessions = session_factory(engine)
+    relay = Relay()
+    attach(sessions, relay)
     site = Site.from_config(config)
     preload_language_detection()  # in a thread: serving starts meanwhile
     try:
@@ -54,6 +58,7 @@ async def open_runtime(config: InstanceConfig) -> AsyncIterator[Runtime]:
                 sessions=sessions,
                 queue=JobQueue(sessions),
                 federation=Federation(config, site, sessions, fetcher),
+                relay=relay,
             )
     finally:
         await engine.dispose()

@@ -15,6 +15,8 @@ from fedi.federation.context import Federation
 from fedi.jobs import JobQueue, Worker
 from fedi.jobs.registry import job_handlers
 from fedi.runtime import Runtime
+from fedi.streaming.fanout import Fanout
+from fedi.streaming.hub import Hub
 
 if TYPE_CHECKING:
     from fedi.api.translate import Translator
@@ -31,6 +33,8 @@ class AppState:
     presenter: Presenter
     federation: Federation | None
     worker: Worker | None
+    hub: Hub
+    fanout: Fanout
     # The machine-translation engine; None until the Translation service is wired in here.
     translator: Translator | None = None
 
@@ -46,14 +50,21 @@ class AppState:
             if config.in_process_worker
             else None
         )
+        readers = read_session_factory(runtime.engine)
+        presenter = Presenter(runtime.site)
+        hub = Hub()
+        fanout = Fanout(hub, readers, presenter)
+        runtime.relay.target = fanout.publish
         return cls(
             config=config,
             site=runtime.site,
             engine=runtime.engine,
             sessions=runtime.sessions,
-            readers=read_session_factory(runtime.engine),
+            readers=readers,
             queue=runtime.queue,
-            presenter=Presenter(runtime.site),
+            presenter=presenter,
             federation=runtime.federation,
             worker=worker,
+            hub=hub,
+            fanout=fanout,
         )

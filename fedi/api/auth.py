@@ -24,7 +24,7 @@ import structlog
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from fedi.api.ratelimit import count_api_request
 from fedi.db.base import utcnow
@@ -84,7 +84,19 @@ async def authenticate(
     ``require_user=False`` lets an app's own token through (e.g. apps/verify_credentials,
     public reads); its ``user`` and ``account`` are then None.
     """
-    plaintext = await presented_token(request)
+    return await viewer_for(
+        request, session, await presented_token(request), *required, require_user=require_user
+    )
+
+
+async def viewer_for(
+    connection: HTTPConnection,
+    session: AsyncSession,
+    plaintext: str | None,
+    *required: str,
+    require_user: bool = True,
+) -> Viewer:
+    """As ``authenticate``, for a token found elsewhere (a WebSocket's subprotocol)."""
     if not plaintext:
         raise Unauthorized(INVALID_TOKEN)
     row = (
@@ -99,7 +111,7 @@ async def authenticate(
         raise Unauthorized(INVALID_TOKEN)
     token, user, account = row
     # Mastodon counts each teacher's requests (an app's own token on its own).
-    count_api_request(request, f"user:{token.user_id}" if token.user_id else f"app:{token.id}")
+    count_api_request(connection, f"user:{token.user_id}" if token.user_id else f"app:{token.id}")
     scopes = parse_scopes(token.scopes)
     if required and not any(allows(scopes, scope) for scope in required):
         raise Forbidden(OUTSIDE_SCOPES)
@@ -109,7 +121,7 @@ async def authenticate(
         raise ValidationFailed(USER_REQUIRED)
     if user is not None:
         _check_login(user, account)
-    await _touch(request, token)
+    await _touch(connection, token)
     return Viewer(
         token_id=token.id,
         scopes=scopes,
@@ -137,7 +149,7 @@ def _check_login(user: User, account: Account | None) -> None:
         raise Forbidden("Your login is currently pending approval")
 
 
-async def _touch(request: Request, token: AccessToken) -> None:
+async def _touch(request: HTTPConnection, token: AccessToken) -> None:
     now = utcnow()
     if token.last_used_at is not None and now - token.last_used_at < TOUCH_INTERVAL:
         return

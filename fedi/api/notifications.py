@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from fedi.api import entities
 from fedi.api.pagination import status_links
 from fedi.api.params import Params
+from fedi.api.presenters import present_notifications
 from fedi.api.responses import JSONResponse
 from fedi.api.units import path_id, reading, signed_in, state_of, writing
-from fedi.db.models import Account, Notification
-from fedi.db.repositories.accounts import account_views
-from fedi.db.repositories.statuses import load_views
 from fedi.domain import notifications
 from fedi.errors import NotFound
-from fedi.state import AppState
 
 NOTIFICATIONS_LIMIT = 40
 # Types Mastodon defines that nothing here produces: clients filter on them freely, so they
@@ -35,21 +28,6 @@ NEVER_PRODUCED = frozenset(
         "annual_report",
     }
 )
-
-
-async def _present(
-    state: AppState, session: AsyncSession, viewer: Account, found: Sequence[Notification]
-) -> list[entities.Notification]:
-    senders = {v.id: v for v in await account_views(session, [n.from_account_id for n in found])}
-    status_ids = [n.status_id for n in found if n.status_id is not None]
-    statuses = {v.id: v for v in await load_views(session, status_ids, viewer.id)}
-    return [
-        state.presenter.notification(
-            n, senders[n.from_account_id], statuses.get(n.status_id) if n.status_id else None
-        )
-        for n in found
-        if n.from_account_id in senders
-    ]
 
 
 def _filters(params: Params) -> notifications.NotificationFilter | None:
@@ -78,7 +56,7 @@ async def index(request: Request) -> Response:
             if filters is not None
             else []
         )
-        body = await _present(state, session, account, found)
+        body = await present_notifications(state.presenter, session, account.id, found)
     links = status_links(
         state.site.base_url,
         "/api/v1/notifications",
@@ -95,7 +73,7 @@ async def show(request: Request) -> Response:
     async with reading(request) as session:
         account, _ = await signed_in(request, session, "read:notifications")
         found = await notifications.get_notification(session, account, path_id(request))
-        body = await _present(state, session, account, [found])
+        body = await present_notifications(state.presenter, session, account.id, [found])
     if not body:
         raise NotFound()
     return JSONResponse(body[0])

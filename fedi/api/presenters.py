@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.api import entities
 from fedi.db.models import AccountList, Marker, Notification, Status, Tag, TeacherProfile, User
+from fedi.db.repositories.accounts import account_views
+from fedi.db.repositories.statuses import load_views
 from fedi.db.repositories.views import AccountView, MediaView, MentionView, StatusView
 from fedi.domain.credentials import teacher_fields
 from fedi.domain.html import escape_text, html_to_text
@@ -215,3 +220,20 @@ class Presenter:
             version=found.version,
             updated_at=iso(found.updated_at),
         )
+
+
+async def present_notifications(
+    presenter: Presenter, session: AsyncSession, viewer_id: int, found: Sequence[Notification]
+) -> list[entities.Notification]:
+    """Notifications as Mastodon entities, their posts rendered for ``viewer_id`` (also what
+    the streaming API sends)."""
+    senders = {v.id: v for v in await account_views(session, [n.from_account_id for n in found])}
+    status_ids = [n.status_id for n in found if n.status_id is not None]
+    statuses = {v.id: v for v in await load_views(session, status_ids, viewer_id)}
+    return [
+        presenter.notification(
+            n, senders[n.from_account_id], statuses.get(n.status_id) if n.status_id else None
+        )
+        for n in found
+        if n.from_account_id in senders
+    ]

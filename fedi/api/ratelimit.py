@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fedi.api.responses import JSONResponse
@@ -151,7 +151,7 @@ class RateLimits:
     api: FixedWindows = field(default_factory=lambda: FixedWindows(*API_LIMIT))
 
 
-def rate_limits(request: Request) -> RateLimits:
+def rate_limits(request: HTTPConnection) -> RateLimits:
     """This application's windows, made on first use (each app, and so each test server,
     counts on its own)."""
     state = request.app.state
@@ -166,7 +166,7 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def count_api_request(request: Request, key: str) -> None:
+def count_api_request(request: HTTPConnection, key: str) -> None:
     """Count an authenticated API request against ``key``'s quota (once per request, however
     often the endpoint authenticates); TooManyRequests once it is spent."""
     if not request.url.path.startswith("/api/") or STATE_KEY in request.scope.get("state", {}):

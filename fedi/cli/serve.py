@@ -25,4 +25,7 @@ def serve(instance_dir: str, host: str | None, port: int | None) -> None:
         log_level="info",
         proxy_headers=False,
         server_header=False,
+        # Streaming connections never finish on their own: without a bound, a restart
+        # would wait for every client to hang up.
+        timeout_graceful_shutdown=10,
     )

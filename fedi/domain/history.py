@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.db.models import Account, Status, StatusEdit, Tombstone
 from fedi.db.writes import insert_ignore
+from fedi.domain import streams
 
 
 def _snapshot(status: Status) -> StatusEdit:
@@ -38,8 +39,9 @@ async def before_edit(session: AsyncSession, status: Status) -> None:
 
 
 def after_edit(session: AsyncSession, status: Status) -> None:
-    """Call after changing a post: the new version joins the history."""
+    """Call after changing a post: the new version joins the history (and streams hear)."""
     session.add(_snapshot(status))
+    streams.status_updated(session, status)
 
 
 async def tombstone(session: AsyncSession, uri: str, account_id: int | None) -> None:
@@ -51,6 +53,7 @@ async def tombstone(session: AsyncSession, uri: str, account_id: int | None) -> 
 
 async def remove(session: AsyncSession, status: Status) -> None:
     """Delete a stored post or boost, keeping its author's and its parent's counters right."""
+    await streams.status_deleted(session, status)
     if status.reblog_of_id is None:
         await session.execute(
             update(Account)

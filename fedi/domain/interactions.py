@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Account, Bookmark, Favourite, Status
 from fedi.db.writes import execute_counting
-from fedi.domain import notifications
+from fedi.domain import notifications, streams
 from fedi.domain.events import emit
 from fedi.domain.site import Site
 from fedi.domain.visibility import can_see
@@ -137,6 +137,7 @@ async def reblog(
     await session.flush()
     await _count(session, status.id, "reblogs_count", 1)
     await emit(session, account, "reblog.created", boost_id=boost.id)
+    streams.status_created(session, boost)
     await notifications.notify(
         session,
         recipient=await _author(session, status),
@@ -149,9 +150,12 @@ async def reblog(
 
 async def unreblog(session: AsyncSession, account: Account, status_id: int) -> Status:
     status = await visible_status(session, account, status_id)
-    boost_uri = await session.scalar(
-        select(Status.uri).where(Status.account_id == account.id, Status.reblog_of_id == status.id)
+    boost = await session.scalar(
+        select(Status).where(Status.account_id == account.id, Status.reblog_of_id == status.id)
     )
+    boost_uri = boost.uri if boost is not None else None
+    if boost is not None:
+        await streams.status_deleted(session, boost)
     removed = await execute_counting(
         session,
         delete(Status).where(Status.account_id == account.id, Status.reblog_of_id == status.id),

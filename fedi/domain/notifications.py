@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.db.models import Account, Notification
 from fedi.db.models.notifications import NOTIFICATION_TYPES
+from fedi.domain import streams
 from fedi.domain.mutes import muted_by
 from fedi.domain.pagination import Page, apply_page
 from fedi.errors import NotFound, ValidationFailed
@@ -51,6 +52,7 @@ async def notify(
     )
     session.add(notification)
     await session.flush()
+    streams.notification_created(session, notification.id, recipient.id)
     return notification
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
 from fedi.db.models import AccessToken, Application, AuthorizationCode, User
-from fedi.domain import accounts
+from fedi.domain import accounts, streams
 from fedi.domain.scopes import SCOPES, allows, covers, parse_scopes, scope_string
 from fedi.errors import JamiiError, ValidationFailed
 
@@ -217,6 +217,7 @@ async def revoke_token(session: AsyncSession, app: Application, plaintext: str) 
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         await session.flush()
+        streams.tokens_revoked(session, [token.id])
 
 
 def check_challenge(challenge: str | None, method: str | None) -> tuple[str | None, str | None]:
@@ -316,12 +317,14 @@ async def redeem_code(
 
 
 async def _revoke_issued_from(session: AsyncSession, code: AuthorizationCode) -> None:
-    await session.execute(
+    revoked = await session.scalars(
         update(AccessToken)
         .where(AccessToken.authorization_code_id == code.id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
+        .returning(AccessToken.id)
         .execution_options(synchronize_session=False)
     )
+    streams.tokens_revoked(session, list(revoked))
 
 
 async def password_grant(

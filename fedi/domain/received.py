@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Status, Tombstone
-from fedi.domain import history, languages, notifications
+from fedi.domain import history, languages, notifications, streams
 from fedi.domain.content import Rendered, store_links
 from fedi.domain.html import html_to_text, sanitize_html
 from fedi.domain.site import SUPPORTED_LANGUAGES
@@ -132,6 +132,7 @@ async def receive_post(
         await notifications.notify(
             session, recipient=account, sender_id=author.id, type="mention", status_id=status.id
         )
+    streams.status_created(session, status)
     return status
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Mention, Status
 from fedi.db.models.statuses import VISIBILITIES
-from fedi.domain import history, languages, notifications
+from fedi.domain import history, languages, notifications, streams
 from fedi.domain.content import render, store_links
 from fedi.domain.events import emit
 from fedi.domain.site import Site
@@ -149,6 +149,7 @@ async def post(
         )
     await _notify_mentions(session, status, rendered.mentioned)
     await emit(session, author, "status.created", status_id=status.id)
+    streams.status_created(session, status)
     return status
 
 

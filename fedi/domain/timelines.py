@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
     ColumnElement,
     CompoundSelect,
@@ -24,10 +25,13 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    literal_column,
     or_,
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from fedi.db.base import UTCDateTime, utcnow
 from fedi.db.models import (
@@ -222,6 +226,43 @@ async def home(session: AsyncSession, viewer: Account, page: Page) -> list[Statu
         return await _page(session, ("home",), lambda: _home_filter(dialect), cursor, viewer.id)
 
     return await _without_muted_boosts(session, viewer.id, fetch, page)
+
+
+_HOME_READERS: dict[str, Select[Any]] = {}
+
+
+async def home_readers(session: AsyncSession, status_id: int, reader_ids: set[int]) -> set[int]:
+    """Which of ``reader_ids`` have the status on their home timeline: the rule ``home``
+    pages by, asked of one status for many readers in one query (the streaming API's user
+    stream, for each new post): the same condition, with the reader as a column of the
+    outer row instead of a bound parameter. The column is written as text so that subqueries refer
+    to the outer row rather than adding ``accounts`` to their own FROM (``SELECT :viewer``
+    in the followed-or-self union would otherwise list every account)."""
+    if not reader_ids:
+        return set()
+    dialect = session.get_bind().dialect.name
+    statement = _HOME_READERS.get(dialect)
+    if statement is None:
+        reader = aliased(Account, name="reader")
+        outer_id = literal_column("reader.id", BigInteger)
+
+        def as_reader(element: Any, **_: Any) -> Any:
+            if isinstance(element, BindParameter) and element.key == VIEWER.key:
+                return outer_id
+            return None
+
+        condition = replacement_traverse(_home_filter(dialect), {}, as_reader)
+        statement = _HOME_READERS[dialect] = (
+            select(reader.id)
+            # One status against each reader: a join on the status id says so explicitly.
+            .join_from(reader, Status, Status.id == bindparam("status_id"))
+            .where(reader.id.in_(bindparam("reader_ids", expanding=True)), condition)
+        )
+    found = await session.scalars(
+        statement,
+        {"reader_ids": sorted(reader_ids), "status_id": status_id, NOW.key: utcnow()},
+    )
+    return set(found)
 
 
 async def public(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Status
-from fedi.domain import follows, interactions, timelines
+from fedi.domain import follows, interactions, mutes, timelines
 from fedi.domain.pagination import Page
 from fedi.ids import new_id
 from tests.factories import KE, remote_teacher, say, teacher
@@ -138,3 +138,38 @@ async def test_an_account_page_shows_what_the_viewer_may_see(session: AsyncSessi
         session, baraka, amina.id, Page(), timelines.AccountStatusFilter(exclude_replies=True)
     )
     assert len(replies_excluded) == 2
+
+
+async def test_home_readers_agrees_with_each_readers_home_timeline(session: AsyncSession) -> None:
+    """The streaming API asks ``home_readers`` of every new post; it must name exactly the
+    readers whose home timeline shows the post."""
+    amina = await teacher(session, "amina")
+    baraka = await teacher(session, "baraka")
+    chidi = await teacher(session, "chidi")
+    stranger = await teacher(session, "stranger")
+    readers = [amina, baraka, chidi, stranger]
+    await follows.follow(session, amina, baraka)
+    await follows.follow(session, chidi, baraka)
+    await follows.follow(session, chidi, amina)
+    dina = await teacher(session, "dina")
+    await follows.follow(session, dina, baraka)
+    await mutes.mute(session, dina, baraka)  # follows, but muted: not on her home
+    readers.append(dina)
+    plain = await say(session, baraka, "A lesson")
+    private = await say(session, baraka, "Staff room", visibility="private")
+    direct = await say(session, baraka, "@amina between us", visibility="direct")
+    stray = await say(session, stranger, "Nobody follows me")
+    self_thread = await say(session, baraka, "And part two", in_reply_to_id=plain)
+    reply_to_stranger = await say(session, baraka, "Replying to a stranger", in_reply_to_id=stray)
+    boost = (await interactions.reblog(session, KE, amina, stray)).id
+    own = await say(session, stranger, "My own")
+    statuses = [plain, private, direct, self_thread, reply_to_stranger, stray, boost, own]
+
+    homes = {
+        r.id: {v.id for v in await timelines.home(session, r, Page(limit=40))} for r in readers
+    }
+    for status_id in statuses:
+        expected = {r.id for r in readers if status_id in homes[r.id]}
+        found = await timelines.home_readers(session, status_id, {r.id for r in readers})
+        assert found == expected, status_id
+    assert await timelines.home_readers(session, plain, set()) == set()
