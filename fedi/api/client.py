@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fedi.api import (
     accounts,
+    communities,
     credentials,
     follows,
     interactions,
@@ -24,4 +25,5 @@ routes = [
     *interactions.routes,
     *timelines.routes,
     *notifications.routes,
+    *communities.routes,
 ]

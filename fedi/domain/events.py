@@ -34,6 +34,8 @@ EVENT_KINDS = (
     "account.updated",
     "account.moved",
     "report.forwarded",
+    "community.announced",
+    "community.refused",
 )
 
 

@@ -17,6 +17,7 @@ class Site:
     primary_language: str
     post_length: int = 5000
     max_attachments: int = 4
+    community_creation: str = "teachers"
 
     @classmethod
     def from_config(cls, config: InstanceConfig) -> Site:
@@ -26,6 +27,7 @@ class Site:
             primary_language=config.languages.primary,
             post_length=config.limits.post_length,
             max_attachments=config.limits.max_attachments,
+            community_creation=config.communities.creation,
         )
 
     # Local URLs are minted here and nowhere else, so federation and the pages agree on them.

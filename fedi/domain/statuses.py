@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Mention, Status
 from fedi.db.models.statuses import VISIBILITIES
-from fedi.domain import history, notifications
+from fedi.domain import community_posts, history, notifications
 from fedi.domain.content import render, store_links
 from fedi.domain.events import emit
 from fedi.domain.site import Site
@@ -34,6 +34,9 @@ class Draft:
     spoiler_text: str = ""
     sensitive: bool = False
     media_ids: Sequence[int] = field(default_factory=tuple)
+    # A post in a community: named here, or by mentioning it, or inherited from the thread.
+    community_id: int | None = None
+    title: str = ""
 
 
 def _check(site: Site, draft: Draft) -> str | None:
@@ -103,6 +106,15 @@ async def post(
     if any(item.status_id is not None for item in media):
         raise ValidationFailed("Media attachment is already used by a post", field="media_ids")
     rendered = await render(session, site, draft.text)
+    community = await community_posts.target(
+        session,
+        author,
+        visibility=draft.visibility,
+        mentioned=rendered.mentioned,
+        parent=parent,
+        community_id=draft.community_id,
+        title=draft.title,
+    )
 
     status_id = new_id()
     status = Status(
@@ -139,6 +151,8 @@ async def post(
         )
     await _notify_mentions(session, status, rendered.mentioned)
     await emit(session, author, "status.created", status_id=status.id)
+    if community is not None:
+        await community_posts.file(session, site, community, status, title=draft.title)
     return status
 
 

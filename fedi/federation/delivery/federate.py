@@ -11,7 +11,7 @@ from typing import Any
 from fedi.db.models import Account
 from fedi.federation.actors import host_of
 from fedi.federation.context import Federation
-from fedi.federation.delivery import social, statuses
+from fedi.federation.delivery import communities, social, statuses
 from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.delivery.types import Builder
 from fedi.jobs import JobContext, enqueue
@@ -33,6 +33,8 @@ BUILDERS: dict[str, Builder] = {
     "account.updated": social.account_updated,
     "account.moved": social.account_moved,
     "report.forwarded": social.report_forwarded,
+    "community.announced": communities.community_announced,
+    "community.refused": communities.community_refused,
 }
 # Sent in the instance's name: a report must not reveal which teacher filed it.
 SENT_BY_INSTANCE = frozenset({"report.forwarded"})
