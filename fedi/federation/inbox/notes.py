@@ -13,6 +13,7 @@ from fedi.domain.received import receive_delete, receive_edit, receive_post
 from fedi.federation.actors import ACTOR_TYPES, host_of, parse_actor, store_actor
 from fedi.federation.convert.incoming import note_to_incoming, parse_note
 from fedi.federation.fetcher import BadDocument
+from fedi.federation.inbox import communities as groups
 from fedi.federation.inbox.base import Delivery, Refused
 from fedi.federation.wire import Note
 
@@ -49,10 +50,20 @@ class CreateHandler:
 
     async def receive(self, delivery: Delivery) -> None:
         note = await _authored_note(delivery)
+        # A post sent to one of our communities is checked before anything is stored.
+        community = await groups.addressed_community(delivery, note)
+        if community is not None and await groups.refused(delivery, community):
+            return
         post = await note_to_incoming(
             delivery.federation, delivery.session, note, delivery.signer, delivery.budget
         )
-        await receive_post(delivery.session, delivery.signer, post)
+        if community is None:
+            community = await groups.thread_community(delivery, post.in_reply_to)
+            if community is not None and await groups.refused(delivery, community):
+                return
+        status = await receive_post(delivery.session, delivery.signer, post)
+        if status is not None and community is not None:
+            await groups.file_received(delivery, community, status, note)
 
 
 def _embedded_actor(delivery: Delivery) -> dict[str, Any] | None:
