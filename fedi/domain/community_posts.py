@@ -127,9 +127,44 @@ async def file(
     if view.account.is_local:
         await interactions.reblog(session, site, view.account, status.id, visibility="public")
         await emit(
-            session, view.account, "community.announced", status_id=status.id, activity=activity
+            session,
+            view.account,
+            "community.announced",
+            change="Create",
+            status_id=status.id,
+            author_id=status.account_id,
+            activity=activity,
         )
     return True
+
+
+async def changed(
+    session: AsyncSession,
+    status: Status,
+    kind: str,
+    *,
+    activity: dict[str, Any] | None = None,
+    deletion: dict[str, Any] | None = None,
+) -> None:
+    """A community post was edited (``Update``) or deleted (``Delete``): our Group relays
+    the change to its members as it relayed the post. Called before a deletion's rows go.
+
+    ``activity`` is the author's activity when it came from another server; a local
+    author's is built at delivery (from ``deletion``, the deletion's event payload).
+    """
+    group = await community_of(session, status.id)
+    if group is None or not group.is_local:
+        return  # a remote community hears of it from the author's server directly
+    await emit(
+        session,
+        group,
+        "community.announced",
+        change=kind,
+        status_id=status.id,
+        author_id=status.account_id,
+        activity=activity,
+        deletion=deletion,
+    )
 
 
 async def refuse_remote(

@@ -215,6 +215,7 @@ async def edit(
     await _notify_mentions(session, status, [a for a in rendered.mentioned if a.id not in before])
     await _notify_boosters(session, status)
     await emit(session, editor, "status.updated", status_id=status.id)
+    await community_posts.changed(session, status, "Update")
     return status
 
 
@@ -248,6 +249,9 @@ async def _deletion_event(session: AsyncSession, status: Status) -> tuple[str, d
     if status.reblog_of_id is not None:
         return "reblog.deleted", {"boost_uri": status.uri, "status_id": status.reblog_of_id}
     mentioned = [a.id for a in await _mentioned_accounts(session, status.id)]
+    community = await community_posts.community_of(session, status.id)
+    if community is not None:
+        mentioned.append(community.id)  # the community hears of it, as it heard of the post
     return "status.deleted", {
         "status_uri": status.uri,
         "visibility": status.visibility,
@@ -264,6 +268,8 @@ async def delete_status(session: AsyncSession, actor: Account, status_id: int) -
     status = await _own_status(session, actor, status_id)
     kind, payload = await _deletion_event(session, status)
     await emit(session, actor, kind, **payload)
+    if kind == "status.deleted":
+        await community_posts.changed(session, status, "Delete", deletion=payload)
     await history.tombstone(session, status.uri, actor.id)
     await history.remove(session, status)
     return status

@@ -163,6 +163,43 @@ async def test_teachers_from_three_countries_share_a_community(
         )
         assert boost is not None
 
+    # João replies from Mozambique: the reply joins the thread's community on ke.
+    reply = await _post(mz, joao, "Obrigado! Vou experimentar.", in_reply_to_id=on_mz.id)
+    reply_on_ke = await eventually(lambda: _status(ke, reply.uri), wake=everyone)
+    assert reply_on_ke.in_reply_to_id == on_ke.id
+    async with ke.session() as session:
+        assert await session.get(CommunityPost, reply_on_ke.id) is not None
+    await eventually(lambda: _status(sn, reply.uri), wake=everyone)
+
+    # Fatou edits in Senegal: ke relays the Update, and Mozambique fetches the new version.
+    async with sn.session() as session, session.begin():
+        author = await session.get(Account, fatou.id)
+        assert author is not None
+        await statuses.edit(
+            session,
+            sn.site,
+            author,
+            post.id,
+            Draft(text=f"{handle} Les fractions avec des bandes de papier pliées"),
+        )
+
+    async def edited_on_mz() -> Status | None:
+        found = await _status(mz, post.uri)
+        return found if found and "pliées" in found.content else None
+
+    await eventually(edited_on_mz, wake=everyone)
+
+    # Fatou deletes it: ke relays the Delete; Mozambique checks with Senegal and drops it.
+    async with sn.session() as session, session.begin():
+        author = await session.get(Account, fatou.id)
+        assert author is not None
+        await statuses.delete_status(session, author, post.id)
+
+    async def gone_everywhere() -> bool:
+        return await _status(ke, post.uri) is None and await _status(mz, post.uri) is None
+
+    await eventually(gone_everywhere, wake=everyone)
+
 
 async def _refused_on_ke(ke: Peer, mz: Peer, author: Account, text: str) -> None:
     """``author`` on mz posts in ke's maths: ke answers Reject and keeps nothing."""
@@ -263,3 +300,36 @@ async def test_a_forged_announce_is_ignored(federation: tuple[Peer, Peer, Peer])
     await settle(mz.instance)
     assert await _status(mz, post.uri) is None
     assert await _count(mz, CommunityPost) == 0
+
+    # Even the Group itself cannot delete a member's post that its origin still serves.
+    await _join(sn, fatou, maths.uri)
+    await eventually(lambda: _member_on(sn, fatou, maths, ke), wake=everyone)
+    handle = f"@maths@{ke.instance.config.domain}"
+    kept = await _post(sn, fatou, f"{handle} Geometry with string")
+    await eventually(lambda: _status(mz, kept.uri), wake=everyone)
+    deleting = {
+        "@context": AS_CONTEXT,
+        "id": f"{maths.uri}/announces/forged-delete",
+        "type": "Announce",
+        "actor": maths.uri,
+        "to": [PUBLIC],
+        "object": {
+            "id": f"{kept.uri}#delete",
+            "type": "Delete",
+            "actor": fatou.uri,
+            "object": {"id": kept.uri, "type": "Tombstone"},
+        },
+    }
+    async with ke.session() as session, session.begin():
+        await enqueue(
+            session,
+            DELIVER,
+            {"inbox": f"{mz.instance.url}/inbox", "activity": deleting, "actor_id": maths.id},
+        )
+
+    async def delete_received() -> bool:
+        return await _count(mz, ReceivedActivity, ReceivedActivity.uri == deleting["id"]) == 1
+
+    await eventually(delete_received, wake=everyone)
+    await settle(mz.instance)
+    assert await _status(mz, kept.uri) is not None

@@ -23,11 +23,20 @@ from fedi.federation.delivery.types import Built
 from fedi.federation.wire.common import PUBLIC
 
 
-async def _local_create(fed: Federation, s: AsyncSession, status: Status) -> dict[str, Any] | None:
-    author = await s.get(Account, status.account_id)
+async def _local_activity(
+    fed: Federation, s: AsyncSession, p: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The local author's own Create, Update or Delete, as their followers receive it."""
+    author = await s.get(Account, p["author_id"])
     if author is None or not author.is_local:
         return None
-    built = await statuses.status_created(fed, s, author, {"status_id": status.id})
+    kind = p.get("change", "Create")
+    if kind == "Delete":
+        built = await statuses.status_deleted(fed, s, author, p.get("deletion") or {})
+    elif kind == "Update":
+        built = await statuses.status_updated(fed, s, author, {"status_id": p["status_id"]})
+    else:
+        built = await statuses.status_created(fed, s, author, {"status_id": p["status_id"]})
     if built is None:
         return None
     document, _ = built
@@ -37,16 +46,16 @@ async def _local_create(fed: Federation, s: AsyncSession, status: Status) -> dic
 async def community_announced(
     fed: Federation, s: AsyncSession, actor: Account, p: Mapping[str, Any]
 ) -> Built:
-    status = await s.get(Status, p["status_id"])
-    if status is None:
-        return None  # deleted before the Group got to it
-    inner = p.get("activity") or await _local_create(fed, s, status)
-    if inner is None:
+    if p.get("change", "Create") != "Delete" and await s.get(Status, p["status_id"]) is None:
+        return None  # deleted before the Group got to it: its Delete follows
+    inner = p.get("activity") or await _local_activity(fed, s, p)
+    if inner is None or not isinstance(inner.get("id"), str):
         return None
     assert actor.followers_url is not None
+    digest = hashlib.sha256(inner["id"].encode()).hexdigest()[:24]
     doc = activity(
         "Announce",
-        f"{actor.uri}/announces/{status.id}/create",
+        f"{actor.uri}/announces/{digest}",
         actor.uri,
         inner,
         to=[PUBLIC],

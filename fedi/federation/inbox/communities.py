@@ -14,11 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fedi.db.models import Status
+from fedi.db.models import Account, Status
 from fedi.domain import communities, community_posts
 from fedi.domain.communities import CommunityView
+from fedi.domain.received import receive_delete, receive_edit
+from fedi.federation.convert.incoming import ensure_note, note_to_incoming, parse_note
+from fedi.federation.fetcher import FetchError, RemoteError
 from fedi.federation.inbox.base import Delivery, Refused
 from fedi.federation.wire import Note
+
+GONE = frozenset({404, 410})
 
 
 def named_uris(note: Note) -> list[str]:
@@ -88,3 +93,36 @@ async def file_relayed(
         status,
         title=title[: community_posts.MAX_TITLE] if isinstance(title, str) else "",
     )
+
+
+async def relay_change(delivery: Delivery, kind: str, uri: str) -> Status | None:
+    """Apply an edit or deletion a Group relays, checked at the post's origin — never taken
+    from the relayed copy: an edit is the origin's current version, a deletion holds only
+    if the origin answers that the post is gone."""
+    session = delivery.session
+    status = await delivery.status_by_uri(uri)
+    if status is None:
+        if kind == "Update":
+            return await ensure_note(delivery.federation, session, uri, delivery.budget)
+        return None
+    author = await session.get(Account, status.account_id)
+    if author is None or author.is_local:
+        return None  # our own posts change only here
+    try:
+        ident, document = await delivery.federation.fetch(uri, delivery.budget)
+    except RemoteError as exc:
+        if kind == "Delete" and exc.remote_status in GONE:
+            await receive_delete(session, author, uri)
+        return None
+    except FetchError:
+        return None
+    note = parse_note(document)
+    if kind != "Update" or note is None or note.id != ident or note.attributed_to != author.uri:
+        return None
+    post = await note_to_incoming(delivery.federation, session, note, author, delivery.budget)
+    return await receive_edit(session, author, status, post)
+
+
+async def author_changed(delivery: Delivery, status: Status, kind: str) -> None:
+    """The author edited or deleted a post filed under one of our communities: relay it."""
+    await community_posts.changed(delivery.session, status, kind, activity=delivery.raw)

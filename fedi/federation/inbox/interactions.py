@@ -76,7 +76,9 @@ class AnnounceHandler:
         assert isinstance(wrapped, dict)
         inner = wrapped.get("object")
         inner_id = inner.get("id") if isinstance(inner, dict) else inner
-        if wrapped.get("type") in ("Create", "Update") and isinstance(inner_id, str):
+        if not isinstance(inner_id, str):
+            return
+        if wrapped.get("type") == "Create":
             status = await ensure_note(
                 delivery.federation, delivery.session, inner_id, delivery.budget
             )
@@ -84,10 +86,12 @@ class AnnounceHandler:
                 await groups.file_relayed(
                     delivery, group, status, inner if isinstance(inner, dict) else None
                 )
+            return
+        await groups.relay_change(delivery, str(wrapped.get("type")), inner_id)
 
 
 # Activities a Group wraps in its Announce; full community support handles the rest.
-WRAPPED = frozenset({"Create", "Update"})
+WRAPPED = frozenset({"Create", "Update", "Delete"})
 
 
 class UndoHandler:

@@ -104,6 +104,7 @@ class UpdateHandler:
         if status.account_id != delivery.signer.id:
             raise Refused("only a note's author may change it")
         await receive_edit(delivery.session, delivery.signer, status, post)
+        await groups.author_changed(delivery, status, "Update")
 
 
 class DeleteHandler:
@@ -122,6 +123,9 @@ class DeleteHandler:
         if target == delivery.signer.uri:
             await remove_account(delivery, delivery.signer)
             return
+        status = await delivery.status_by_uri(target)
+        if status is not None and status.account_id == delivery.signer.id:
+            await groups.author_changed(delivery, status, "Delete")
         await receive_delete(delivery.session, delivery.signer, target)
 
 
