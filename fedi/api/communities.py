@@ -21,7 +21,7 @@ from fedi.api.units import maybe_signed_in, path_id, reading, signed_in, state_o
 from fedi.db.models import Account
 from fedi.db.repositories.accounts import account_views
 from fedi.db.repositories.statuses import load_views
-from fedi.domain import communities, directory, follows
+from fedi.domain import communities, community_moderation, directory, follows
 from fedi.domain.communities import CommunityView, Settings
 from fedi.domain.statuses import Draft, post
 from fedi.errors import Forbidden
@@ -171,7 +171,7 @@ async def requests(request: Request) -> Response:
 async def _moderate(request: Request, action: str) -> Response:
     params = await Params.read(request)
     async with writing(request) as session:
-        view, _ = await _moderating(request, session, "write:accounts")
+        view, moderator = await _moderating(request, session, "write:accounts")
         other = await directory.known_account(session, path_id(request))
         group = view.account
         if action == "authorize":
@@ -179,13 +179,14 @@ async def _moderate(request: Request, action: str) -> Response:
         elif action == "reject":
             await communities.refuse(session, group, other)
         elif action == "ban":
-            await communities.ban(session, group, other, params.text("reason") or "")
+            reason = params.text("reason") or ""
+            await community_moderation.ban(session, group, other, reason, by=moderator)
         elif action == "unban":
-            await communities.unban(session, group, other)
+            await community_moderation.unban(session, group, other, by=moderator)
         elif action == "add_moderator":
-            await communities.add_moderator(session, group, other)
+            await community_moderation.add_moderator(session, group, other, by=moderator)
         else:
-            await communities.remove_moderator(session, group, other)
+            await community_moderation.remove_moderator(session, group, other, by=moderator)
         membership = await _membership(session, view, other)
     return JSONResponse(membership)
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.db.base import utcnow
 from fedi.db.models import Account, AccountKey, Community, CommunityRole, Follow, FollowRequest
 from fedi.db.models.communities import POSTING_POLICIES, VISIBILITIES
+from fedi.db.writes import insert_ignore
 from fedi.domain import follows
 from fedi.domain.accounts import RESERVED_USERNAMES, USERNAME_RE
 from fedi.domain.keys import new_key_pair
@@ -174,9 +176,25 @@ async def find(session: AsyncSession, group: Account) -> CommunityView | None:
         if group.is_local:
             return None
         # A remote Group we learnt of as an actor: its defaults until it tells us more.
-        community = Community(account_id=group.id, grade_levels=[], languages=[], rules=[])
-        session.add(community)
-        await session.flush()
+        # Two deliveries from a new Group may get here at once: the database decides.
+        await insert_ignore(
+            session,
+            Community,
+            [
+                {
+                    "account_id": group.id,
+                    "subject": "",
+                    "grade_levels": [],
+                    "languages": [],
+                    "rules": [],
+                    "visibility": "private" if group.locked else "public",
+                    "posting_policy": "anyone",
+                    "created_at": utcnow(),
+                }
+            ],
+        )
+        community = await session.get(Community, group.id)
+        assert community is not None
     return CommunityView(group, community)
 
 
@@ -247,48 +265,6 @@ async def moderators(session: AsyncSession, group_id: int) -> list[Account]:
         .order_by(CommunityRole.id)
     )
     return list(rows)
-
-
-async def _set_role(
-    session: AsyncSession, group: Account, account: Account, role: str | None, reason: str = ""
-) -> None:
-    await session.execute(
-        delete(CommunityRole).where(
-            CommunityRole.community_id == group.id, CommunityRole.account_id == account.id
-        )
-    )
-    if role is not None:
-        session.add(
-            CommunityRole(community_id=group.id, account_id=account.id, role=role, reason=reason)
-        )
-    await session.flush()
-
-
-async def add_moderator(session: AsyncSession, group: Account, account: Account) -> None:
-    if account.actor_type == "Group":
-        raise ValidationFailed("A community cannot moderate a community", field="account_id")
-    await _set_role(session, group, account, "moderator")
-
-
-async def remove_moderator(session: AsyncSession, group: Account, account: Account) -> None:
-    if await role_of(session, group.id, account.id) != "moderator":
-        raise NotFound("Not a moderator of this community")
-    if len(await moderators(session, group.id)) <= 1:
-        raise ValidationFailed("A community keeps at least one moderator", field="account_id")
-    await _set_role(session, group, account, None)
-
-
-async def ban(session: AsyncSession, group: Account, account: Account, reason: str = "") -> None:
-    """Ban ``account``: it leaves the community and may neither rejoin nor post."""
-    if await role_of(session, group.id, account.id) == "moderator":
-        raise ValidationFailed("Remove the moderator role before banning", field="account_id")
-    await _set_role(session, group, account, "banned", reason[:500])
-    await follows.remove_silently(session, account, group)
-
-
-async def unban(session: AsyncSession, group: Account, account: Account) -> None:
-    if await role_of(session, group.id, account.id) == "banned":
-        await _set_role(session, group, account, None)
 
 
 # Membership ----------------------------------------------------------------------------

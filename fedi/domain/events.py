@@ -36,6 +36,7 @@ EVENT_KINDS = (
     "report.forwarded",
     "community.announced",
     "community.refused",
+    "community.moderated",
 )
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Account, Community, CommunityPost, Follow, FollowRequest, Job, Status
-from fedi.domain import communities, community_posts
+from fedi.domain import communities, community_moderation, community_posts
 from fedi.domain.communities import Settings
 from fedi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.factories import KE, say, teacher
@@ -117,16 +117,16 @@ async def test_a_ban_removes_a_member_and_keeps_them_out(session: AsyncSession) 
     view = await communities.create(session, KE, Settings(name="maths"), creator=amina)
     group = view.account
     await communities.join(session, baraka, group)
-    await communities.ban(session, group, baraka, "spam")
+    await community_moderation.ban(session, group, baraka, "spam")
     assert not await communities.is_member(session, group.id, baraka.id)
     with pytest.raises(Forbidden):
         await communities.join(session, baraka, group)
     with pytest.raises(Forbidden):
         await say(session, baraka, "@maths hello", visibility="public")
     with pytest.raises(ValidationFailed):
-        await communities.ban(session, group, amina)  # a moderator is not banned
+        await community_moderation.ban(session, group, amina)  # a moderator is not banned
     with pytest.raises(ValidationFailed):
-        await communities.remove_moderator(session, group, amina)  # the last one stays
+        await community_moderation.remove_moderator(session, group, amina)  # the last one stays
 
 
 async def test_posting_follows_the_policy_and_a_post_is_announced(

@@ -35,6 +35,7 @@ BUILDERS: dict[str, Builder] = {
     "report.forwarded": social.report_forwarded,
     "community.announced": communities.community_announced,
     "community.refused": communities.community_refused,
+    "community.moderated": communities.community_moderated,
 }
 # Sent in the instance's name: a report must not reveal which teacher filed it.
 SENT_BY_INSTANCE = frozenset({"report.forwarded"})

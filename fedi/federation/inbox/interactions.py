@@ -46,12 +46,14 @@ class AnnounceHandler:
         if activity.object_type in WRAPPED:
             await self._relay(delivery)
             return
+        # The Group's row first, as a relay does: two deliveries from one Group (its
+        # Announce{Note} and Announce{Create}) then take their locks in the same order.
+        group = await communities.find(delivery.session, delivery.signer)
         status = await ensure_note(
             delivery.federation, delivery.session, activity.object_id, delivery.budget
         )
         if status is None:
             raise Refused("the boosted post could not be found")
-        group = await communities.find(delivery.session, delivery.signer)
         if group is not None:
             # A Group's Announce{Note} (for Mastodon) also says the post is the community's.
             await groups.file_relayed(delivery, group, status, None)
@@ -74,6 +76,9 @@ class AnnounceHandler:
         group = await groups.relaying_group(delivery)
         wrapped = delivery.activity.object
         assert isinstance(wrapped, dict)
+        if wrapped.get("type") in MODERATION:
+            await groups.relay_moderation(delivery, group, wrapped)
+            return
         inner = wrapped.get("object")
         inner_id = inner.get("id") if isinstance(inner, dict) else inner
         if not isinstance(inner_id, str):
@@ -90,8 +95,10 @@ class AnnounceHandler:
         await groups.relay_change(delivery, str(wrapped.get("type")), inner_id)
 
 
-# Activities a Group wraps in its Announce; full community support handles the rest.
-WRAPPED = frozenset({"Create", "Update", "Delete"})
+# Activities a Group wraps in its Announce (FEP-1b12): its members' posts and changes,
+# and its moderators' decisions.
+MODERATION = frozenset({"Block", "Undo", "Add", "Remove"})
+WRAPPED = frozenset({"Create", "Update", "Delete"}) | MODERATION
 
 
 class UndoHandler:

@@ -24,9 +24,10 @@ from fedi.db.models import (
     ReceivedActivity,
     Status,
 )
-from fedi.domain import communities, statuses
+from fedi.domain import communities, community_moderation, statuses
 from fedi.domain.communities import Settings
 from fedi.domain.statuses import Draft
+from fedi.errors import Forbidden
 from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.wire.common import AS_CONTEXT, PUBLIC
 from fedi.jobs import enqueue
@@ -155,13 +156,19 @@ async def test_teachers_from_three_countries_share_a_community(
         group_on_mz = await session.get(Account, filed_mz.community_id)
         assert group_on_mz is not None
         assert group_on_mz.uri == maths.uri
-        # Mastodon-style readers see the Group's boost of the post.
-        boost = await session.scalar(
-            select(Status).where(
-                Status.reblog_of_id == on_mz.id, Status.account_id == group_on_mz.id
+
+    # Mastodon-style readers see the Group's boost (its Announce{Note}, which may arrive
+    # after the Announce{Create}).
+    async def boosted_on_mz() -> Status | None:
+        async with mz.session() as session:
+            found: Status | None = await session.scalar(
+                select(Status).where(
+                    Status.reblog_of_id == on_mz.id, Status.account_id == filed_mz.community_id
+                )
             )
-        )
-        assert boost is not None
+            return found
+
+    await eventually(boosted_on_mz, wake=everyone)
 
     # João replies from Mozambique: the reply joins the thread's community on ke.
     reply = await _post(mz, joao, "Obrigado! Vou experimentar.", in_reply_to_id=on_mz.id)
@@ -252,7 +259,7 @@ async def test_a_banned_member_and_a_non_member_are_refused(
         banned = await session.scalar(select(Account).where(Account.uri == joao.uri))
         assert group is not None
         assert banned is not None
-        await communities.ban(session, group, banned, "spam")
+        await community_moderation.ban(session, group, banned, "spam")
     await _refused_on_ke(ke, mz, joao, f"{handle} Compre agora!")
     async with ke.session() as session:
         assert await session.scalar(select(func.count()).select_from(Follow)) == 0
@@ -333,3 +340,98 @@ async def test_a_forged_announce_is_ignored(federation: tuple[Peer, Peer, Peer])
     await eventually(delete_received, wake=everyone)
     await settle(mz.instance)
     assert await _status(mz, kept.uri) is not None
+
+
+async def _role_on(peer: Peer, group: Account, member: Account) -> str | None:
+    """The role ``peer`` records for ``member`` in ``group`` (each named by its URI)."""
+    async with peer.session() as session:
+        group_id = await session.scalar(select(Account.id).where(Account.uri == group.uri))
+        member_id = await session.scalar(select(Account.id).where(Account.uri == member.uri))
+        if group_id is None or member_id is None:
+            return None
+        return await communities.role_of(session, group_id, member_id)
+
+
+async def test_bans_and_moderators_reach_members_servers(
+    federation: tuple[Peer, Peer, Peer],
+) -> None:
+    ke, sn, mz = federation
+    everyone = [ke, sn, mz]
+    amina = await ke.teacher("amina")
+    fatou = await sn.teacher("fatou")
+    joao = await mz.teacher("joao")
+    maths = await _create(ke, amina, Settings(name="maths"))
+    literacy = await _create(ke, amina, Settings(name="literacy"))
+    await _join(sn, fatou, maths.uri)
+    await _join(mz, joao, maths.uri)
+    await eventually(lambda: _member_on(mz, joao, maths, ke), wake=everyone)
+    await eventually(lambda: _member_on(sn, fatou, maths, ke), wake=everyone)
+
+    async def moderate(action: str, member: Account) -> None:
+        async with ke.session() as session, session.begin():
+            group = await session.get(Account, maths.id)
+            moderator = await session.get(Account, amina.id)
+            subject = await session.scalar(select(Account).where(Account.uri == member.uri))
+            assert group is not None
+            assert subject is not None
+            if action == "ban":
+                await community_moderation.ban(session, group, subject, "spam", by=moderator)
+            elif action == "unban":
+                await community_moderation.unban(session, group, subject, by=moderator)
+            else:
+                await community_moderation.add_moderator(session, group, subject, by=moderator)
+
+    # Amina bans João: Mozambique learns it, ends his membership and refuses him at home.
+    await moderate("ban", joao)
+
+    async def banned_on_mz() -> bool:
+        return await _role_on(mz, maths, joao) == "banned"
+
+    await eventually(banned_on_mz, wake=everyone)
+    assert not await _member_on(mz, joao, maths, ke)
+    with pytest.raises(Forbidden):
+        await _post(mz, joao, f"@maths@{ke.instance.config.domain} Compre agora!")
+
+    await moderate("unban", joao)
+
+    async def unbanned_on_mz() -> bool:
+        return await _role_on(mz, maths, joao) is None
+
+    await eventually(unbanned_on_mz, wake=everyone)
+
+    # Fatou becomes a moderator: Senegal knows.
+    await moderate("add_moderator", fatou)
+
+    async def moderator_on_sn() -> bool:
+        return await _role_on(sn, maths, fatou) == "moderator"
+
+    await eventually(moderator_on_sn, wake=everyone)
+
+    # Another Group cannot ban anyone from maths.
+    forged = {
+        "@context": AS_CONTEXT,
+        "id": f"{literacy.uri}/announces/forged-ban",
+        "type": "Announce",
+        "actor": literacy.uri,
+        "to": [PUBLIC],
+        "object": {
+            "id": f"{literacy.uri}/bans/forged",
+            "type": "Block",
+            "actor": literacy.uri,
+            "object": joao.uri,
+            "target": maths.uri,
+        },
+    }
+    async with ke.session() as session, session.begin():
+        await enqueue(
+            session,
+            DELIVER,
+            {"inbox": f"{mz.instance.url}/inbox", "activity": forged, "actor_id": literacy.id},
+        )
+
+    async def forged_received() -> bool:
+        return await _count(mz, ReceivedActivity, ReceivedActivity.uri == forged["id"]) == 1
+
+    await eventually(forged_received, wake=everyone)
+    await settle(mz.instance)
+    assert await _role_on(mz, maths, joao) is None
