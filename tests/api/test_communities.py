@@ -151,3 +151,13 @@ async def test_the_group_actor_and_its_handle(ke: Instance) -> None:
     assert names["Rule 2"] == "Share your sources"
     moderators = (await ke.client.get("/users/maths/moderators")).json()
     assert moderators["orderedItems"] == [f"{ke.url}/users/amina"]
+
+
+async def test_a_community_has_a_page_with_its_rules(ke: Instance) -> None:
+    await _create(ke, "amina", {**MATHS, "rules": ["Be kind", "<script>alert(1)</script>"]})
+    page = await ke.client.get("/@maths", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "Mathematics, secondary" in page.text
+    assert "<li>Be kind</li>" in page.text
+    assert "<script>alert(1)</script>" not in page.text
+    assert "&lt;script&gt;" in page.text
