@@ -355,6 +355,10 @@ async def _relations(request: Request, *, followers: bool) -> Response:
             .join(Account, and_(Account.id == theirs, Account.suspended_at.is_(None)))
             .where(mine == account.id)
         )
+        if followers and account.actor_type == "Group":
+            # A community's members are for its moderators to see (as Lemmy publishes
+            # them): peers get the count only.
+            return _document(_collection(url, await _count(session, query)))
         if not _is_page(request):
             total = await _count(session, query)
             return _document(_collection(url, total, first=_page_url(url)))

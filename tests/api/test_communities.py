@@ -152,6 +152,14 @@ async def test_the_group_actor_and_its_handle(ke: Instance) -> None:
     moderators = (await ke.client.get("/users/maths/moderators")).json()
     assert moderators["orderedItems"] == [f"{ke.url}/users/amina"]
 
+    # Members are counted for peers, never listed.
+    await ke.client.post(f"{BASE}/maths/join", headers=await headers(ke, "baraka"))
+    for url in ("/users/maths/followers", "/users/maths/followers?page=true"):
+        members = (await ke.client.get(url)).json()
+        assert members["totalItems"] == 1
+        assert "first" not in members
+        assert "orderedItems" not in members
+
 
 async def test_a_community_has_a_page_with_its_rules(ke: Instance) -> None:
     await _create(ke, "amina", {**MATHS, "rules": ["Be kind", "<script>alert(1)</script>"]})
@@ -161,3 +169,16 @@ async def test_a_community_has_a_page_with_its_rules(ke: Instance) -> None:
     assert "<li>Be kind</li>" in page.text
     assert "<script>alert(1)</script>" not in page.text
     assert "&lt;script&gt;" in page.text
+
+
+async def test_community_endpoints_need_a_token_with_the_right_scope(ke: Instance) -> None:
+    await _create(ke, "amina", MATHS)
+    reader = await headers(ke, "baraka", "read")
+    for method, path in (
+        ("POST", BASE),
+        ("POST", f"{BASE}/maths/join"),
+        ("POST", f"{BASE}/maths/posts"),
+    ):
+        assert (await ke.client.request(method, path)).status_code == 401
+        assert (await ke.client.request(method, path, headers=reader)).status_code == 403
+    assert (await ke.client.get(f"{BASE}/maths/members")).status_code == 401
