@@ -198,6 +198,24 @@ async def find(session: AsyncSession, group: Account) -> CommunityView | None:
     return CommunityView(group, community)
 
 
+async def describe_remote(
+    session: AsyncSession,
+    group: Account,
+    *,
+    moderators_url: str | None,
+    moderators_only: bool,
+) -> None:
+    """What a remote Group's actor document says about its community, kept up to date."""
+    view = await find(session, group)
+    if view is None or group.is_local:
+        return
+    community = view.community
+    community.moderators_url = moderators_url
+    community.posting_policy = "moderators" if moderators_only else "anyone"
+    community.visibility = "private" if group.locked else "public"
+    await session.flush()
+
+
 async def local(session: AsyncSession, name: str) -> CommunityView:
     """One of our communities by name, or NotFound."""
     account = await session.scalar(

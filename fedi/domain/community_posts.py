@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.db.base import utcnow
 from fedi.db.models import Account, CommunityPost, Status
+from fedi.db.writes import insert_ignore
 from fedi.domain import communities, interactions
 from fedi.domain.communities import CommunityView
 from fedi.domain.events import emit
@@ -98,8 +100,14 @@ async def target(
         reason = await refusal(session, view, author)
         if reason is not None:
             raise Forbidden(reason)
-    elif await communities.role_of(session, group.id, author.id) == "banned":
-        raise Forbidden("You are banned from this community")
+    else:
+        # A remote community judges for itself; what we know of its rules spares a
+        # post that would only come back as a Reject.
+        role = await communities.role_of(session, group.id, author.id)
+        if role == "banned":
+            raise Forbidden("You are banned from this community")
+        if view.community.posting_policy == "moderators" and role != "moderator":
+            raise Forbidden("Only moderators may post in this community")
     return view
 
 
@@ -117,13 +125,21 @@ async def file(
     ``activity`` is the Create as it reached the Group's inbox (relayed unchanged); None
     for a local post, whose Create the delivery builds. False if it was filed already.
     """
-    existing = await session.get(CommunityPost, status.id)
-    if existing is not None:
-        return False
-    session.add(
-        CommunityPost(status_id=status.id, community_id=view.account.id, title=title.strip())
+    # The database decides: a Group's two Announces of one post may file it at once.
+    filed = await insert_ignore(
+        session,
+        CommunityPost,
+        [
+            {
+                "status_id": status.id,
+                "community_id": view.account.id,
+                "title": title.strip(),
+                "created_at": utcnow(),
+            }
+        ],
     )
-    await session.flush()
+    if not filed:
+        return False
     if view.account.is_local:
         await interactions.reblog(session, site, view.account, status.id, visibility="public")
         await emit(

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Status, Tombstone
+from fedi.db.writes import insert_ignore
 from fedi.domain import history, notifications
 from fedi.domain.content import Rendered, store_links
 from fedi.domain.html import html_to_text, sanitize_html
@@ -78,25 +79,31 @@ async def receive_post(session: AsyncSession, author: Account, post: IncomingPos
     published = min(post.published or utcnow(), utcnow())
     status_id = id_at(published) | secrets.randbits(16)
     parent = post.in_reply_to
-    status = Status(
-        id=status_id,
-        uri=post.uri,
-        url=post.url,
-        account_id=author.id,
-        in_reply_to_id=parent.id if parent else None,
-        in_reply_to_account_id=parent.account_id if parent else None,
-        thread_id=(parent.thread_id or parent.id) if parent else status_id,
-        content=html,
-        text=html_to_text(html),
-        spoiler_text=post.spoiler_text,
-        sensitive=post.sensitive or bool(post.spoiler_text),
-        language=post.language,
-        visibility=post.visibility,
-        local=False,
-        created_at=published,
-    )
-    session.add(status)
-    await session.flush()
+    values = {
+        "id": status_id,
+        "uri": post.uri,
+        "url": post.url,
+        "account_id": author.id,
+        "in_reply_to_id": parent.id if parent else None,
+        "in_reply_to_account_id": parent.account_id if parent else None,
+        "thread_id": (parent.thread_id or parent.id) if parent else status_id,
+        "content": html,
+        "text": html_to_text(html),
+        "spoiler_text": post.spoiler_text,
+        "sensitive": post.sensitive or bool(post.spoiler_text),
+        "language": post.language,
+        "visibility": post.visibility,
+        "local": False,
+        "created_at": published,
+    }
+    # Two deliveries of one post (a Group's Announce{Create} and Announce{Note} arrive
+    # together) may store it at the same moment: the database decides, and the loser takes
+    # the winner's row instead of failing. (Not a savepoint: on SQLite, a savepoint opened
+    # before a transaction's first write commits on release.)
+    if not await insert_ignore(session, Status, [values]):
+        return await session.scalar(select(Status).where(Status.uri == post.uri))
+    status = await session.get(Status, status_id)
+    assert status is not None
     await _attach(session, author, status.id, post.media)
     await store_links(
         session, status.id, Rendered(html=html, mentioned=post.mentioned, tags=post.tags)

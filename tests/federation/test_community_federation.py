@@ -254,6 +254,15 @@ async def test_a_banned_member_and_a_non_member_are_refused(
     handle = f"@maths@{ke.instance.config.domain}"
     await _refused_on_ke(ke, mz, ana, f"{handle} Olá a todos!")
 
+    # Where only moderators post, João's own instance knows it from the Group's document.
+    notices = await _create(ke, amina, Settings(name="notices", posting_policy="moderators"))
+    await _join(mz, joao, notices.uri)
+    await eventually(lambda: _member_on(mz, joao, notices, ke), wake=everyone)
+    before = await _count(mz, Status)
+    with pytest.raises(Forbidden):
+        await _post(mz, joao, f"@notices@{ke.instance.config.domain} Posso?")
+    assert await _count(mz, Status) == before
+
     async with ke.session() as session, session.begin():
         group = await session.get(Account, maths.id)
         banned = await session.scalar(select(Account).where(Account.uri == joao.uri))
@@ -261,8 +270,7 @@ async def test_a_banned_member_and_a_non_member_are_refused(
         assert banned is not None
         await community_moderation.ban(session, group, banned, "spam")
     await _refused_on_ke(ke, mz, joao, f"{handle} Compre agora!")
-    async with ke.session() as session:
-        assert await session.scalar(select(func.count()).select_from(Follow)) == 0
+    assert await _count(ke, Follow, Follow.target_account_id == maths.id) == 0
 
 
 async def test_a_forged_announce_is_ignored(federation: tuple[Peer, Peer, Peer]) -> None:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from fedi.db.models import (
     Account,
+    Community,
     CommunityPost,
     Favourite,
     Follow,
@@ -405,6 +406,11 @@ async def test_a_lemmy_community_accepts_amina_and_its_members_talk_to_her(
     async with ke.state.sessions() as session, session.begin():
         group = await resolve_account(federation, session, f"{server.base}/c/maths")
         assert group.actor_type == "Group"
+        # Stored as a community, with what its Group document says.
+        described = await session.get(Community, group.id)
+        assert described is not None
+        assert described.moderators_url == f"{server.base}/c/maths/moderators"
+        assert described.posting_policy == "anyone"
         follower = await session.get(Account, amina.id)
         assert follower is not None
         request = await follows.follow(session, follower, group)
