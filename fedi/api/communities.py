@@ -95,7 +95,7 @@ async def show(request: Request) -> Response:
     state = state_of(request)
     async with reading(request) as session:
         viewer = await maybe_signed_in(request, session, "read:accounts")
-        view = await communities.local(session, request.path_params["name"])
+        view = await communities.named(session, state.site, request.path_params["name"])
         membership = await _membership(session, view, viewer) if viewer else None
     return JSONResponse(present_community(view, state.site, membership))
 
@@ -104,7 +104,7 @@ async def _change_membership(request: Request, *, joining: bool) -> Response:
     state = state_of(request)
     async with writing(request) as session:
         account, _ = await signed_in(request, session, "write:follows")
-        view = await communities.local(session, request.path_params["name"])
+        view = await communities.named(session, state.site, request.path_params["name"])
         if joining:
             await communities.join(session, account, view.account)
         else:
@@ -129,7 +129,7 @@ async def create_post(request: Request) -> Response:
     state = state_of(request)
     async with writing(request) as session:
         account, user = await signed_in(request, session, "write:statuses")
-        view = await communities.local(session, request.path_params["name"])
+        view = await communities.named(session, state.site, request.path_params["name"])
         draft = Draft(
             text=params.text("status") or "",
             visibility=params.text("visibility") or "public",

@@ -233,6 +233,27 @@ async def local(session: AsyncSession, name: str) -> CommunityView:
     return found
 
 
+async def named(session: AsyncSession, site: Site, handle: str) -> CommunityView:
+    """A community by handle: ``maths`` (ours) or ``maths@lemmy.example`` (one we know of;
+    nothing is fetched), or NotFound."""
+    name, _, domain = handle.strip().lstrip("@").partition("@")
+    domain = domain.lower()
+    if domain in ("", site.domain.lower()):
+        return await local(session, name)
+    account = await session.scalar(
+        select(Account).where(
+            Account.username_lower == name.lower(),
+            Account.domain == domain,
+            Account.actor_type == "Group",
+            Account.suspended_at.is_(None),
+        )
+    )
+    found = await find(session, account) if account is not None else None
+    if found is None:
+        raise NotFound("Community not found")
+    return found
+
+
 async def local_list(
     session: AsyncSession, limit: int = 40, offset: int = 0
 ) -> list[CommunityView]:

@@ -31,6 +31,7 @@ from fedi.errors import Forbidden
 from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.wire.common import AS_CONTEXT, PUBLIC
 from fedi.jobs import enqueue
+from tests.api.scopes import bearer, token_for
 from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.federation.remote import settle
 from tests.federation.trio import Peer, eventually, trio
@@ -118,8 +119,17 @@ async def test_teachers_from_three_countries_share_a_community(
     assert await _member_on(ke, fatou, maths, ke)
     assert await _count(ke, Follow, Follow.target_account_id == maths.id) == 2
 
-    # A private community: the request waits on ke until its moderator accepts.
-    await _join(sn, fatou, literacy.uri)
+    # A private community, joined through the JSON API on sn by its handle: the request
+    # waits on ke until its moderator accepts.
+    await sn.account(literacy.uri)
+    handle = f"literacy@{ke.instance.config.domain}"
+    token = bearer(await token_for(sn.instance, "fatou", "read write"))
+    joined = await sn.instance.client.post(
+        f"/api/jamii/v1/communities/{handle}/join", headers=token
+    )
+    assert joined.status_code == 200, joined.text
+    assert joined.json()["membership"]["requested"]
+    assert joined.json()["local"] is False
     await eventually(
         lambda: _count(ke, FollowRequest, FollowRequest.target_account_id == literacy.id),
         wake=everyone,
