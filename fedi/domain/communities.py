@@ -11,6 +11,7 @@ come through here.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -31,6 +32,7 @@ CREATION_POLICIES = ("teachers", "moderators", "admins")
 STAFF_ROLES = ("moderator", "admin")
 MAX_RULES = 20
 MAX_LIST = 20
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ def _validate(settings: Settings) -> None:
         )
     _short_list(settings.grade_levels, "grade_levels")
     _short_list(settings.languages, "languages", length=8)
+    if any(not LANGUAGE_RE.match(code.strip().lower()) for code in settings.languages):
+        raise ValidationFailed("Languages must be ISO 639 codes such as en", field="languages")
     _short_list(settings.rules, "rules", limit=MAX_RULES, length=500)
     if settings.avatar_url is not None and not settings.avatar_url.startswith(
         ("https://", "http://")

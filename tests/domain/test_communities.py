@@ -58,6 +58,7 @@ async def test_a_community_is_a_group_actor_with_its_creator_as_moderator(
         (Settings(name="maths", visibility="secret"), "visibility"),
         (Settings(name="maths", posting_policy="everyone"), "posting_policy"),
         (Settings(name="maths", rules=[""]), "rules"),
+        (Settings(name="maths", languages=["english"]), "languages"),
         (Settings(name="maths", avatar_url="javascript:alert(1)"), "avatar_url"),
     ],
 )
