@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 
 from fedi.api.negotiation import ACTIVITY_JSON_UTF8, ActivityPubRoute, wants_activity_json
 from fedi.api.responses import JSONResponse, error_response
-from fedi.db.models import Account, Follow, Status, TeacherProfile
+from fedi.db.models import Account, Community, CommunityRole, Follow, Status, TeacherProfile
 from fedi.db.repositories.statuses import load_views
 from fedi.db.repositories.views import StatusView
 from fedi.domain import pins
@@ -32,6 +32,7 @@ from fedi.domain.pagination import Page
 from fedi.domain.visibility import OPEN_VISIBILITIES
 from fedi.errors import JamiiError, NotFound, ValidationFailed
 from fedi.federation.addressing import address
+from fedi.federation.convert.groups import community_to_group
 from fedi.federation.convert.outgoing import (
     CONTEXT,
     account_to_actor,
@@ -181,6 +182,11 @@ async def actor(request: Request) -> Response:
         account = await _teacher(session, state, request.path_params["username"])
         if not wants_activity_json(request):
             return _redirect(account.url or state.site.profile_url(account.username))
+        if account.actor_type == "Group":
+            community = await session.get(Community, account.id)
+            if community is not None:
+                group = community_to_group(account, community, state.site)
+                return _document(group, negotiated=True)
         profile = await session.get(TeacherProfile, account.id)
     return _document(account_to_actor(account, state.site, profile), negotiated=True)
 
@@ -350,6 +356,10 @@ async def _relations(request: Request, *, followers: bool) -> Response:
             .join(Account, and_(Account.id == theirs, Account.suspended_at.is_(None)))
             .where(mine == account.id)
         )
+        if followers and account.actor_type == "Group":
+            # A community's members are for its moderators to see (as Lemmy publishes
+            # them): peers get the count only.
+            return _document(_collection(url, await _count(session, query)))
         if not _is_page(request):
             total = await _count(session, query)
             return _document(_collection(url, total, first=_page_url(url)))
@@ -383,6 +393,27 @@ async def featured(request: Request) -> Response:
     return _document(_collection(url, len(items), items))
 
 
+@answers_json(negotiated=False)
+async def moderators(request: Request) -> Response:
+    """A community's moderators (its Group's ``attributedTo``), as Lemmy publishes them."""
+    state = _state(request)
+    async with state.readers() as session:
+        account = await _teacher(session, state, request.path_params["username"])
+        community = await session.get(Community, account.id)
+        if community is None:
+            raise NotFound()
+        uris = list(
+            await session.scalars(
+                select(Account.uri)
+                .join(CommunityRole, CommunityRole.account_id == Account.id)
+                .where(CommunityRole.community_id == account.id, CommunityRole.role == "moderator")
+                .order_by(CommunityRole.id)
+            )
+        )
+    url = community.moderators_url or f"{account.uri}/moderators"
+    return _document(_collection(url, len(uris), uris))
+
+
 routes: list[BaseRoute] = [
     Route("/actor", instance_actor),
     Route("/actor/outbox", instance_outbox),
@@ -391,6 +422,7 @@ routes: list[BaseRoute] = [
     Route("/users/{username}/followers", followers_collection),
     Route("/users/{username}/following", following_collection),
     Route("/users/{username}/collections/featured", featured),
+    Route("/users/{username}/moderators", moderators),
     Route("/users/{username}/statuses/{id}", note),
     Route("/users/{username}/statuses/{id}/activity", status_activity),
     # The profile and post pages' URLs serve the same documents to peers (Mastodon does);

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fedi.api import (
     accounts,
+    communities,
     credentials,
     follows,
     interactions,
@@ -36,4 +37,5 @@ routes = [
     *markers.routes,
     *search.routes,
     *translate.routes,
+    *communities.routes,
 ]

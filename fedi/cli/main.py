@@ -6,6 +6,7 @@ import click
 
 from fedi import __version__
 from fedi.cli.accounts import accounts
+from fedi.cli.communities import communities_group
 from fedi.cli.demo import demo
 from fedi.cli.federation import federation
 from fedi.cli.instance import instance
@@ -23,7 +24,17 @@ def cli() -> None:
     configure()
 
 
-for command in (serve, worker, migrate, accounts, instance, federation, demo, translation):
+for command in (
+    serve,
+    worker,
+    migrate,
+    accounts,
+    communities_group,
+    instance,
+    federation,
+    demo,
+    translation,
+):
     cli.add_command(command)
 
 

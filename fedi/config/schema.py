@@ -36,6 +36,7 @@ Language = Literal["en", "fr", "pt", "sw"]
 LANGUAGES: tuple[Language, ...] = ("en", "fr", "pt", "sw")
 RegistrationPolicy = Literal["open", "approval", "invite", "roster"]
 FederationPolicy = Literal["open", "blocklist", "allowlist"]
+CommunityCreation = Literal["teachers", "moderators", "admins"]
 
 
 class _Table(BaseModel):
@@ -131,6 +132,12 @@ class FeatureSettings(_Table):
     federation: StrictBool = True
 
 
+class CommunitySettings(_Table):
+    """``[communities]``: who may create communities of practice (the CLI always may)."""
+
+    creation: CommunityCreation = "teachers"
+
+
 class FederationSettings(_Table):
     """``[federation]``: which other servers this instance talks to."""
 
@@ -205,6 +212,7 @@ class InstanceConfig(_Table):
     registration: RegistrationSettings = Field(default_factory=RegistrationSettings)
     features: FeatureSettings = Field(default_factory=FeatureSettings)
     federation: FederationSettings = Field(default_factory=FederationSettings)
+    communities: CommunitySettings = Field(default_factory=CommunitySettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, validate_default=True)
     server: ServerSettings = Field(default_factory=ServerSettings)

@@ -29,10 +29,54 @@ class Post:
 
 
 @dataclass(frozen=True)
+class CommunitySeed:
+    name: str
+    display_name: str
+    description: str
+    subject: str
+    grades: tuple[str, ...]
+    languages: tuple[str, ...]
+    rules: tuple[str, ...]
+    moderator: str
+    visibility: str = "public"
+
+
+@dataclass(frozen=True)
 class Seed:
     teachers: tuple[Teacher, ...]
     follows: tuple[tuple[str, str], ...]
     posts: tuple[Post, ...] = field(default_factory=tuple)
+    communities: tuple[CommunitySeed, ...] = field(default_factory=tuple)
+
+
+# Communities of practice, created with each instance's teachers; teachers elsewhere join
+# them through CROSS_FOLLOWS (joining a community is following its Group).
+COMMUNITIES: dict[str, tuple[CommunitySeed, ...]] = {
+    "ke": (
+        CommunitySeed(
+            "maths",
+            "Mathematics, secondary",
+            "Lesson ideas, worksheets and questions for secondary mathematics teachers.",
+            "Mathematics",
+            ("Form 1", "Form 2", "Form 3", "Form 4"),
+            ("en", "sw", "fr", "pt"),
+            ("Be kind: we are all learning.", "Share your sources."),
+            "amina",
+        ),
+    ),
+    "sn": (
+        CommunitySeed(
+            "lecture",
+            "Lecture et écriture, primaire",
+            "Apprendre à lire et à écrire : activités, livres et évaluations.",
+            "Lecture",
+            ("CP", "CE1", "CE2"),
+            ("fr", "en"),
+            ("Bienveillance avant tout.",),
+            "fatou",
+        ),
+    ),
+}
 
 
 SEEDS: dict[str, Seed] = {
@@ -184,6 +228,10 @@ SEEDS: dict[str, Seed] = {
 
 # Teachers who follow colleagues in other countries: (instance, username, instance, username).
 CROSS_FOLLOWS: tuple[tuple[str, str, str, str], ...] = (
+    ("sn", "fatou", "ke", "maths"),
+    ("mz", "joao", "ke", "maths"),
+    ("tz", "neema", "ke", "maths"),
+    ("ke", "baraka", "sn", "lecture"),
     ("sn", "fatou", "ke", "amina"),
     ("mz", "joao", "ke", "amina"),
     ("ke", "amina", "sn", "fatou"),
@@ -220,5 +268,13 @@ CROSS_THREAD: tuple[tuple[str, str, str, str, int | None], ...] = (
         "tampinhas de garrafa. Funciona muito bem.",
         "pt",
         0,
+    ),
+    (
+        "sn",
+        "fatou",
+        "@maths@{ke} Bonjour la communauté ! Voici notre fiche sur les fractions équivalentes "
+        "pour les grands groupes : dessinez, pliez, comparez.",
+        "fr",
+        None,
     ),
 )

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from fedi.config import InstanceConfig
 from fedi.db.engine import session_factory
 from fedi.db.models import Status, TeacherProfile
-from fedi.demo.data import DEMO_PASSWORD, SEEDS, Seed
-from fedi.domain import follows, statuses
+from fedi.demo.data import COMMUNITIES, DEMO_PASSWORD, SEEDS, Seed
+from fedi.domain import communities, follows, statuses
 from fedi.domain.accounts import Registration, local_account, register
 from fedi.domain.profiles import ProfileUpdate, update_profile
 from fedi.domain.site import Site
@@ -66,6 +66,22 @@ async def seed(engine: AsyncEngine, config: InstanceConfig) -> bool:
                 ),
             )
             accounts[teacher.username] = account
+        for community in COMMUNITIES.get(config.code, ()):
+            await communities.create(
+                session,
+                site,
+                communities.Settings(
+                    name=community.name,
+                    display_name=community.display_name,
+                    description=community.description,
+                    subject=community.subject,
+                    grade_levels=list(community.grades),
+                    languages=list(community.languages),
+                    rules=list(community.rules),
+                    visibility=community.visibility,
+                ),
+                creator=accounts[community.moderator],
+            )
         for follower, target in data.follows:
             await follows.follow(session, accounts[follower], accounts[target])
         posted: list[Status] = []

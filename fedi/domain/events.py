@@ -36,6 +36,9 @@ EVENT_KINDS = (
     "report.forwarded",
     "pin.created",
     "pin.deleted",
+    "community.announced",
+    "community.refused",
+    "community.moderated",
 )
 
 

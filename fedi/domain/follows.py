@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Account, Follow, FollowRequest
+from fedi.db.models import Account, CommunityRole, Follow, FollowRequest
 from fedi.db.writes import execute_counting
 from fedi.domain import notifications
 from fedi.domain.events import emit
@@ -54,6 +54,18 @@ async def _bump(session: AsyncSession, follower_id: int, target_id: int, by: int
     )
 
 
+async def _banned(session: AsyncSession, group_id: int, account_id: int) -> bool:
+    # Joining a community is following its Group; a ban keeps the door shut on every path.
+    found = await session.scalar(
+        select(CommunityRole.id).where(
+            CommunityRole.community_id == group_id,
+            CommunityRole.account_id == account_id,
+            CommunityRole.role == "banned",
+        )
+    )
+    return found is not None
+
+
 def _local_follow_uri(follower: Account, relation_id: int) -> str:
     return f"{follower.uri}#follows/{relation_id}"
 
@@ -71,6 +83,8 @@ async def follow(
         raise NotFound()
     if await blocked_either_way(session, follower.id, target.id):
         raise Forbidden("You cannot follow this account")
+    if target.actor_type == "Group" and await _banned(session, target.id, follower.id):
+        raise Forbidden("You are banned from this community")
     existing = await _find(session, Follow, follower.id, target.id)
     if existing is not None:
         return existing

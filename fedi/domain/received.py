@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Status, Tombstone
+from fedi.db.writes import insert_ignore
 from fedi.domain import history, languages, notifications, streams
 from fedi.domain.content import Rendered, store_links
 from fedi.domain.html import html_to_text, sanitize_html
@@ -94,25 +95,31 @@ async def receive_post(
     language = await languages.for_remote_post(
         detect_in, text, post.language, spoiler_text=post.spoiler_text
     )
-    status = Status(
-        id=status_id,
-        uri=post.uri,
-        url=post.url,
-        account_id=author.id,
-        in_reply_to_id=parent.id if parent else None,
-        in_reply_to_account_id=parent.account_id if parent else None,
-        thread_id=(parent.thread_id or parent.id) if parent else status_id,
-        content=html,
-        text=text,
-        spoiler_text=post.spoiler_text,
-        sensitive=post.sensitive or bool(post.spoiler_text),
-        language=language,
-        visibility=post.visibility,
-        local=False,
-        created_at=published,
-    )
-    session.add(status)
-    await session.flush()
+    values = {
+        "id": status_id,
+        "uri": post.uri,
+        "url": post.url,
+        "account_id": author.id,
+        "in_reply_to_id": parent.id if parent else None,
+        "in_reply_to_account_id": parent.account_id if parent else None,
+        "thread_id": (parent.thread_id or parent.id) if parent else status_id,
+        "content": html,
+        "text": text,
+        "spoiler_text": post.spoiler_text,
+        "sensitive": post.sensitive or bool(post.spoiler_text),
+        "language": language,
+        "visibility": post.visibility,
+        "local": False,
+        "created_at": published,
+    }
+    # Two deliveries of one post (a Group's Announce{Create} and Announce{Note} arrive
+    # together) may store it at the same moment: the database decides, and the loser takes
+    # the winner's row instead of failing. (Not a savepoint: on SQLite, a savepoint opened
+    # before a transaction's first write commits on release.)
+    if not await insert_ignore(session, Status, [values]):
+        return await session.scalar(select(Status).where(Status.uri == post.uri))
+    status = await session.get(Status, status_id)
+    assert status is not None
     await _attach(session, author, status.id, post.media)
     await store_links(
         session, status.id, Rendered(html=html, mentioned=post.mentioned, tags=post.tags)

@@ -19,6 +19,7 @@ class Site:
     max_attachments: int = 4
     # What language detection may choose from (``[languages] detect``).
     detection_languages: tuple[str, ...] = SUPPORTED_LANGUAGES
+    community_creation: str = "teachers"
 
     @classmethod
     def from_config(cls, config: InstanceConfig) -> Site:
@@ -29,6 +30,7 @@ class Site:
             post_length=config.limits.post_length,
             max_attachments=config.limits.max_attachments,
             detection_languages=tuple(config.languages.detect),
+            community_creation=config.communities.creation,
         )
 
     # Local URLs are minted here and nowhere else, so federation and the pages agree on them.

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Mention, Status
 from fedi.db.models.statuses import VISIBILITIES
-from fedi.domain import history, languages, notifications, streams
+from fedi.domain import community_posts, history, languages, notifications, streams
 from fedi.domain.content import render, store_links
 from fedi.domain.events import emit
 from fedi.domain.site import Site
@@ -34,6 +34,9 @@ class Draft:
     spoiler_text: str = ""
     sensitive: bool = False
     media_ids: Sequence[int] = field(default_factory=tuple)
+    # A post in a community: named here, or by mentioning it, or inherited from the thread.
+    community_id: int | None = None
+    title: str = ""
 
 
 def _check(site: Site, draft: Draft) -> str | None:
@@ -113,6 +116,15 @@ async def post(
     if any(item.status_id is not None for item in media):
         raise ValidationFailed("Media attachment is already used by a post", field="media_ids")
     rendered = await render(session, site, draft.text)
+    community = await community_posts.target(
+        session,
+        author,
+        visibility=draft.visibility,
+        mentioned=rendered.mentioned,
+        parent=parent,
+        community_id=draft.community_id,
+        title=draft.title,
+    )
 
     status_id = new_id()
     status = Status(
@@ -149,6 +161,8 @@ async def post(
         )
     await _notify_mentions(session, status, rendered.mentioned)
     await emit(session, author, "status.created", status_id=status.id)
+    if community is not None:
+        await community_posts.file(session, site, community, status, title=draft.title)
     streams.status_created(session, status)
     return status
 
@@ -219,6 +233,7 @@ async def edit(
     await _notify_mentions(session, status, [a for a in rendered.mentioned if a.id not in before])
     await _notify_boosters(session, status)
     await emit(session, editor, "status.updated", status_id=status.id)
+    await community_posts.changed(session, status, "Update")
     return status
 
 
@@ -252,6 +267,9 @@ async def _deletion_event(session: AsyncSession, status: Status) -> tuple[str, d
     if status.reblog_of_id is not None:
         return "reblog.deleted", {"boost_uri": status.uri, "status_id": status.reblog_of_id}
     mentioned = [a.id for a in await _mentioned_accounts(session, status.id)]
+    community = await community_posts.community_of(session, status.id)
+    if community is not None:
+        mentioned.append(community.id)  # the community hears of it, as it heard of the post
     return "status.deleted", {
         "status_uri": status.uri,
         "visibility": status.visibility,
@@ -268,6 +286,8 @@ async def delete_status(session: AsyncSession, actor: Account, status_id: int) -
     status = await _own_status(session, actor, status_id)
     kind, payload = await _deletion_event(session, status)
     await emit(session, actor, kind, **payload)
+    if kind == "status.deleted":
+        await community_posts.changed(session, status, "Delete", deletion=payload)
     await history.tombstone(session, status.uri, actor.id)
     await history.remove(session, status)
     return status

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
 from fedi.db.models import Account
+from fedi.domain import communities
 from fedi.domain.html import sanitize_html
 from fedi.errors import Forbidden
 from fedi.federation.context import Federation
@@ -125,6 +126,7 @@ async def store_actor(session: AsyncSession, actor: Actor, *, key_from_origin: b
             async with session.begin_nested():
                 account = Account(id=new_id(), **values)
                 session.add(account)
+            await _describe_group(session, account, actor)
             return account
         except IntegrityError:
             account = await session.scalar(select(Account).where(Account.uri == actor.id))
@@ -133,7 +135,23 @@ async def store_actor(session: AsyncSession, actor: Actor, *, key_from_origin: b
     for name, value in values.items():
         setattr(account, name, value)
     await session.flush()
+    await _describe_group(session, account, actor)
     return account
+
+
+async def _describe_group(session: AsyncSession, account: Account, actor: Actor) -> None:
+    """A remote community's moderators and posting rule, from its Group document."""
+    if account.actor_type != "Group":
+        return
+    moderators = actor.attributed_to
+    await communities.describe_remote(
+        session,
+        account,
+        moderators_url=moderators
+        if moderators and host_of(moderators) == host_of(actor.id)
+        else None,
+        moderators_only=actor.posting_restricted_to_mods is True,
+    )
 
 
 async def resolve_account(

@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from fedi.db.models import Community
 from fedi.db.repositories.statuses import account_view, load_views
 from fedi.domain import timelines
 from fedi.domain.accounts import local_account
@@ -46,11 +47,13 @@ async def profile(request: Request) -> Response:
     state: AppState = request.app.state.jamii
     async with state.readers() as session:
         account = await local_account(session, request.path_params["username"])
-        if account is None or account.actor_type != "Person":
+        if account is None or account.actor_type not in ("Person", "Group"):
             raise NotFound("No teacher by that name here")
+        # A community's page: its rules and profile above the posts it shared.
+        community = await session.get(Community, account.id)
         view = await account_view(session, account.id)
         posts = await timelines.account_statuses(session, None, account.id, Page(limit=20))
-    return _render(request, "profile.html", account=view, posts=posts)
+    return _render(request, "profile.html", account=view, posts=posts, community=community)
 
 
 async def thread(request: Request) -> Response:

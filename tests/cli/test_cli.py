@@ -24,6 +24,10 @@ COMMANDS = [
     ["federation"],
     ["federation", "block"],
     ["federation", "list"],
+    ["communities"],
+    ["communities", "create"],
+    ["communities", "list"],
+    ["communities", "show"],
 ]
 
 
@@ -209,3 +213,50 @@ def test_an_operator_blocks_allows_and_lists_servers(tmp_path: Path) -> None:
     bad = jamii("federation", "block", "https://x.example/path", "--instance", folder)
     assert bad.returncode == 2
     assert "not a domain" in bad.stderr
+
+
+def test_an_operator_creates_lists_and_shows_communities(tmp_path: Path) -> None:
+    database = tmp_path / "ke.db"
+    write_instance(tmp_path, code="ke", port=8101, database_url=f"sqlite+aiosqlite:///{database}")
+    folder = str(tmp_path / "ke")
+    assert jamii("migrate", "--instance", folder).returncode == 0
+    assert jamii("communities", "list", "--instance", folder).stdout.strip() == "no communities"
+    teacher = ["--email", "a@ke.example", "--password", "fractions!", "--instance", folder]
+    assert jamii("accounts", "create", "amina", *teacher).returncode == 0
+
+    created = jamii(
+        "communities",
+        "create",
+        "maths",
+        "--display-name",
+        "Mathematics, secondary",
+        "--subject",
+        "mathematics",
+        "--grade",
+        "Form 1",
+        "--grade",
+        "Form 2",
+        "--rule",
+        "Be kind",
+        "--private",
+        "--moderator",
+        "amina",
+        "--instance",
+        folder,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "created community @maths@127.0.0.1:8101" in created.stdout
+
+    listed = jamii("communities", "list", "--instance", folder)
+    assert "@maths@127.0.0.1:8101\tprivate\t0 members\tMathematics, secondary" in listed.stdout
+    shown = jamii("communities", "show", "maths", "--instance", folder)
+    assert "grades: Form 1, Form 2" in shown.stdout
+    assert "rule 1: Be kind" in shown.stdout
+    assert "moderators: @amina" in shown.stdout
+
+    taken = jamii("communities", "create", "amina", "--instance", folder)
+    assert taken.returncode == 1
+    assert taken.stderr.strip() == "error: name: Name is already taken"
+    unknown = jamii("communities", "show", "physics", "--instance", folder)
+    assert unknown.returncode == 1
+    assert "Community not found" in unknown.stderr

@@ -10,6 +10,7 @@ signed, delivered, processed by the worker and read back from the database.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from sqlalchemy import select
 
 from fedi.db.models import (
     Account,
+    Community,
+    CommunityPost,
     Favourite,
     Follow,
     FollowRequest,
@@ -32,7 +35,7 @@ from fedi.db.models import (
     Tag,
     Tombstone,
 )
-from fedi.domain import follows, statuses
+from fedi.domain import communities, follows, statuses
 from fedi.domain.statuses import Draft
 from fedi.federation.actors import ACTOR_TYPES, parse_actor, resolve_account
 from fedi.federation.convert.incoming import NOTE_TYPES, parse_note
@@ -406,6 +409,11 @@ async def test_a_lemmy_community_accepts_amina_and_its_members_talk_to_her(
     async with ke.state.sessions() as session, session.begin():
         group = await resolve_account(federation, session, f"{server.base}/c/maths")
         assert group.actor_type == "Group"
+        # Stored as a community, with what its Group document says.
+        described = await session.get(Community, group.id)
+        assert described is not None
+        assert described.moderators_url == f"{server.base}/c/maths/moderators"
+        assert described.posting_policy == "anyone"
         follower = await session.get(Account, amina.id)
         assert follower is not None
         request = await follows.follow(session, follower, group)
@@ -436,7 +444,58 @@ async def test_a_lemmy_community_announcing_a_post_delivers_it(
     server.publish(lemmy.load("page.json"))
     announce = await lemmy.send("announce_create_page.json", community)
     page_id = announce["object"]["object"]["id"]
-    assert await one(ke, Status, Status.uri == page_id) is not None
+    page = await one(ke, Status, Status.uri == page_id)
+    assert page is not None
+    # Filed under the Lemmy community, with the thread's title.
+    filed = await one(ke, CommunityPost, CommunityPost.status_id == page.id)
+    assert filed.title == "Fractions with paper strips"
+    group = await one(ke, Account, Account.id == filed.community_id)
+    assert group.uri == f"{server.base}/c/maths"
+
+
+async def test_a_lemmy_user_joins_our_community_and_posts_a_thread_in_it(
+    ke: Instance, server: RemoteServer, aminas_post: Status
+) -> None:
+    lemmy = peer("lemmy", server, ke, aminas_post)
+    wanjiru = lemmy.publish_actor("person.json")
+    async with ke.state.sessions() as session, session.begin():
+        view = await communities.create(
+            session, ke.state.site, communities.Settings(name="maths"), creator=None
+        )
+        group_id = view.account.id
+
+    await lemmy.send("follow_home_community.json", wanjiru)
+    accept = await delivered(ke, server, "Accept")
+    assert accept["actor"] == f"{ke.url}/users/maths"
+    assert await count(ke, Follow, Follow.target_account_id == group_id) == 1
+
+    create = await lemmy.send("create_page_home_community.json", wanjiru)
+    page = await one(ke, Status, Status.uri == create["object"]["id"])
+    assert page is not None
+    filed = await one(ke, CommunityPost, CommunityPost.status_id == page.id)
+    assert (filed.community_id, filed.title) == (group_id, "Cutting fractions from a paper plate")
+
+    # The Group relays Lemmy's Create unchanged (and boosts the post, for Mastodon).
+    await delivered(ke, server, "Announce")
+
+    def relayed() -> list[dict[str, Any]]:
+        return [
+            a
+            for a in server.deliveries()
+            if a.get("type") == "Announce" and isinstance(a.get("object"), dict)
+        ]
+
+    worker = ke.state.worker
+    assert worker is not None
+    deadline = asyncio.get_running_loop().time() + 10
+    while not relayed():
+        assert asyncio.get_running_loop().time() < deadline, "no Announce{Create} in time"
+        worker.wake()
+        await asyncio.sleep(0.02)
+    wrapped = relayed()[0]
+    assert wrapped["actor"] == f"{ke.url}/users/maths"
+    assert wrapped["object"]["id"] == create["id"]
+    assert wrapped["object"]["object"]["name"] == "Cutting fractions from a paper plate"
 
 
 async def test_a_misskey_teacher_reacts_updates_and_deletes(

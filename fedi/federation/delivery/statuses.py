@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.db.models import (
     Account,
+    CommunityPost,
     Favourite,
     Mention,
     Status,
@@ -45,6 +46,17 @@ async def _status_parts(
     if status.in_reply_to_account_id is not None:
         mentioned.append(status.in_reply_to_account_id)
     followers = [] if status.visibility == "direct" else await follower_inboxes(session, actor.id)
+    filed = await session.get(CommunityPost, status.id)
+    if filed is not None:
+        # FEP-1b12: the post names its community, which receives it and relays it to members.
+        group = await session.get(Account, filed.community_id)
+        if group is not None:
+            note["audience"] = group.uri
+            if filed.title:
+                note["name"] = filed.title
+            if group.uri not in note["to"] and group.uri not in note["cc"]:
+                note["cc"] = [*note["cc"], group.uri]
+            mentioned.append(group.id)
     return status, note, unique(followers, await account_inboxes(session, mentioned))
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from fedi.db.models import Account, Block, Favourite, Follow, FollowRequest, Status
-from fedi.domain import blocks, follows, interactions
+from fedi.domain import blocks, communities, follows, interactions
 from fedi.errors import NotFound, ValidationFailed
 from fedi.federation.addressing import visibility_of
 from fedi.federation.convert.incoming import ensure_note
+from fedi.federation.inbox import communities as groups
 from fedi.federation.inbox.base import Delivery, Refused
 
 
@@ -45,11 +46,17 @@ class AnnounceHandler:
         if activity.object_type in WRAPPED:
             await self._relay(delivery)
             return
+        # The Group's row first, as a relay does: two deliveries from one Group (its
+        # Announce{Note} and Announce{Create}) then take their locks in the same order.
+        group = await communities.find(delivery.session, delivery.signer)
         status = await ensure_note(
             delivery.federation, delivery.session, activity.object_id, delivery.budget
         )
         if status is None:
             raise Refused("the boosted post could not be found")
+        if group is not None:
+            # A Group's Announce{Note} (for Mastodon) also says the post is the community's.
+            await groups.file_relayed(delivery, group, status, None)
         visibility = visibility_of(activity.to, activity.cc, delivery.signer.followers_url)
         try:
             await interactions.reblog(
@@ -66,16 +73,32 @@ class AnnounceHandler:
     async def _relay(self, delivery: Delivery) -> None:
         """A Group relaying a member's activity (FEP-1b12, as Lemmy does): the post is taken
         from its origin by id, never from the relayed copy, and no boost is recorded."""
+        group = await groups.relaying_group(delivery)
         wrapped = delivery.activity.object
         assert isinstance(wrapped, dict)
+        if wrapped.get("type") in MODERATION:
+            await groups.relay_moderation(delivery, group, wrapped)
+            return
         inner = wrapped.get("object")
         inner_id = inner.get("id") if isinstance(inner, dict) else inner
-        if wrapped.get("type") in ("Create", "Update") and isinstance(inner_id, str):
-            await ensure_note(delivery.federation, delivery.session, inner_id, delivery.budget)
+        if not isinstance(inner_id, str):
+            return
+        if wrapped.get("type") == "Create":
+            status = await ensure_note(
+                delivery.federation, delivery.session, inner_id, delivery.budget
+            )
+            if status is not None:
+                await groups.file_relayed(
+                    delivery, group, status, inner if isinstance(inner, dict) else None
+                )
+            return
+        await groups.relay_change(delivery, str(wrapped.get("type")), inner_id)
 
 
-# Activities a Group wraps in its Announce; full community support handles the rest.
-WRAPPED = frozenset({"Create", "Update"})
+# Activities a Group wraps in its Announce (FEP-1b12): its members' posts and changes,
+# and its moderators' decisions.
+MODERATION = frozenset({"Block", "Undo", "Add", "Remove"})
+WRAPPED = frozenset({"Create", "Update", "Delete"}) | MODERATION
 
 
 class UndoHandler:

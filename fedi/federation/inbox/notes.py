@@ -13,6 +13,7 @@ from fedi.domain.received import receive_delete, receive_edit, receive_post
 from fedi.federation.actors import ACTOR_TYPES, host_of, parse_actor, store_actor
 from fedi.federation.convert.incoming import note_to_incoming, parse_note
 from fedi.federation.fetcher import BadDocument
+from fedi.federation.inbox import communities as groups
 from fedi.federation.inbox.base import Delivery, Refused
 from fedi.federation.wire import Note
 
@@ -49,15 +50,25 @@ class CreateHandler:
 
     async def receive(self, delivery: Delivery) -> None:
         note = await _authored_note(delivery)
+        # A post sent to one of our communities is checked before anything is stored.
+        community = await groups.addressed_community(delivery, note)
+        if community is not None and await groups.refused(delivery, community):
+            return
         post = await note_to_incoming(
             delivery.federation, delivery.session, note, delivery.signer, delivery.budget
         )
-        await receive_post(
+        if community is None:
+            community = await groups.thread_community(delivery, post.in_reply_to)
+            if community is not None and await groups.refused(delivery, community):
+                return
+        status = await receive_post(
             delivery.session,
             delivery.signer,
             post,
             detect_in=delivery.federation.site.detection_languages,
         )
+        if status is not None and community is not None:
+            await groups.file_received(delivery, community, status, note)
 
 
 def _embedded_actor(delivery: Delivery) -> dict[str, Any] | None:
@@ -109,6 +120,7 @@ class UpdateHandler:
             post,
             detect_in=delivery.federation.site.detection_languages,
         )
+        await groups.author_changed(delivery, status, "Update")
 
 
 class DeleteHandler:
@@ -127,6 +139,9 @@ class DeleteHandler:
         if target == delivery.signer.uri:
             await remove_account(delivery, delivery.signer)
             return
+        status = await delivery.status_by_uri(target)
+        if status is not None and status.account_id == delivery.signer.id:
+            await groups.author_changed(delivery, status, "Delete")
         await receive_delete(delivery.session, delivery.signer, target)
 
 

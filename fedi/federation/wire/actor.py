@@ -68,3 +68,7 @@ class Actor(WireModel):
     )
     webfinger: str | None = None
     published: str | None = None
+    # FEP-1b12 Groups (Lemmy, Mbin, PieFed, Jamii): the moderators collection and whether
+    # only moderators may post.
+    attributed_to: OptionalRef = None
+    posting_restricted_to_mods: bool | None = None

@@ -1,0 +1,220 @@
+"""Posting in a community: who may, and what the Group does with an accepted post.
+
+One rule for every path: a local teacher posting through the client API or the JSON API,
+and a post from another server arriving in the Group's inbox, are checked by ``refusal``
+(bans, membership, the posting policy). An accepted post is filed under the community
+(its FEP-1b12 ``audience``) and, for our own communities, announced to the members: a
+boost by the Group (Mastodon shows it; it federates as ``Announce{Note}``) and the
+unchanged activity wrapped in ``Announce{Create}`` (what Lemmy and FEP-1b12 peers read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.base import utcnow
+from fedi.db.models import Account, CommunityPost, Status
+from fedi.db.writes import insert_ignore
+from fedi.domain import communities, interactions
+from fedi.domain.communities import CommunityView
+from fedi.domain.events import emit
+from fedi.domain.site import Site
+from fedi.errors import Forbidden, NotFound, ValidationFailed
+
+OPEN = ("public", "unlisted")
+MAX_TITLE = 300
+
+
+async def refusal(session: AsyncSession, view: CommunityView, author: Account) -> str | None:
+    """Why ``author`` may not post in the community, or None when they may."""
+    role = await communities.role_of(session, view.account.id, author.id)
+    if role == "banned":
+        return "You are banned from this community"
+    if role == "moderator" or author.id == view.account.id:
+        return None
+    policy = view.community.posting_policy
+    if policy == "moderators":
+        return "Only moderators may post in this community"
+    member = await communities.is_member(session, view.account.id, author.id)
+    if (policy == "members" or view.account.locked) and not member:
+        return "Only members may post in this community"
+    return None
+
+
+async def community_of(session: AsyncSession, status_id: int) -> Account | None:
+    """The community a post belongs to, if any."""
+    found: Account | None = await session.scalar(
+        select(Account)
+        .join(CommunityPost, CommunityPost.community_id == Account.id)
+        .where(CommunityPost.status_id == status_id)
+    )
+    return found
+
+
+async def _first_group(session: AsyncSession, candidates: Iterable[Account]) -> Account | None:
+    for account in candidates:
+        if account.actor_type == "Group" and account.suspended_at is None:
+            return account
+    return None
+
+
+async def target(
+    session: AsyncSession,
+    author: Account,
+    *,
+    visibility: str,
+    mentioned: list[Account],
+    parent: Status | None,
+    community_id: int | None,
+    title: str = "",
+) -> CommunityView | None:
+    """The community a local post goes to — named explicitly, mentioned, or its thread's —
+    checked before anything is written (a refusal is a 403 naming the rule)."""
+    if len(title) > MAX_TITLE:
+        raise ValidationFailed(f"Title is longer than {MAX_TITLE} characters", field="title")
+    group: Account | None = None
+    if community_id is not None:
+        group = await session.get(Account, community_id)
+        if group is None or group.actor_type != "Group" or group.suspended_at is not None:
+            raise NotFound("Community not found", field="community_id")
+        if visibility not in OPEN:
+            raise ValidationFailed(
+                "Posts in a community are public or unlisted", field="visibility"
+            )
+    elif visibility in OPEN:
+        group = await _first_group(session, mentioned)
+        if group is None and parent is not None:
+            group = await community_of(session, parent.id)
+    if group is None:
+        if title:
+            raise ValidationFailed("Only a post in a community has a title", field="title")
+        return None
+    view = await communities.find(session, group)
+    if view is None:
+        return None
+    if group.is_local:
+        reason = await refusal(session, view, author)
+        if reason is not None:
+            raise Forbidden(reason)
+    else:
+        # A remote community judges for itself; what we know of its rules spares a
+        # post that would only come back as a Reject.
+        role = await communities.role_of(session, group.id, author.id)
+        if role == "banned":
+            raise Forbidden("You are banned from this community")
+        if view.community.posting_policy == "moderators" and role != "moderator":
+            raise Forbidden("Only moderators may post in this community")
+    return view
+
+
+async def file(
+    session: AsyncSession,
+    site: Site,
+    view: CommunityView,
+    status: Status,
+    *,
+    title: str = "",
+    activity: dict[str, Any] | None = None,
+) -> bool:
+    """Record ``status`` as the community's; a local Group then announces it to members.
+
+    ``activity`` is the Create as it reached the Group's inbox (relayed unchanged); None
+    for a local post, whose Create the delivery builds. False if it was filed already.
+    """
+    # The database decides: a Group's two Announces of one post may file it at once.
+    filed = await insert_ignore(
+        session,
+        CommunityPost,
+        [
+            {
+                "status_id": status.id,
+                "community_id": view.account.id,
+                "title": title.strip(),
+                "created_at": utcnow(),
+            }
+        ],
+    )
+    if not filed:
+        return False
+    if view.account.is_local:
+        await interactions.reblog(session, site, view.account, status.id, visibility="public")
+        await emit(
+            session,
+            view.account,
+            "community.announced",
+            change="Create",
+            status_id=status.id,
+            author_id=status.account_id,
+            activity=activity,
+        )
+    return True
+
+
+async def changed(
+    session: AsyncSession,
+    status: Status,
+    kind: str,
+    *,
+    activity: dict[str, Any] | None = None,
+    deletion: dict[str, Any] | None = None,
+) -> None:
+    """A community post was edited (``Update``) or deleted (``Delete``): our Group relays
+    the change to its members as it relayed the post. Called before a deletion's rows go.
+
+    ``activity`` is the author's activity when it came from another server; a local
+    author's is built at delivery (from ``deletion``, the deletion's event payload).
+    """
+    group = await community_of(session, status.id)
+    if group is None or not group.is_local:
+        return  # a remote community hears of it from the author's server directly
+    await emit(
+        session,
+        group,
+        "community.announced",
+        change=kind,
+        status_id=status.id,
+        author_id=status.account_id,
+        activity=activity,
+        deletion=deletion,
+    )
+
+
+async def refuse_remote(
+    session: AsyncSession, view: CommunityView, author: Account, activity: dict[str, Any]
+) -> None:
+    """Answer a refused post from another server with a Reject of its Create."""
+    await emit(
+        session,
+        view.account,
+        "community.refused",
+        author_id=author.id,
+        activity={
+            "id": activity.get("id"),
+            "type": activity.get("type"),
+            "actor": author.uri,
+            "object": _object_id(activity),
+        },
+    )
+
+
+def _object_id(activity: dict[str, Any]) -> Any:
+    obj = activity.get("object")
+    return obj.get("id") if isinstance(obj, dict) else obj
+
+
+async def local_groups(session: AsyncSession, uris: Iterable[str]) -> list[CommunityView]:
+    """Our communities among ``uris`` (a Note's audience, to, cc and mentions)."""
+    wanted = list(dict.fromkeys(uris))
+    if not wanted:
+        return []
+    rows = await session.scalars(
+        select(Account).where(
+            Account.uri.in_(wanted), Account.domain.is_(None), Account.actor_type == "Group"
+        )
+    )
+    views = [await communities.find(session, account) for account in rows]
+    return [v for v in views if v is not None]

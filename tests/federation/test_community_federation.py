@@ -1,0 +1,455 @@
+"""A community of practice on ke gathers teachers from sn and mz (FEP-1b12).
+
+Fatou (sn) and João (mz) join "maths" on ke from their own instances; Fatou asks to join the
+private "literacy" and Amina, its moderator, lets her in. Fatou posts in maths from Senegal
+and João reads it in Mozambique. A banned member and a non-member are refused with a Reject
+and nothing of theirs is stored or relayed; an Announce forged by a Person is ignored.
+Three real instances on loopback, real signatures, every step checked where it lands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from fedi.db.models import (
+    Account,
+    CommunityPost,
+    Follow,
+    FollowRequest,
+    Job,
+    ReceivedActivity,
+    Status,
+)
+from fedi.domain import communities, community_moderation, statuses
+from fedi.domain.communities import Settings
+from fedi.domain.statuses import Draft
+from fedi.errors import Forbidden
+from fedi.federation.delivery.deliver import DELIVER
+from fedi.federation.wire.common import AS_CONTEXT, PUBLIC
+from fedi.jobs import enqueue
+from tests.api.scopes import bearer, token_for
+from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
+from tests.federation.remote import settle
+from tests.federation.trio import Peer, eventually, trio
+
+
+@pytest.fixture(params=BACKENDS)
+async def federation(
+    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
+) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
+    if request.param == "postgresql":
+        require_postgres()
+    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
+        yield peers
+
+
+async def _count(peer: Peer, model: type, *where: object) -> int:
+    async with peer.session() as session:
+        query = select(func.count()).select_from(model)
+        for condition in where:
+            query = query.where(condition)  # type: ignore[arg-type]
+        return int(await session.scalar(query) or 0)
+
+
+async def _status(peer: Peer, uri: str) -> Status | None:
+    async with peer.session() as session:
+        found: Status | None = await session.scalar(select(Status).where(Status.uri == uri))
+        return found
+
+
+async def _create(peer: Peer, creator: Account, settings: Settings) -> Account:
+    async with peer.session() as session, session.begin():
+        moderator = await session.get(Account, creator.id)
+        view = await communities.create(session, peer.site, settings, creator=moderator)
+        return view.account
+
+
+async def _join(peer: Peer, member: Account, group_uri: str) -> None:
+    group = await peer.account(group_uri)
+    async with peer.session() as session, session.begin():
+        joining = await session.get(Account, member.id)
+        target = await session.get(Account, group.id)
+        assert joining is not None
+        assert target is not None
+        await communities.join(session, joining, target)
+
+
+async def _post(peer: Peer, author: Account, text: str, **draft: object) -> Status:
+    async with peer.session() as session, session.begin():
+        writer = await session.get(Account, author.id)
+        assert writer is not None
+        return await statuses.post(session, peer.site, writer, Draft(text=text, **draft))  # type: ignore[arg-type]
+
+
+async def _member_on(peer: Peer, member: Account, group: Account, home: Peer) -> bool:
+    """Whether ``peer`` holds ``member``'s follow of ``group`` (each by its URI)."""
+    async with peer.session() as session:
+        found = await session.scalar(
+            select(Follow.id)
+            .join(Account, Account.id == Follow.account_id)
+            .where(
+                Account.uri == member.uri,
+                Follow.target_account_id
+                == select(Account.id).where(Account.uri == group.uri).scalar_subquery(),
+            )
+        )
+        return found is not None
+
+
+async def test_teachers_from_three_countries_share_a_community(
+    federation: tuple[Peer, Peer, Peer],
+) -> None:
+    ke, sn, mz = federation
+    everyone = [ke, sn, mz]
+    amina = await ke.teacher("amina")
+    fatou = await sn.teacher("fatou")
+    joao = await mz.teacher("joao")
+    maths = await _create(ke, amina, Settings(name="maths", display_name="Mathematics"))
+    literacy = await _create(ke, amina, Settings(name="literacy", visibility="private"))
+
+    # Joining a public community from another instance: accepted at once.
+    await _join(sn, fatou, maths.uri)
+    await _join(mz, joao, maths.uri)
+    await eventually(lambda: _member_on(sn, fatou, maths, ke), wake=everyone)
+    await eventually(lambda: _member_on(mz, joao, maths, ke), wake=everyone)
+    assert await _member_on(ke, fatou, maths, ke)
+    assert await _count(ke, Follow, Follow.target_account_id == maths.id) == 2
+
+    # A private community, joined through the JSON API on sn by its handle: the request
+    # waits on ke until its moderator accepts.
+    await sn.account(literacy.uri)
+    handle = f"literacy@{ke.instance.config.domain}"
+    token = bearer(await token_for(sn.instance, "fatou", "read write"))
+    joined = await sn.instance.client.post(
+        f"/api/jamii/v1/communities/{handle}/join", headers=token
+    )
+    assert joined.status_code == 200, joined.text
+    assert joined.json()["membership"]["requested"]
+    assert joined.json()["local"] is False
+    await eventually(
+        lambda: _count(ke, FollowRequest, FollowRequest.target_account_id == literacy.id),
+        wake=everyone,
+    )
+    assert not await _member_on(sn, fatou, literacy, ke)
+    async with ke.session() as session, session.begin():
+        group = await session.get(Account, literacy.id)
+        applicant = await session.scalar(select(Account).where(Account.uri == fatou.uri))
+        assert group is not None
+        assert applicant is not None
+        await communities.approve(session, group, applicant)
+    await eventually(lambda: _member_on(sn, fatou, literacy, ke), wake=everyone)
+
+    # Fatou posts in maths from Senegal; ke relays it; João reads it in Mozambique.
+    handle = f"@maths@{ke.instance.config.domain}"
+    post = await _post(
+        sn, fatou, f"{handle} Les fractions avec des bandes de papier", title="Fractions"
+    )
+    on_ke = await eventually(lambda: _status(ke, post.uri), wake=everyone)
+    on_mz = await eventually(lambda: _status(mz, post.uri), wake=everyone)
+    assert "bandes de papier" in on_mz.content
+    async with ke.session() as session:
+        filed = await session.get(CommunityPost, on_ke.id)
+        assert filed is not None
+        assert (filed.community_id, filed.title) == (maths.id, "Fractions")
+
+    async def filed_on_mz() -> CommunityPost | None:
+        async with mz.session() as session:
+            found: CommunityPost | None = await session.get(CommunityPost, on_mz.id)
+            return found
+
+    filed_mz = await eventually(filed_on_mz, wake=everyone)
+    async with mz.session() as session:
+        group_on_mz = await session.get(Account, filed_mz.community_id)
+        assert group_on_mz is not None
+        assert group_on_mz.uri == maths.uri
+
+    # Mastodon-style readers see the Group's boost (its Announce{Note}, which may arrive
+    # after the Announce{Create}).
+    async def boosted_on_mz() -> Status | None:
+        async with mz.session() as session:
+            found: Status | None = await session.scalar(
+                select(Status).where(
+                    Status.reblog_of_id == on_mz.id, Status.account_id == filed_mz.community_id
+                )
+            )
+            return found
+
+    await eventually(boosted_on_mz, wake=everyone)
+
+    # João replies from Mozambique: the reply joins the thread's community on ke.
+    reply = await _post(mz, joao, "Obrigado! Vou experimentar.", in_reply_to_id=on_mz.id)
+    reply_on_ke = await eventually(lambda: _status(ke, reply.uri), wake=everyone)
+    assert reply_on_ke.in_reply_to_id == on_ke.id
+    async with ke.session() as session:
+        assert await session.get(CommunityPost, reply_on_ke.id) is not None
+    await eventually(lambda: _status(sn, reply.uri), wake=everyone)
+
+    # Fatou edits in Senegal: ke relays the Update, and Mozambique fetches the new version.
+    async with sn.session() as session, session.begin():
+        author = await session.get(Account, fatou.id)
+        assert author is not None
+        await statuses.edit(
+            session,
+            sn.site,
+            author,
+            post.id,
+            Draft(text=f"{handle} Les fractions avec des bandes de papier pliées"),
+        )
+
+    async def edited_on_mz() -> Status | None:
+        found = await _status(mz, post.uri)
+        return found if found and "pliées" in found.content else None
+
+    await eventually(edited_on_mz, wake=everyone)
+
+    # Fatou deletes it: ke relays the Delete; Mozambique checks with Senegal and drops it.
+    async with sn.session() as session, session.begin():
+        author = await session.get(Account, fatou.id)
+        assert author is not None
+        await statuses.delete_status(session, author, post.id)
+
+    async def gone_everywhere() -> bool:
+        return await _status(ke, post.uri) is None and await _status(mz, post.uri) is None
+
+    await eventually(gone_everywhere, wake=everyone)
+
+
+async def _refused_on_ke(ke: Peer, mz: Peer, author: Account, text: str) -> None:
+    """``author`` on mz posts in ke's maths: ke answers Reject and keeps nothing."""
+    everyone = [ke, mz]
+    before = await _count(ke, Status)
+    post = await _post(mz, author, text)
+
+    async def rejected() -> bool:
+        async with mz.session() as session:
+            found = await session.scalar(
+                select(ReceivedActivity.uri).where(
+                    ReceivedActivity.uri.like(f"{ke.instance.url}/users/maths/rejects/%")
+                )
+            )
+            return found is not None
+
+    await eventually(rejected, wake=everyone)
+    await settle(ke.instance)
+    assert await _status(ke, post.uri) is None
+    assert await _count(ke, Status) == before
+    assert await _count(ke, CommunityPost) == 0
+    announced = [job.payload.get("event") for job in await _jobs(ke)]
+    assert "community.announced" not in announced
+    assert "community.refused" in announced
+
+
+async def _jobs(peer: Peer) -> list[Job]:
+    async with peer.session() as session:
+        return list(await session.scalars(select(Job).where(Job.kind == "federate")))
+
+
+async def test_a_banned_member_and_a_non_member_are_refused(
+    federation: tuple[Peer, Peer, Peer],
+) -> None:
+    ke, sn, mz = federation
+    everyone = [ke, sn, mz]
+    amina = await ke.teacher("amina")
+    joao = await mz.teacher("joao")
+    ana = await mz.teacher("ana")
+    maths = await _create(ke, amina, Settings(name="maths", posting_policy="members"))
+    await _join(mz, joao, maths.uri)
+    await eventually(lambda: _member_on(mz, joao, maths, ke), wake=everyone)
+    await mz.account(maths.uri)  # Ana's instance knows the community (Ana is no member)
+
+    handle = f"@maths@{ke.instance.config.domain}"
+    await _refused_on_ke(ke, mz, ana, f"{handle} Olá a todos!")
+
+    # Where only moderators post, João's own instance knows it from the Group's document.
+    notices = await _create(ke, amina, Settings(name="notices", posting_policy="moderators"))
+    await _join(mz, joao, notices.uri)
+    await eventually(lambda: _member_on(mz, joao, notices, ke), wake=everyone)
+    before = await _count(mz, Status)
+    with pytest.raises(Forbidden):
+        await _post(mz, joao, f"@notices@{ke.instance.config.domain} Posso?")
+    assert await _count(mz, Status) == before
+
+    async with ke.session() as session, session.begin():
+        group = await session.get(Account, maths.id)
+        banned = await session.scalar(select(Account).where(Account.uri == joao.uri))
+        assert group is not None
+        assert banned is not None
+        await community_moderation.ban(session, group, banned, "spam")
+    await _refused_on_ke(ke, mz, joao, f"{handle} Compre agora!")
+    assert await _count(ke, Follow, Follow.target_account_id == maths.id) == 0
+
+
+async def test_a_forged_announce_is_ignored(federation: tuple[Peer, Peer, Peer]) -> None:
+    ke, sn, mz = federation
+    everyone = [ke, sn, mz]
+    amina = await ke.teacher("amina")
+    fatou = await sn.teacher("fatou")
+    moussa = await sn.teacher("moussa")
+    joao = await mz.teacher("joao")
+    maths = await _create(ke, amina, Settings(name="maths"))
+    await _join(mz, joao, maths.uri)
+    await eventually(lambda: _member_on(mz, joao, maths, ke), wake=everyone)
+    post = await _post(sn, fatou, "Not for any community")
+
+    # Moussa (a Person) pretends to relay it as the community's, signed with his own key.
+    forged = {
+        "@context": AS_CONTEXT,
+        "id": f"{moussa.uri}#forged-announce",
+        "type": "Announce",
+        "actor": moussa.uri,
+        "audience": maths.uri,
+        "to": [PUBLIC],
+        "object": {
+            "id": f"{post.uri}/activity",
+            "type": "Create",
+            "actor": fatou.uri,
+            "audience": maths.uri,
+            "object": post.uri,
+        },
+    }
+    async with sn.session() as session, session.begin():
+        await enqueue(
+            session,
+            DELIVER,
+            {"inbox": f"{mz.instance.url}/inbox", "activity": forged, "actor_id": moussa.id},
+        )
+
+    async def received() -> bool:
+        return await _count(mz, ReceivedActivity, ReceivedActivity.uri == forged["id"]) == 1
+
+    await eventually(received, wake=everyone)
+    await settle(mz.instance)
+    assert await _status(mz, post.uri) is None
+    assert await _count(mz, CommunityPost) == 0
+
+    # Even the Group itself cannot delete a member's post that its origin still serves.
+    await _join(sn, fatou, maths.uri)
+    await eventually(lambda: _member_on(sn, fatou, maths, ke), wake=everyone)
+    handle = f"@maths@{ke.instance.config.domain}"
+    kept = await _post(sn, fatou, f"{handle} Geometry with string")
+    await eventually(lambda: _status(mz, kept.uri), wake=everyone)
+    deleting = {
+        "@context": AS_CONTEXT,
+        "id": f"{maths.uri}/announces/forged-delete",
+        "type": "Announce",
+        "actor": maths.uri,
+        "to": [PUBLIC],
+        "object": {
+            "id": f"{kept.uri}#delete",
+            "type": "Delete",
+            "actor": fatou.uri,
+            "object": {"id": kept.uri, "type": "Tombstone"},
+        },
+    }
+    async with ke.session() as session, session.begin():
+        await enqueue(
+            session,
+            DELIVER,
+            {"inbox": f"{mz.instance.url}/inbox", "activity": deleting, "actor_id": maths.id},
+        )
+
+    async def delete_received() -> bool:
+        return await _count(mz, ReceivedActivity, ReceivedActivity.uri == deleting["id"]) == 1
+
+    await eventually(delete_received, wake=everyone)
+    await settle(mz.instance)
+    assert await _status(mz, kept.uri) is not None
+
+
+async def _role_on(peer: Peer, group: Account, member: Account) -> str | None:
+    """The role ``peer`` records for ``member`` in ``group`` (each named by its URI)."""
+    async with peer.session() as session:
+        group_id = await session.scalar(select(Account.id).where(Account.uri == group.uri))
+        member_id = await session.scalar(select(Account.id).where(Account.uri == member.uri))
+        if group_id is None or member_id is None:
+            return None
+        return await communities.role_of(session, group_id, member_id)
+
+
+async def test_bans_and_moderators_reach_members_servers(
+    federation: tuple[Peer, Peer, Peer],
+) -> None:
+    ke, sn, mz = federation
+    everyone = [ke, sn, mz]
+    amina = await ke.teacher("amina")
+    fatou = await sn.teacher("fatou")
+    joao = await mz.teacher("joao")
+    maths = await _create(ke, amina, Settings(name="maths"))
+    literacy = await _create(ke, amina, Settings(name="literacy"))
+    await _join(sn, fatou, maths.uri)
+    await _join(mz, joao, maths.uri)
+    await eventually(lambda: _member_on(mz, joao, maths, ke), wake=everyone)
+    await eventually(lambda: _member_on(sn, fatou, maths, ke), wake=everyone)
+
+    async def moderate(action: str, member: Account) -> None:
+        async with ke.session() as session, session.begin():
+            group = await session.get(Account, maths.id)
+            moderator = await session.get(Account, amina.id)
+            subject = await session.scalar(select(Account).where(Account.uri == member.uri))
+            assert group is not None
+            assert subject is not None
+            if action == "ban":
+                await community_moderation.ban(session, group, subject, "spam", by=moderator)
+            elif action == "unban":
+                await community_moderation.unban(session, group, subject, by=moderator)
+            else:
+                await community_moderation.add_moderator(session, group, subject, by=moderator)
+
+    # Amina bans João: Mozambique learns it, ends his membership and refuses him at home.
+    await moderate("ban", joao)
+
+    async def banned_on_mz() -> bool:
+        return await _role_on(mz, maths, joao) == "banned"
+
+    await eventually(banned_on_mz, wake=everyone)
+    assert not await _member_on(mz, joao, maths, ke)
+    with pytest.raises(Forbidden):
+        await _post(mz, joao, f"@maths@{ke.instance.config.domain} Compre agora!")
+
+    await moderate("unban", joao)
+
+    async def unbanned_on_mz() -> bool:
+        return await _role_on(mz, maths, joao) is None
+
+    await eventually(unbanned_on_mz, wake=everyone)
+
+    # Fatou becomes a moderator: Senegal knows.
+    await moderate("add_moderator", fatou)
+
+    async def moderator_on_sn() -> bool:
+        return await _role_on(sn, maths, fatou) == "moderator"
+
+    await eventually(moderator_on_sn, wake=everyone)
+
+    # Another Group cannot ban anyone from maths.
+    forged = {
+        "@context": AS_CONTEXT,
+        "id": f"{literacy.uri}/announces/forged-ban",
+        "type": "Announce",
+        "actor": literacy.uri,
+        "to": [PUBLIC],
+        "object": {
+            "id": f"{literacy.uri}/bans/forged",
+            "type": "Block",
+            "actor": literacy.uri,
+            "object": joao.uri,
+            "target": maths.uri,
+        },
+    }
+    async with ke.session() as session, session.begin():
+        await enqueue(
+            session,
+            DELIVER,
+            {"inbox": f"{mz.instance.url}/inbox", "activity": forged, "actor_id": literacy.id},
+        )
+
+    async def forged_received() -> bool:
+        return await _count(mz, ReceivedActivity, ReceivedActivity.uri == forged["id"]) == 1
+
+    await eventually(forged_received, wake=everyone)
+    await settle(mz.instance)
+    assert await _role_on(mz, maths, joao) is None
