@@ -56,6 +56,12 @@ def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine
         # After a database restart the first request on a dead connection fails (503, the
         # pool is invalidated) and the next ones reconnect; recycling bounds idle ages.
         kwargs.setdefault("pool_recycle", 1800)
+    if parsed.drivername == "sqlite+aiosqlite":
+        # Room for the in-process worker's jobs ([jobs] concurrency, up to 64) beside the
+        # web requests: with SQLAlchemy's default 5 + 10, a burst of jobs held every
+        # connection and pages waited behind them. SQLite connections are cheap.
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 70)
     # orjson for JSON columns: job payloads carry whole activities, and the standard
     # library's encoder showed in the inbox's profile.
     kwargs.setdefault("json_serializer", _json_dumps)
