@@ -9,7 +9,9 @@ from fedi.cli.accounts import accounts
 from fedi.cli.demo import demo
 from fedi.cli.federation import federation
 from fedi.cli.instance import instance
+from fedi.cli.invites import invites
 from fedi.cli.migrate import migrate
+from fedi.cli.roster import roster
 from fedi.cli.serve import serve
 from fedi.cli.translation import translation
 from fedi.cli.worker import worker
@@ -23,7 +25,18 @@ def cli() -> None:
     configure()
 
 
-for command in (serve, worker, migrate, accounts, instance, federation, demo, translation):
+for command in (
+    serve,
+    worker,
+    migrate,
+    accounts,
+    invites,
+    roster,
+    instance,
+    federation,
+    demo,
+    translation,
+):
     cli.add_command(command)
 
 

@@ -1,0 +1,46 @@
+"""Reading the pages' forms: the CSRF check first, then fields as bounded text, and errors
+collected per field in the reader's language."""
+
+from __future__ import annotations
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+
+from fedi.errors import JamiiError
+from fedi.state import AppState
+from fedi.web import csrf
+
+EXPIRED_FORM = "This form has expired or did not come from this site. Go back and try again."
+
+
+class FormExpired(JamiiError):
+    """A POST without the CSRF token its page issued: refused before anything is read."""
+
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(EXPIRED_FORM)
+
+
+async def checked_form(request: Request) -> FormData:
+    state: AppState = request.app.state.jamii
+    form = await request.form(max_files=0, max_fields=50, max_part_size=64 * 1024)
+    submitted = form.get(csrf.FIELD)
+    if not csrf.is_valid(request, state.config, submitted if isinstance(submitted, str) else None):
+        raise FormExpired()
+    return form
+
+
+def text(form: FormData, key: str, limit: int = 2000) -> str:
+    value = form.get(key)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def secret(form: FormData, key: str) -> str:
+    """A password as typed: never stripped (spaces may be part of it)."""
+    value = form.get(key)
+    return value[:1024] if isinstance(value, str) else ""
+
+
+def choices(form: FormData, key: str) -> list[str]:
+    return [value for value in form.getlist(key) if isinstance(value, str)][:20]
