@@ -7,8 +7,11 @@ import csv
 import io
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import click
+from sqlalchemy import Connection, event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fedi.cli.common import fail, instance_option, load_or_exit
 from fedi.cli.database import check_database
@@ -20,9 +23,35 @@ from fedi.domain.site import Site
 from fedi.errors import JamiiError
 
 
+def _writer_engine(config: InstanceConfig) -> AsyncEngine:
+    """An engine whose transactions take SQLite's write lock at BEGIN.
+
+    An import reads (is the username taken?) and then writes, for many teachers in one
+    transaction. With a deferred BEGIN, any write the running server commits meanwhile
+    makes SQLite refuse the upgrade to a writer at once ("database is locked") instead of
+    waiting. ``BEGIN IMMEDIATE`` waits for the lock up front, then holds it to the end.
+    """
+    engine = create_engine(config.database_url)
+    if config.is_sqlite:
+
+        def no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            # A command may wait longer than a request for the server to finish a write.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.close()
+
+        def begin_immediate(connection: Connection) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        event.listen(engine.sync_engine, "connect", no_implicit_begin)
+        event.listen(engine.sync_engine, "begin", begin_immediate)
+    return engine
+
+
 async def _import(config: InstanceConfig, text: str, days: int) -> list[Activation]:
     entries = parse_roster(text)
-    engine = create_engine(config.database_url)
+    engine = _writer_engine(config)
     try:
         async with session_factory(engine)() as session, session.begin():
             return await import_roster(
@@ -33,7 +62,7 @@ async def _import(config: InstanceConfig, text: str, days: int) -> list[Activati
 
 
 async def _reissue(config: InstanceConfig, username: str, days: int) -> str:
-    engine = create_engine(config.database_url)
+    engine = _writer_engine(config)
     try:
         async with session_factory(engine)() as session, session.begin():
             return await activation.reissue(session, username, valid_for=timedelta(days=days))
