@@ -11,14 +11,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from fedi.api.ratelimit import client_ip, rate_limits
 from fedi.db.models import User
 from fedi.domain import accounts, activation, browser_sessions, invites
 from fedi.domain.signup import Applicant, SignupRefused, SignupRules, sign_up
 from fedi.errors import JamiiError, ValidationFailed
 from fedi.state import AppState
 from fedi.web import sessions
-from fedi.web.forms import checked_form, secret, text
+from fedi.web.forms import checked_form, secret, text, too_many_attempts
 from fedi.web.messages import N_
 from fedi.web.rendering import Reader, reader_of, render
 
@@ -54,7 +53,7 @@ async def login(request: Request) -> Response:
     state: AppState = request.app.state.jamii
     reader = await reader_of(request)
     to = _next_path(text(form, "next"))
-    refused = rate_limits(request).login.hit(client_ip(request))
+    refused = await too_many_attempts(request)
     if refused is not None:
         return refused
     login_name, password = text(form, "login", 320), secret(form, "password")
@@ -144,7 +143,7 @@ async def signup(request: Request) -> Response:
     form = await checked_form(request)
     state: AppState = request.app.state.jamii
     reader = await reader_of(request)
-    refused = rate_limits(request).login.hit(client_ip(request))
+    refused = await too_many_attempts(request)
     if refused is not None:
         return refused
     values = {name: text(form, name, 400) for name in SIGNUP_FIELDS}
@@ -180,7 +179,7 @@ async def activate(request: Request) -> Response:
     form = await checked_form(request)
     state: AppState = request.app.state.jamii
     reader = await reader_of(request)
-    refused = rate_limits(request).login.hit(client_ip(request))
+    refused = await too_many_attempts(request)
     if refused is not None:
         return refused
     values = {"username": text(form, "username", 64), "code": text(form, "code", 64)}

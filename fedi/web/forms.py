@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
+from starlette.responses import Response
 
+from fedi.api.ratelimit import client_ip, rate_limits
 from fedi.errors import JamiiError
 from fedi.state import AppState
 from fedi.web import csrf
+from fedi.web.messages import N_
+from fedi.web.rendering import reader_of, render
 
+TOO_MANY = N_("Too many attempts from your connection. Wait a minute and try again.")
 EXPIRED_FORM = "This form has expired or did not come from this site. Go back and try again."
 
 
@@ -44,3 +49,15 @@ def secret(form: FormData, key: str) -> str:
 
 def choices(form: FormData, key: str) -> list[str]:
     return [value for value in form.getlist(key) if isinstance(value, str)][:20]
+
+
+async def too_many_attempts(request: Request) -> Response | None:
+    """Count a log-in-like attempt (log-in, sign-up, activation, password change) against
+    the per-IP window; when over, the page saying so in the reader's language (429)."""
+    refused = rate_limits(request).login.hit(client_ip(request))
+    if refused is None:
+        return None
+    reader = await reader_of(request)
+    page = await render(request, "error.html", 429, reader=reader, message=reader.gettext(TOO_MANY))
+    page.headers["Retry-After"] = refused.headers["Retry-After"]
+    return page

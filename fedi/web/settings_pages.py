@@ -7,13 +7,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from fedi.api.ratelimit import client_ip, rate_limits
 from fedi.db.models import User
 from fedi.domain import accounts, browser_sessions, preferences
 from fedi.errors import ValidationFailed
 from fedi.state import AppState
 from fedi.web import sessions
-from fedi.web.forms import checked_form, choices, secret, text
+from fedi.web.forms import checked_form, choices, secret, text, too_many_attempts
 from fedi.web.messages import N_
 from fedi.web.rendering import Reader, reader_of, render
 
@@ -92,7 +91,7 @@ async def change_password(request: Request) -> Response:
     reader = await reader_of(request)
     if reader.viewer is None:
         return _to_login()
-    refused = rate_limits(request).login.hit(client_ip(request))
+    refused = await too_many_attempts(request)
     if refused is not None:
         return refused
     state: AppState = request.app.state.jamii

@@ -24,6 +24,12 @@ COMMANDS = [
     ["federation"],
     ["federation", "block"],
     ["federation", "list"],
+    ["invites"],
+    ["invites", "create"],
+    ["invites", "list"],
+    ["roster"],
+    ["roster", "import"],
+    ["roster", "reissue"],
 ]
 
 
