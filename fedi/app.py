@@ -25,7 +25,7 @@ from fedi.config import InstanceConfig
 from fedi.errors import JamiiError, Unavailable
 from fedi.runtime import open_runtime
 from fedi.state import AppState
-from fedi.web import account_pages, admin_pages, pages, settings_pages
+from fedi.web import account_pages, admin_pages, compose_pages, pages, settings_pages
 from fedi.web.headers import SecurityHeaders
 from fedi.web.rendering import reader_of, render
 
@@ -91,6 +91,7 @@ def build_routes() -> list[BaseRoute]:
         *media.routes,
         *account_pages.routes,
         *settings_pages.routes,
+        *compose_pages.routes,
         *admin_pages.routes,
         *pages.routes,
     ]

@@ -43,4 +43,5 @@ DOMAIN_MESSAGES = (
     N_("This form has expired or did not come from this site. Go back and try again."),
     N_("Record not found"),
     N_("No teacher by that name here"),
+    N_("Text can't be blank"),
 )
