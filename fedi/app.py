@@ -36,8 +36,9 @@ from fedi.errors import JamiiError, Unavailable
 from fedi.runtime import open_runtime
 from fedi.state import AppState
 from fedi.streaming import listener as streaming_listener
-from fedi.web import pages
+from fedi.web import account_pages, admin_pages, compose_pages, pages, settings_pages
 from fedi.web.headers import SecurityHeaders
+from fedi.web.rendering import reader_of, render
 
 log = structlog.get_logger(__name__)
 
@@ -56,7 +57,10 @@ def _wants_html(request: Request) -> bool:
 async def on_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, JamiiError)
     if _wants_html(request):
-        return pages._render(request, "error.html", status_code=exc.status, message=exc.message)
+        reader = await reader_of(request)
+        return await render(
+            request, "error.html", exc.status, reader=reader, message=reader.gettext(exc.message)
+        )
     return error_response(exc)
 
 
@@ -97,6 +101,10 @@ def build_routes() -> list[BaseRoute]:
         *oauth.routes,
         *instance.routes,
         *media.routes,
+        *account_pages.routes,
+        *settings_pages.routes,
+        *compose_pages.routes,
+        *admin_pages.routes,
         *pages.routes,
     ]
 

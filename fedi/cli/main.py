@@ -10,7 +10,9 @@ from fedi.cli.communities import communities_group
 from fedi.cli.demo import demo
 from fedi.cli.federation import federation
 from fedi.cli.instance import instance
+from fedi.cli.invites import invites
 from fedi.cli.migrate import migrate
+from fedi.cli.roster import roster
 from fedi.cli.serve import serve
 from fedi.cli.translation import translation
 from fedi.cli.worker import worker
@@ -30,6 +32,8 @@ for command in (
     migrate,
     accounts,
     communities_group,
+    invites,
+    roster,
     instance,
     federation,
     demo,

@@ -116,6 +116,17 @@ class RegistrationSettings(_Table):
     policy: RegistrationPolicy = "approval"
     email_verification: StrictBool = False
 
+    @field_validator("email_verification")
+    @classmethod
+    def _no_mailer_yet(cls, verify: bool) -> bool:
+        # Accounts would wait forever for a message nobody sends: refuse to start instead.
+        if verify:
+            raise ValueError(
+                "Jamii cannot send e-mail yet, so addresses cannot be verified; set it to "
+                "false (invites and roster activation codes need no e-mail)"
+            )
+        return verify
+
 
 class FeatureSettings(_Table):
     """``[features]``: switches a ministry can turn off.

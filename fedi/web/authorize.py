@@ -31,16 +31,17 @@ from fedi.db.models import Application
 from fedi.domain import accounts, oauth
 from fedi.state import AppState
 from fedi.web import csrf
-from fedi.web.pages import templates
+from fedi.web.messages import N_
+from fedi.web.rendering import anonymous_reader, page_html
 
 SCOPE_DESCRIPTIONS = {
-    "read": "read all your account's data",
-    "write": "change all your account's data (post, follow, edit your profile)",
-    "follow": "see and change who you follow, block and mute",
-    "push": "receive push notifications",
-    "profile": "see your profile (name and picture) only",
+    "read": N_("read all your account's data"),
+    "write": N_("change all your account's data (post, follow, edit your profile)"),
+    "follow": N_("see and change who you follow, block and mute"),
+    "push": N_("receive push notifications"),
+    "profile": N_("see your profile (name and picture) only"),
 }
-EXPIRED_FORM = "This form has expired or did not come from this site. Go back and try again."
+EXPIRED_FORM = N_("This form has expired or did not come from this site. Go back and try again.")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -64,8 +65,7 @@ class Refusal(Exception):
 
 
 def _page(request: Request, name: str, status_code: int = 200, **context: object) -> Response:
-    state: AppState = request.app.state.jamii
-    html = templates.get_template(name).render(config=state.config, **context)
+    html = page_html(request, anonymous_reader(request), name, **context)
     return HTMLResponse(html, status_code=status_code, headers=NO_STORE)
 
 
@@ -98,13 +98,13 @@ async def _check(
 
     app = await oauth.application(session, text("client_id") or "")
     if app is None:
-        raise _error_page(request, "This application is not known here.")
+        raise _error_page(request, N_("This application is not known here."))
     redirect_uri = text("redirect_uri")
     if redirect_uri is None and len(app.redirect_uris) == 1:
         redirect_uri = app.redirect_uris[0]
     if redirect_uri is None or redirect_uri not in app.redirect_uris:
         raise _error_page(
-            request, "The redirect URI does not match one registered for this application."
+            request, N_("The redirect URI does not match one registered for this application.")
         )
     state = params.get("state")
     state = state if isinstance(state, str) else None
@@ -195,9 +195,9 @@ async def _decide(
         else None
     )
     if user is None:
-        return _form(request, auth, token, error="Wrong e-mail address or password.")
+        return _form(request, auth, token, error=N_("Wrong e-mail address or password."))
     if user.confirmed_at is None or not user.approved:
-        return _form(request, auth, token, error="Your account is not active yet.")
+        return _form(request, auth, token, error=N_("Your account is not active yet."))
     code = await oauth.create_code(
         session,
         app=auth.app,

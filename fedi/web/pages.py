@@ -2,36 +2,30 @@
 
 from __future__ import annotations
 
+import os
+from os import PathLike
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
 
 from fedi.db.models import Community
+from fedi.db.repositories.accounts import teacher_profiles
 from fedi.db.repositories.statuses import account_view, load_views
 from fedi.domain import timelines
 from fedi.domain.accounts import local_account
 from fedi.domain.interactions import visible_status
 from fedi.domain.pagination import MAX_ID, Page
+from fedi.domain.signup import SignupRules
 from fedi.errors import NotFound
 from fedi.state import AppState
+from fedi.web.rendering import render
 
 HERE = Path(__file__).parent
-templates = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=select_autoescape(["html"]),
-    enable_async=False,
-)
-
-
-def _render(request: Request, name: str, status_code: int = 200, **context: object) -> Response:
-    state: AppState = request.app.state.jamii
-    html = templates.get_template(name).render(config=state.config, **context)
-    # The same URLs answer ActivityPub JSON to peers: caches must keep the two apart.
-    return HTMLResponse(html, status_code=status_code, headers={"Vary": "Accept"})
+STATIC_MAX_AGE = 7 * 24 * 3600
 
 
 async def home(request: Request) -> Response:
@@ -40,7 +34,14 @@ async def home(request: Request) -> Response:
     if state.config.features.public_timeline:
         async with state.readers() as session:
             posts = await timelines.public(session, None, Page(limit=20), local_only=True)
-    return _render(request, "home.html", posts=posts)
+    # ``featured_communities``: filled in by the communities work (see home.html's block).
+    return await render(
+        request,
+        "home.html",
+        posts=posts,
+        featured_communities=[],
+        rules=SignupRules.from_config(state.config),
+    )
 
 
 async def profile(request: Request) -> Response:
@@ -52,8 +53,11 @@ async def profile(request: Request) -> Response:
         # A community's page: its rules and profile above the posts it shared.
         community = await session.get(Community, account.id)
         view = await account_view(session, account.id)
+        teacher = (await teacher_profiles(session, [account.id])).get(account.id)
         posts = await timelines.account_statuses(session, None, account.id, Page(limit=20))
-    return _render(request, "profile.html", account=view, posts=posts, community=community)
+    return await render(
+        request, "profile.html", account=view, teacher=teacher, posts=posts, community=community
+    )
 
 
 async def thread(request: Request) -> Response:
@@ -65,14 +69,41 @@ async def thread(request: Request) -> Response:
         status = await visible_status(session, None, int(raw))
         ctx = await timelines.context(session, None, status.id)
         focus = await load_views(session, [status.id], None)
-    return _render(
+    return await render(
         request, "thread.html", ancestors=ctx.ancestors, focus=focus[0], descendants=ctx.descendants
     )
 
 
+async def brand_css(request: Request) -> Response:
+    """The instance's colour as a stylesheet: the CSP forbids inline ``style`` attributes."""
+    state: AppState = request.app.state.jamii
+    return PlainTextResponse(
+        f":root{{--brand:{state.config.branding.primary_color}}}\n",
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+class CachedStatic(StaticFiles):
+    """Static files with a week's caching (Starlette sends ETag and Last-Modified already):
+    a teacher on a metered connection downloads the stylesheet once."""
+
+    def file_response(
+        self,
+        full_path: PathLike[str] | str,
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}"
+        return response
+
+
 routes = [
     Route("/", home),
+    Route("/brand.css", brand_css),
     Route("/@{username}", profile),
     Route("/@{username}/{id}", thread),
-    Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+    Mount("/static", app=CachedStatic(directory=HERE / "static"), name="static"),
 ]

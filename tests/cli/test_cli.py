@@ -28,6 +28,12 @@ COMMANDS = [
     ["communities", "create"],
     ["communities", "list"],
     ["communities", "show"],
+    ["invites"],
+    ["invites", "create"],
+    ["invites", "list"],
+    ["roster"],
+    ["roster", "import"],
+    ["roster", "reissue"],
 ]
 
 

@@ -367,3 +367,11 @@ def test_code_can_build_a_config_directly(tmp_path: Path) -> None:
     )
     assert config.code == "ke"
     assert config.database_url == f"sqlite+aiosqlite:///{tmp_path / 'ke' / 'data' / 'jamii.db'}"
+
+
+def test_email_verification_is_refused_while_jamii_sends_no_email(tmp_path: Path) -> None:
+    folder = write_instance(tmp_path, MINIMAL + "[registration]\nemail_verification = true\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(folder, environ={})
+    assert "cannot send e-mail yet" in str(raised.value)
+    assert "registration.email_verification" in str(raised.value)

@@ -10,6 +10,9 @@ from fedi.db.models.media import MediaAttachment
 from fedi.db.models.moderation import Block, DomainRule, Report
 from fedi.db.models.notifications import Notification
 from fedi.db.models.oauth import AccessToken, Application, AuthorizationCode
+from fedi.db.models.preferences import ReadingPreferences
+from fedi.db.models.sessions import BrowserSession
+from fedi.db.models.signup import ActivationCode, Invite
 from fedi.db.models.social import Bookmark, Favourite, Follow, FollowRequest
 from fedi.db.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag, Tombstone
 
@@ -18,10 +21,12 @@ __all__ = [
     "Account",
     "AccountKey",
     "AccountList",
+    "ActivationCode",
     "Application",
     "AuthorizationCode",
     "Block",
     "Bookmark",
+    "BrowserSession",
     "Community",
     "CommunityPost",
     "CommunityRole",
@@ -30,6 +35,7 @@ __all__ = [
     "Follow",
     "FollowRequest",
     "IdempotencyKey",
+    "Invite",
     "Job",
     "ListAccount",
     "Marker",
@@ -38,6 +44,7 @@ __all__ = [
     "Mute",
     "Notification",
     "Peer",
+    "ReadingPreferences",
     "ReceivedActivity",
     "Report",
     "Status",

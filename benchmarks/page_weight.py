@@ -1,0 +1,188 @@
+"""Page weight: bytes (raw and gzip) of the main pages of a seeded instance.
+
+The issue's budget is a thread page of at most 30 KB compressed with no third-party assets,
+for teachers on a shared phone over a slow, metered connection. This serves a real instance
+(uvicorn on loopback, SQLite), seeds a teacher, a thread of 20 replies of lesson-sized text
+and the home timeline through the domain services, then fetches each page as a browser does
+(``Accept-Encoding: gzip``) and as a bare client (identity). Beside each page it prints a
+baseline measured in the same run: the same posts' text alone, gzipped, i.e. what the page
+would weigh with no markup at all, so the ratio shows the cost of the template.
+
+It also checks that every ``src``/``href`` stays on the instance, and that static assets
+carry ``ETag`` and ``Cache-Control`` and answer ``304`` to a revalidation.
+
+    python -m benchmarks.page_weight
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import re
+import secrets
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from fedi.app import create_app
+from fedi.config import load_config
+from fedi.db import migrate
+from fedi.domain import statuses
+from fedi.domain.accounts import Registration, register
+from fedi.domain.site import Site
+from fedi.state import AppState
+
+THREAD_BUDGET = 30 * 1024
+REPLIES = 20
+LESSON = (
+    "Today my Form 2 class tried the fractions lesson with paper strips: each group folded "
+    "halves, quarters and eighths, then compared them on the board. The pupils who were "
+    "lost with the textbook understood equivalent fractions in ten minutes. I attach the "
+    "plan; it needs only paper and a pencil. What did you change for larger classes? "
+)
+LINK = re.compile(r'(?:src|href)="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def seed(state: AppState) -> tuple[str, int, str]:
+    site = Site.from_config(state.config)
+    async with state.sessions() as session, session.begin():
+        people = []
+        for name in ("amina", "wanjiru", "baraka", "neema", "otieno"):
+            account, _ = await register(
+                session,
+                site,
+                Registration(
+                    username=name,
+                    email=f"{name}@school.example",
+                    password=secrets.token_urlsafe(12),
+                    display_name=name.title(),
+                ),
+            )
+            people.append(account)
+        root = await statuses.post(session, site, people[0], statuses.Draft(text=LESSON))
+        texts = [LESSON]
+        parent = root
+        for index in range(REPLIES):
+            text = f"{LESSON[: 120 + 9 * index]} #{index}"
+            texts.append(text)
+            author = people[1 + index % (len(people) - 1)]
+            parent = await statuses.post(
+                session, site, author, statuses.Draft(text=text, in_reply_to_id=parent.id)
+            )
+    return "amina", root.id, "\n".join(texts)
+
+
+def gz(data: bytes) -> int:
+    return len(gzip.compress(data, compresslevel=9))
+
+
+async def fetch(client: httpx.AsyncClient, path: str) -> tuple[int, int, httpx.Response]:
+    """(raw bytes, bytes on the wire with gzip, response)."""
+    plain = await client.get(path, headers={"Accept-Encoding": "identity"})
+    wire = 0
+    async with client.stream("GET", path, headers={"Accept-Encoding": "gzip"}) as streamed:
+        async for chunk in streamed.aiter_raw():
+            wire += len(chunk)
+        encoding = streamed.headers.get("content-encoding", "identity")
+    if encoding != "gzip":
+        wire = -wire  # marks an uncompressed answer
+    return len(plain.content), wire, plain
+
+
+def third_party(html: str, base: str) -> list[str]:
+    return [
+        url
+        for url in LINK.findall(html)
+        if not (url.startswith("/") and not url.startswith("//"))
+        and not url.startswith(base)
+        and not url.startswith("#")
+    ]
+
+
+async def main() -> int:
+    folder = Path(tempfile.mkdtemp(prefix="jamii-weight-"))
+    port = free_port()
+    url = f"sqlite+aiosqlite:///{folder / 'jamii.db'}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    (folder / "ke").mkdir()
+    (folder / "ke" / "instance.toml").write_text(
+        f'domain = "127.0.0.1:{port}"\ndev_insecure = true\n'
+        '[instance]\nname = "Kenya Teachers"\ncountry = "KE"\n'
+        'description = "The Ministry of Education\'s network for teachers."\n'
+        '[languages]\nprimary = "en"\nbridged = ["sw"]\n'
+        f'[database]\nurl = "{url}"\n[registration]\npolicy = "invite"\n',
+        encoding="utf-8",
+    )
+    config = load_config(folder / "ke", environ={})
+    app = create_app(config)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    failures = 0
+    try:
+        username, thread_id, texts = await seed(app.state.jamii)
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            pages = {
+                "home": "/",
+                "profile": f"/@{username}",
+                "thread": f"/@{username}/{thread_id}",
+                "sign-up": "/signup",
+                "log-in": "/login",
+            }
+            print(f"{'page':<10}{'raw B':>9}{'gzip B':>9}   baseline: text alone gzip B")
+            for name, path in pages.items():
+                raw, wire, response = await fetch(client, path)
+                assert response.status_code == 200, (path, response.status_code)
+                baseline = (
+                    f"{gz(texts.encode()):>7} ({wire / gz(texts.encode()):.1f}x)"
+                    if name == "thread"
+                    else ""
+                )
+                print(f"{name:<10}{raw:>9}{wire:>9}   {baseline}")
+                outside = third_party(response.text, base)
+                if outside:
+                    print(f"  third-party references on {name}: {outside}")
+                    failures += 1
+                if name == "thread" and not 0 < wire <= THREAD_BUDGET:
+                    print(f"  thread page over budget: {wire} > {THREAD_BUDGET} bytes compressed")
+                    failures += 1
+            print()
+            for path in ("/static/jamii.css", "/brand.css"):
+                raw, wire, response = await fetch(client, path)
+                etag = response.headers.get("etag")
+                cache = response.headers.get("cache-control", "")
+                again = await client.get(path, headers={"If-None-Match": etag}) if etag else None
+                revalidated = again.status_code if again is not None else "-"
+                print(
+                    f"{path:<18} raw {raw} B, gzip {wire} B, Cache-Control: {cache or 'none'}, "
+                    f"ETag: {'yes' if etag else 'no'}, revalidation: {revalidated}"
+                )
+                if "max-age" not in cache:
+                    failures += 1
+            verdict = "OK" if not failures else "FAILED"
+            print(f"\nthread budget {THREAD_BUDGET} B compressed; {verdict}")
+    finally:
+        server.should_exit = True
+        await task
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,47 @@
+"""Messages the domain raises that pages show: marked here so ``pybabel extract`` puts them
+in the catalogs; the pages translate an error's message by looking it up (``Reader.gettext``).
+Keep in step with ``fedi.domain`` (a message missing here is shown in English)."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    return message
+
+
+DOMAIN_MESSAGES = (
+    N_("Username must be 1-30 letters, digits or underscores"),
+    N_("Username is reserved"),
+    N_("E-mail address is not valid"),
+    N_("Password must be at least 8 characters"),
+    N_("Display name is longer than 100 characters"),
+    N_("Username is already taken"),
+    N_("E-mail is already in use"),
+    N_("The current password is not right"),
+    N_("This invite code is not known here. Check it, or ask whoever invited you for a new one."),
+    N_("This invite has expired. Ask your school or ministry for a new invite."),
+    N_("This invite has already been used as many times as allowed. Ask for a new invite."),
+    N_("Sign-up is closed on this instance."),
+    N_("An invite code is needed to join this instance. Ask your school or ministry."),
+    N_(
+        "Accounts on this instance are made by the ministry. If you received an activation "
+        "code, activate your account instead."
+    ),
+    N_("This username and code do not match. Check both, as printed on your sheet."),
+    N_(
+        "This activation code has expired. Ask your school or ministry for a new one "
+        "(they can issue it with: jamii roster reissue USERNAME)."
+    ),
+    N_(
+        "This activation code has already been used. Log in with the password you chose, "
+        "or ask your school or ministry for a new code."
+    ),
+    N_("Choose one of the languages offered"),
+    N_("Choose among the languages offered"),
+    N_("Uses must be between 1 and 100000"),
+    N_("Expiry must be between 1 and 365 days"),
+    N_("This form has expired or did not come from this site. Go back and try again."),
+    N_("Record not found"),
+    N_("No teacher by that name here"),
+    N_("Text can't be blank"),
+)
