@@ -16,6 +16,7 @@ from fedi import __version__
 from fedi.config import InstanceConfig
 from fedi.db.engine import create_engine, session_factory
 from fedi.domain.site import Site
+from fedi.domain.translator import StatusTranslator, start_translator
 from fedi.federation.context import Federation
 from fedi.federation.fetcher import Fetcher
 from fedi.jobs import JobQueue
@@ -30,6 +31,9 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     queue: JobQueue
     federation: Federation
+    # The machine-translation engines and rendition store; None when translation is off or
+    # failed to start (the reason is logged; posts stay readable untranslated).
+    translator: StatusTranslator | None = None
 
 
 def user_agent(config: InstanceConfig) -> str:
@@ -44,16 +48,23 @@ async def open_runtime(config: InstanceConfig) -> AsyncIterator[Runtime]:
     preload_language_detection()  # in a thread: serving starts meanwhile
     try:
         # JAMII_DEV_INSECURE is the only way plain http and loopback peers are allowed.
-        async with Fetcher(
-            allow_private=config.dev_insecure, user_agent=user_agent(config)
-        ) as fetcher:
-            yield Runtime(
-                config=config,
-                site=site,
-                engine=engine,
-                sessions=sessions,
-                queue=JobQueue(sessions),
-                federation=Federation(config, site, sessions, fetcher),
-            )
+        translator = await start_translator(config, sessions)
+        try:
+            # JAMII_DEV_INSECURE is the only way plain http and loopback peers are allowed.
+            async with Fetcher(
+                allow_private=config.dev_insecure, user_agent=user_agent(config)
+            ) as fetcher:
+                yield Runtime(
+                    config=config,
+                    site=site,
+                    engine=engine,
+                    sessions=sessions,
+                    queue=JobQueue(sessions),
+                    federation=Federation(config, site, sessions, fetcher),
+                    translator=translator,
+                )
+        finally:
+            if translator is not None:
+                await translator.close()
     finally:
         await engine.dispose()

@@ -31,7 +31,8 @@ class AppState:
     presenter: Presenter
     federation: Federation | None
     worker: Worker | None
-    # The machine-translation engine; None until the Translation service is wired in here.
+    # The machine-translation engines and renditions (``fedi.domain.translator``); None when
+    # translation is off or could not start.
     translator: Translator | None = None
 
     @classmethod
@@ -40,7 +41,7 @@ class AppState:
         worker = (
             Worker(
                 runtime.queue,
-                job_handlers(runtime.federation),
+                job_handlers(runtime.federation, runtime.translator),
                 concurrency=config.jobs.concurrency,
             )
             if config.in_process_worker
@@ -56,4 +57,5 @@ class AppState:
             presenter=Presenter(runtime.site),
             federation=runtime.federation,
             worker=worker,
+            translator=runtime.translator,
         )

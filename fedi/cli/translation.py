@@ -23,10 +23,12 @@ INDEX_ENV = "JAMII_TRANSLATION_INDEX_URL"
 
 
 def _paths(instance_dir: str, index_url: str | None = None) -> ArgosPaths:
-    from translation.argos_env import ArgosPaths
+    from translation.argos_env import DEFAULT_INDEX_URL, ArgosPaths
 
     config = load_or_exit(instance_dir)
-    return ArgosPaths.for_data_dir(config.data_dir, index_url or os.environ.get(INDEX_ENV))
+    # JAMII_TRANSLATION_INDEX_URL is also the environment override of [translation] index_url.
+    chosen = index_url or os.environ.get(INDEX_ENV) or config.translation.index_url
+    return ArgosPaths(config.translation_models_dir, chosen or DEFAULT_INDEX_URL)
 
 
 def _say(message: str) -> None:

@@ -19,6 +19,10 @@ class Site:
     max_attachments: int = 4
     # What language detection may choose from (``[languages] detect``).
     detection_languages: tuple[str, ...] = SUPPORTED_LANGUAGES
+    # The instance's own languages (primary, then bridged): what posts are translated into.
+    languages: tuple[str, ...] = ()
+    # Queue a translate job with every public post (``[translation] eager``).
+    eager_translation: bool = False
 
     @classmethod
     def from_config(cls, config: InstanceConfig) -> Site:
@@ -29,6 +33,8 @@ class Site:
             post_length=config.limits.post_length,
             max_attachments=config.limits.max_attachments,
             detection_languages=tuple(config.languages.detect),
+            languages=tuple(config.languages.supported),
+            eager_translation=config.features.translation and config.translation.eager,
         )
 
     # Local URLs are minted here and nowhere else, so federation and the pages agree on them.

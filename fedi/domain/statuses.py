@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Mention, Status
 from fedi.db.models.statuses import VISIBILITIES
-from fedi.domain import history, languages, notifications
+from fedi.domain import history, languages, notifications, renditions
 from fedi.domain.content import render, store_links
 from fedi.domain.events import emit
 from fedi.domain.site import Site
@@ -148,6 +148,7 @@ async def post(
             .values(replies_count=Status.replies_count + 1)
         )
     await _notify_mentions(session, status, rendered.mentioned)
+    await renditions.queue_translation(session, site, status)
     await emit(session, author, "status.created", status_id=status.id)
     return status
 
@@ -217,6 +218,8 @@ async def edit(
     await session.flush()
     await _notify_mentions(session, status, [a for a in rendered.mentioned if a.id not in before])
     await _notify_boosters(session, status)
+    # The new version has no renditions yet; the old ones are no longer served.
+    await renditions.queue_translation(session, site, status)
     await emit(session, editor, "status.updated", status_id=status.id)
     return status
 

@@ -9,6 +9,7 @@ from fedi.db.models.media import MediaAttachment
 from fedi.db.models.moderation import Block, DomainRule, Report
 from fedi.db.models.notifications import Notification
 from fedi.db.models.oauth import AccessToken, Application, AuthorizationCode
+from fedi.db.models.renditions import Rendition
 from fedi.db.models.social import Bookmark, Favourite, Follow, FollowRequest
 from fedi.db.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag, Tombstone
 
@@ -35,6 +36,7 @@ __all__ = [
     "Notification",
     "Peer",
     "ReceivedActivity",
+    "Rendition",
     "Report",
     "Status",
     "StatusEdit",
