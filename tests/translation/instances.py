@@ -37,7 +37,8 @@ async def translating_instance(
         code=code,
         port=free_port(),
         database_url=database_url,
-        extra=translation_table(paths, extra),
+        # The translate job runs in the served process on PostgreSQL too.
+        extra="[jobs]\nin_process_worker = true\n" + translation_table(paths, extra),
     )
     async with serve(config) as instance:
         yield instance
