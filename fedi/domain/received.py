@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Status, Tombstone
-from fedi.domain import history, languages, notifications
+from fedi.domain import history, languages, notifications, renditions
 from fedi.domain.content import Rendered, store_links
 from fedi.domain.html import html_to_text, sanitize_html
 from fedi.domain.site import SUPPORTED_LANGUAGES
@@ -48,6 +48,9 @@ class IncomingPost:
     tags: list[str] = field(default_factory=list)
     published: datetime | None = None
     media: list[IncomingMedia] = field(default_factory=list)
+    # The other entries of contentMap (summaryMap): the origin's translations of the post,
+    # {language: (content html, summary)}; kept as renditions so nobody translates twice.
+    renditions: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _media_type(mime_type: str) -> str:
@@ -132,6 +135,7 @@ async def receive_post(
         await notifications.notify(
             session, recipient=account, sender_id=author.id, type="mention", status_id=status.id
         )
+    await renditions.save_remote(session, status, post.uri, post.renditions)
     return status
 
 
@@ -187,6 +191,7 @@ async def receive_edit(
     )
     history.after_edit(session, status)
     await session.flush()
+    await renditions.save_remote(session, status, post.uri, post.renditions)
     return status
 
 

@@ -14,15 +14,18 @@ One rule set for the client API, timelines, federation and the translate job:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import MediaAttachment, Rendition, Status
 from fedi.db.writes import insert_ignore
+from fedi.domain.html import sanitize_html
 from fedi.domain.site import Site
 from fedi.errors import Unavailable, ValidationFailed
 from fedi.jobs import enqueue
@@ -37,7 +40,20 @@ TRANSLATE = "translate"
 TRANSLATE_ATTEMPTS = 10
 
 
-def edit_version(status: Status) -> int:
+class Versioned(Protocol):
+    """A status or a view of one: what its version is read from."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def language(self) -> str | None: ...
+
+    @property
+    def edited_at(self) -> datetime | None: ...
+
+
+def edit_version(status: Versioned) -> int:
     """The version of a status's texts: 0 as posted, then the edit's time in microseconds."""
     if status.edited_at is None:
         return 0
@@ -168,16 +184,29 @@ async def save(session: AsyncSession, source: Source, translated: TranslatedBund
     await insert_ignore(session, Rendition, [_row(source, translated)])
 
 
+# A peer may send every language it knows; more than this is not a translation set.
+MAX_REMOTE_RENDITIONS = 8
+
+
 async def save_remote(
     session: AsyncSession,
     status: Status,
-    host: str,
-    renditions: dict[str, tuple[str, str]],
+    uri: str,
+    renditions: Mapping[str, tuple[str, str]],
 ) -> int:
-    """Keep the translations a peer sent in ``contentMap`` (``{lang: (content, summary)}``)."""
-    if not status.language:
+    """Keep the translations a peer sent in ``contentMap`` (``{lang: (content, summary)}``)
+    as renditions by ``remote:<host>``, sanitised as any remote HTML is."""
+    if not status.language or not renditions:
         return 0
+    host = urlsplit(uri).netloc.lower()
     original = normalise_language(status.language)
+    kept: dict[str, tuple[str, str]] = {}
+    for code, (content, summary) in renditions.items():
+        language = normalise_language(code)[:8]
+        if language and language != original and language not in kept:
+            kept[language] = (sanitize_html(content), summary[:1000])
+        if len(kept) >= MAX_REMOTE_RENDITIONS:
+            break
     rows = [
         {
             "status_id": status.id,
@@ -191,8 +220,7 @@ async def save_remote(
             "media_descriptions": [],
             "poll_options": [],
         }
-        for language, (content, summary) in renditions.items()
-        if language != original
+        for language, (content, summary) in kept.items()
     ]
     return await insert_ignore(session, Rendition, rows)
 
@@ -244,3 +272,31 @@ async def queue_translation(session: AsyncSession, site: Site, status: Status) -
     if not bridged_targets(status.language, site.languages):
         return
     await enqueue(session, TRANSLATE, {"status_id": status.id}, max_attempts=TRANSLATE_ATTEMPTS)
+
+
+async def for_federation(
+    session: AsyncSession, statuses: Sequence[Versioned]
+) -> dict[int, dict[str, Rendition]]:
+    """Our own renditions of each status's current version, by language, for its Note
+    (``contentMap``); translations received from peers are theirs to send."""
+    versions = {s.id: edit_version(s) for s in statuses if s.language}
+    if not versions:
+        return {}
+    rows = (
+        await session.scalars(
+            select(Rendition)
+            .where(Rendition.status_id.in_(list(versions)))
+            .order_by(Rendition.id.desc())
+        )
+    ).all()
+    found: dict[int, dict[str, Rendition]] = {}
+    for row in rows:
+        if row.engine.startswith(REMOTE_PREFIX) or row.edit_version != versions[row.status_id]:
+            continue
+        found.setdefault(row.status_id, {}).setdefault(row.language, row)
+    return found
+
+
+def as_content_map(found: Mapping[str, Rendition]) -> dict[str, tuple[str, str]]:
+    """``{language: (content, summary)}`` for a Note's contentMap and summaryMap."""
+    return {language: (row.content, row.spoiler_text) for language, row in found.items()}
