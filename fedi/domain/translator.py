@@ -179,8 +179,9 @@ class StatusTranslator:
 MODELS_MISSING = "translation models not installed: run jamii translation install en fr pt"
 
 
-def _has_packages(models_dir: Path) -> bool:
-    packages = models_dir / "packages"
+def models_installed(config: InstanceConfig) -> bool:
+    """Whether any Argos package is in the instance's models folder (nothing imported)."""
+    packages = config.translation_models_dir / "packages"
     return packages.is_dir() and any(packages.iterdir())
 
 
@@ -214,7 +215,7 @@ async def start_translator(
     if not config.features.translation:
         return None
     settings = service_settings(config)
-    if "argos" in settings.engines and not _has_packages(config.translation_models_dir):
+    if "argos" in settings.engines and not models_installed(config):
         # Not even imported: argostranslate and its libraries cost memory for nothing.
         log.warning("translation_unavailable", engine="argos", hint=MODELS_MISSING)
         settings = replace(settings, engines=tuple(e for e in settings.engines if e != "argos"))

@@ -186,6 +186,8 @@ def test_seeding_logs_no_post_text_and_no_password(tmp_path: Path) -> None:
     assert "paper strips" not in output
     assert "jamii-demo-2026" not in output
     assert (tmp_path / "ke" / "data" / "jamii.db").exists()
+    # No model in the demo's models folder: the notice says how to install them.
+    assert "translation models not installed: run jamii translation install en fr pt" in output
 
 
 def test_an_operator_blocks_allows_and_lists_servers(tmp_path: Path) -> None:
