@@ -133,7 +133,7 @@ async def stored(
 
 
 async def stored_for_statuses(
-    session: AsyncSession, statuses: Iterable[Status], languages: Sequence[str]
+    session: AsyncSession, statuses: Iterable[Versioned], languages: Sequence[str]
 ) -> dict[int, Rendition]:
     """For a page of statuses, the first of ``languages`` each has a rendition in.
 

@@ -177,3 +177,60 @@ async def test_an_engine_that_is_down_answers_503_with_retry_after(
         # The post itself reads as written.
         status = await call(amina.status, post["id"])
         assert status["content"] == "<p>Karibu darasani leo.</p>"
+
+
+async def test_timelines_in_the_readers_languages(
+    database: Database, tmp_path: Path, paths: ArgosPaths, tiny: TinyPackages
+) -> None:
+    async with translating_instance(tmp_path, database.url, paths, tiny, *KISWAHILI) as ke:
+        amina = await mastodon(ke, "amina")
+        baraka = await mastodon(ke, "baraka")
+        await call(baraka.account_follow, (await call(amina.me))["id"])
+        post = await call(amina.status_post, "Karibu darasani leo.", language="sw")
+        english = await call(amina.status_post, "Welcome to class.", language="en")
+        await eventually_rendered(ke, post["id"])
+
+        # Nothing chosen, nothing asked: statuses as written.
+        [newest, older] = await call(baraka.timeline_home)
+        assert (newest["id"], older["content"]) == (english["id"], "<p>Karibu darasani leo.</p>")
+        assert "jamii_original" not in older
+
+        # Asked with translate=true: the reader's posting language (here none: the locale).
+        auth = await headers(ke, "baraka")
+        asked = await ke.client.get("/api/v1/timelines/public?translate=true", headers=auth)
+        shown = {s["id"]: s for s in asked.json()}
+        assert shown[post["id"]]["content"] == "<p>KARIBU DARASANI LEO.</p>"
+        assert shown[post["id"]]["language"] == "en"
+        assert shown[post["id"]]["jamii_original"] == {
+            "content": "<p>Karibu darasani leo.</p>",
+            "spoiler_text": "",
+            "language": "sw",
+            "provider": "Argos Translate",
+        }
+        assert "jamii_original" not in shown[english["id"]]
+        assert "translate=true" in asked.headers["link"]
+
+        # A chosen setting applies without asking; translate=false turns it off.
+        bad = await ke.client.patch(
+            "/api/v1/accounts/update_credentials",
+            json={"source": {"reading_languages": ["en", "english"]}},
+            headers=auth,
+        )
+        assert bad.status_code == 422
+        assert "reading languages" in bad.json()["error"].lower()
+        chosen = await ke.client.patch(
+            "/api/v1/accounts/update_credentials",
+            json={"source": {"reading_languages": ["en", "fr"]}},
+            headers=auth,
+        )
+        assert chosen.status_code == 200, chosen.text
+        assert chosen.json()["source"]["reading_languages"] == ["en", "fr"]
+        preferences = await call(baraka.preferences)
+        assert preferences["jamii:reading:languages"] == ["en", "fr"]
+        home = await call(baraka.timeline_home)
+        assert [s["content"] for s in home] == [
+            "<p>Welcome to class.</p>",
+            "<p>KARIBU DARASANI LEO.</p>",
+        ]
+        off = await ke.client.get("/api/v1/timelines/home?translate=false", headers=auth)
+        assert off.json()[1]["content"] == "<p>Karibu darasani leo.</p>"
