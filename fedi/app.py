@@ -18,7 +18,17 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fedi import __version__
-from fedi.api import activitypub, client, inbox, instance, media, oauth, public, wellknown
+from fedi.api import (
+    activitypub,
+    client,
+    inbox,
+    instance,
+    libretranslate,
+    media,
+    oauth,
+    public,
+    wellknown,
+)
 from fedi.api.ratelimit import RateLimitHeaders
 from fedi.api.responses import JSONResponse, error_response
 from fedi.config import InstanceConfig
@@ -85,6 +95,7 @@ def build_routes() -> list[BaseRoute]:
         *oauth.routes,
         *instance.routes,
         *media.routes,
+        *libretranslate.routes,  # answers 404 unless [translation] libretranslate_api
         *pages.routes,
     ]
 

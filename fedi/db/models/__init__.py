@@ -9,7 +9,7 @@ from fedi.db.models.media import MediaAttachment
 from fedi.db.models.moderation import Block, DomainRule, Report
 from fedi.db.models.notifications import Notification
 from fedi.db.models.oauth import AccessToken, Application, AuthorizationCode
-from fedi.db.models.renditions import Rendition
+from fedi.db.models.renditions import Rendition, TranslationApiKey
 from fedi.db.models.social import Bookmark, Favourite, Follow, FollowRequest
 from fedi.db.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag, Tombstone
 
@@ -45,5 +45,6 @@ __all__ = [
     "Tag",
     "TeacherProfile",
     "Tombstone",
+    "TranslationApiKey",
     "User",
 ]

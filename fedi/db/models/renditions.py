@@ -43,3 +43,13 @@ class Rendition(IdMixin, CreatedMixin, Base):
     # [[attachment id, description], ...] and [option, ...]
     media_descriptions: Mapped[list[Any]] = mapped_column(JSON, default=list)
     poll_options: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class TranslationApiKey(IdMixin, CreatedMixin, Base):
+    """A key a neighbouring server uses on the LibreTranslate-compatible API
+    (``jamii translation keys add NAME``); only its SHA-256 is stored."""
+
+    __tablename__ = "translation_api_keys"
+
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,4 +1,4 @@
-"""renditions: translations of statuses, and the languages each teacher reads
+"""renditions: translations of statuses, the languages each teacher reads, API keys
 
 Revision ID: 0007_renditions
 Revises: 0006_search
@@ -47,6 +47,16 @@ def upgrade() -> None:
             name="uq_renditions_version_language_engine",
         ),
     )
+    op.create_table(
+        "translation_api_keys",
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("key_sha256", sa.String(length=64), nullable=False),
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_translation_api_keys")),
+        sa.UniqueConstraint("key_sha256", name=op.f("uq_translation_api_keys_key_sha256")),
+        sa.UniqueConstraint("name", name=op.f("uq_translation_api_keys_name")),
+    )
     with op.batch_alter_table("users", schema=None) as batch_op:
         # Existing teachers read nothing extra until they choose.
         batch_op.add_column(
@@ -57,4 +67,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("reading_languages")
+    op.drop_table("translation_api_keys")
     op.drop_table("renditions")
