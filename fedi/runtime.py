@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -49,6 +49,14 @@ async def open_runtime(config: InstanceConfig) -> AsyncIterator[Runtime]:
     try:
         # JAMII_DEV_INSECURE is the only way plain http and loopback peers are allowed.
         translator = await start_translator(config, sessions)
+        if translator is not None and translator.pairs and config.translation.eager:
+            # Posts are translated ahead of readers, and wait briefly for it before
+            # federating, only when an engine can translate.
+            site = replace(
+                site,
+                eager_translation=True,
+                translation_hold=config.translation.federation_wait,
+            )
         try:
             # JAMII_DEV_INSECURE is the only way plain http and loopback peers are allowed.
             async with Fetcher(

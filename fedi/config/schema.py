@@ -206,6 +206,9 @@ class TranslationSettings(_Table):
     # Translate public posts into the instance's languages as soon as they are posted (a job
     # queued with the post); off, every rendition is made when a reader first asks.
     eager: StrictBool = True
+    # A new public post's delivery waits up to this many seconds for its eager translations,
+    # so other servers receive them with it (and need not translate again); 0: never wait.
+    federation_wait: float = Field(default=10.0, ge=0, le=300)
     # Where the Argos packages live; empty: ``<data_dir>/translation``. Servers of one
     # process (the demo) or one machine may share a folder.
     models_dir: Path | None = None

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import MediaAttachment, Rendition, Status
+from fedi.db.base import utcnow
+from fedi.db.models import Job, MediaAttachment, Rendition, Status
 from fedi.db.writes import insert_ignore
+from fedi.domain.events import FEDERATE
 from fedi.domain.html import sanitize_html
 from fedi.domain.site import Site
 from fedi.errors import Unavailable, ValidationFailed
@@ -262,16 +264,50 @@ def eagerly_translated(status: Status) -> bool:
     return status.visibility in ("public", "unlisted") and status.reblog_of_id is None
 
 
-async def queue_translation(session: AsyncSession, site: Site, status: Status) -> None:
+def will_translate(site: Site, status: Status) -> bool:
+    """Whether a post gets a translate job (``queue_translation``)."""
+    return (
+        site.eager_translation
+        and eagerly_translated(status)
+        and bool(bridged_targets(status.language, site.languages))
+    )
+
+
+def federation_hold(site: Site, status: Status) -> datetime | None:
+    """When a post's federation should run at the latest if it waits for its translations
+    (None: at once). The translate job releases it as soon as it has finished or failed."""
+    if not will_translate(site, status) or site.translation_hold <= 0:
+        return None
+    return utcnow() + timedelta(seconds=site.translation_hold)
+
+
+async def queue_translation(
+    session: AsyncSession, site: Site, status: Status, *, release: Job | None = None
+) -> None:
     """In the post's own transaction: translate it into the instance's languages later.
 
     Posting never waits for an engine; the job runs once the post is committed.
+    ``release`` is the post's federate job, held back until the translations are stored.
     """
-    if not site.eager_translation or not eagerly_translated(status):
+    if not will_translate(site, status):
         return
-    if not bridged_targets(status.language, site.languages):
+    payload: dict[str, Any] = {"status_id": status.id}
+    if release is not None:
+        payload["release"] = release.id
+    await enqueue(session, TRANSLATE, payload, max_attempts=TRANSLATE_ATTEMPTS)
+
+
+async def release_federation(session: AsyncSession, payload: Mapping[str, Any]) -> None:
+    """Let the post's held federate job run now (its translations are stored, or the
+    engine failed: either way other servers should not wait longer)."""
+    job_id = payload.get("release")
+    if not isinstance(job_id, int):
         return
-    await enqueue(session, TRANSLATE, {"status_id": status.id}, max_attempts=TRANSLATE_ATTEMPTS)
+    await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == "queued", Job.kind == FEDERATE)
+        .values(run_at=utcnow())
+    )
 
 
 async def for_federation(

@@ -148,8 +148,15 @@ async def post(
             .values(replies_count=Status.replies_count + 1)
         )
     await _notify_mentions(session, status, rendered.mentioned)
-    await renditions.queue_translation(session, site, status)
-    await emit(session, author, "status.created", status_id=status.id)
+    # Other servers get the post with its translations when they come within seconds.
+    federate = await emit(
+        session,
+        author,
+        "status.created",
+        status_id=status.id,
+        run_at=renditions.federation_hold(site, status),
+    )
+    await renditions.queue_translation(session, site, status, release=federate)
     return status
 
 
@@ -219,8 +226,14 @@ async def edit(
     await _notify_mentions(session, status, [a for a in rendered.mentioned if a.id not in before])
     await _notify_boosters(session, status)
     # The new version has no renditions yet; the old ones are no longer served.
-    await renditions.queue_translation(session, site, status)
-    await emit(session, editor, "status.updated", status_id=status.id)
+    federate = await emit(
+        session,
+        editor,
+        "status.updated",
+        status_id=status.id,
+        run_at=renditions.federation_hold(site, status),
+    )
+    await renditions.queue_translation(session, site, status, release=federate)
     return status
 
 
@@ -269,7 +282,7 @@ async def delete_status(session: AsyncSession, actor: Account, status_id: int) -
     """
     status = await _own_status(session, actor, status_id)
     kind, payload = await _deletion_event(session, status)
-    await emit(session, actor, kind, **payload)
+    await emit(session, actor, kind, **payload)  # type: ignore[arg-type]
     await history.tombstone(session, status.uri, actor.id)
     await history.remove(session, status)
     return status

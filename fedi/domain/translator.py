@@ -141,8 +141,16 @@ class StatusTranslator:
 
         An engine that is down makes the job retry with backoff (``RetryLater`` with the
         engine's own Retry-After); after the last attempt it is marked dead and nothing else
-        happens: the original is readable, and readers can still ask later.
+        happens: the original is readable, and readers can still ask later. Either way the
+        post's held federation is released after the first attempt.
         """
+        try:
+            await self._translate_eagerly(payload)
+        finally:
+            async with self.sessions() as session, session.begin():
+                await renditions.release_federation(session, payload)
+
+    async def _translate_eagerly(self, payload: Mapping[str, Any]) -> None:
         async with self.sessions() as session:
             status = await session.get(Status, int(payload["status_id"]))
             if status is None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fedi.domain.events import FEDERATE
-from fedi.domain.renditions import TRANSLATE
+from fedi.domain.renditions import TRANSLATE, release_federation
 from fedi.domain.translator import StatusTranslator
 from fedi.federation.context import Federation
 from fedi.federation.delivery.deliver import DELIVER, deliverer
@@ -40,9 +40,11 @@ def job_handlers(
     }
     # A public post into the instance's languages, ahead of its readers. Without an engine
     # the job has nothing to do: it finishes at once and the post stays untranslated.
-    handlers[TRANSLATE] = translator.run_job if translator is not None else _nothing
+    handlers[TRANSLATE] = translator.run_job if translator is not None else _no_engine
     return handlers
 
 
-async def _nothing(payload: Mapping[str, Any], context: JobContext) -> None:
-    return None
+async def _no_engine(payload: Mapping[str, Any], context: JobContext) -> None:
+    # Nothing to wait for: the post's federation goes now.
+    async with context.sessions() as session, session.begin():
+        await release_federation(session, payload)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from fedi.db.models import Rendition, Status
+from fedi.db.models import Account, Follow, Rendition, Status
+from fedi.domain import follows
 from tests.api.client_api import call, close_clients, mastodon
 from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.federation.trio import Peer, eventually, trio
@@ -40,21 +41,59 @@ async def federation(
         yield peers
 
 
+async def _remote_renditions(peer: Peer, uri: str) -> list[Rendition] | None:
+    async with peer.session() as session:
+        status = await session.scalar(select(Status).where(Status.uri == uri))
+        if status is None:
+            return None
+        rows = await session.scalars(select(Rendition).where(Rendition.status_id == status.id))
+        return list(rows)
+
+
 async def test_content_map_carries_renditions_that_the_receiver_reuses(
     federation: tuple[Peer, Peer, Peer],
 ) -> None:
     ke, sn, _ = federation
+    amina_row = await ke.teacher("amina")
+    fatou_row = await sn.teacher("fatou")
+    target = await sn.account(amina_row.uri)
+    async with sn.session() as session, session.begin():
+        me = await session.get(Account, fatou_row.id)
+        them = await session.get(Account, target.id)
+        assert me is not None
+        assert them is not None
+        await follows.follow(session, me, them)
+
+    async def following() -> bool:
+        async with ke.session() as session:
+            found = await session.scalar(
+                select(Follow).where(Follow.target_account_id == amina_row.id)
+            )
+            return found is not None
+
+    await eventually(following, wake=[ke, sn])
+
+    # Amina posts in Kiswahili; Kenya translates it into English before delivering it
+    # (federation waits up to [translation] federation_wait for the translate job).
     amina = await mastodon(ke.instance, "amina")
     post = await call(amina.status_post, "Karibu darasani leo.", language="sw")
 
-    async def rendered() -> list[Rendition]:
-        async with ke.session() as session:
-            rows = await session.scalars(
-                select(Rendition).where(Rendition.status_id == int(post["id"]))
-            )
-            return list(rows)
+    async def delivered() -> list[Rendition] | None:
+        return await _remote_renditions(sn, post["uri"])
 
-    await eventually(rendered, wake=[ke])
+    before = argos_batches(sn.instance)
+    kept = await eventually(delivered, wake=[ke, sn], within=30)
+    # The Create carried the translation: Senegal stored it as Kenya's, on arrival.
+    assert [(r.language, r.engine) for r in kept] == [("en", f"remote:{ke.site.domain}")]
+    assert kept[0].content == "<p>KARIBU DARASANI LEO.</p>"
+
+    fatou = await mastodon(sn.instance, "fatou")
+    [remote] = (await call(fatou.search_v2, post["url"], result_type="statuses"))["statuses"]
+    assert remote["language"] == "sw"
+    translated = await call(fatou.status_translate, remote["id"], lang="en")
+    assert translated["content"] == "<p>KARIBU DARASANI LEO.</p>"
+    assert translated["provider"] == f"{ke.site.domain} (machine translation)"
+    assert argos_batches(sn.instance) == before  # Senegal's engine was not asked
 
     # The Note, as any peer fetches it: original first, then our rendition, marked as such.
     note = (
@@ -67,23 +106,3 @@ async def test_content_map_carries_renditions_that_the_receiver_reuses(
     assert list(note["contentMap"]) == ["sw", "en"]
     assert note["contentMap"]["en"] == "<p>KARIBU DARASANI LEO.</p>"
     assert note["machineTranslated"] == ["en"]
-
-    # Senegal's teacher finds the post by its URL: Senegal fetches the Note and keeps the
-    # English rendition as Kenya's.
-    fatou = await mastodon(sn.instance, "fatou")
-    before = argos_batches(sn.instance)
-    found = await call(fatou.search_v2, post["url"], resolve=True, result_type="statuses")
-    [remote] = found["statuses"]
-    assert remote["language"] == "sw"
-    async with sn.session() as session:
-        status = await session.scalar(select(Status).where(Status.uri == post["uri"]))
-        assert status is not None
-        kept = list(
-            await session.scalars(select(Rendition).where(Rendition.status_id == status.id))
-        )
-    assert [(r.language, r.engine) for r in kept] == [("en", f"remote:{ke.site.domain}")]
-
-    translated = await call(fatou.status_translate, remote["id"], lang="en")
-    assert translated["content"] == "<p>KARIBU DARASANI LEO.</p>"
-    assert translated["provider"] == f"{ke.site.domain} (machine translation)"
-    assert argos_batches(sn.instance) == before  # Senegal's engine was not asked
