@@ -109,18 +109,23 @@ class StatusTranslator:
     async def prepare(
         self, session: AsyncSession, status: Status, target: str
     ) -> Translation | Source:
-        """A stored rendition of ``status`` in ``target``, else what the engine must translate."""
-        source = await renditions.source_of(session, status)
-        if source is None:
+        """A stored rendition of ``status`` in ``target``, else what the engine must translate.
+
+        The store is read first, with what the status row already says (one query on a
+        hit); the media descriptions are read only when the engine is needed.
+        """
+        if not status.language:
             raise ValidationFailed(
                 "This post's language is not known, so it cannot be translated", field="lang"
             )
         target = normalise_language(target)
         found = await renditions.stored(
-            session, source.status_id, source.version, [target], self.current
+            session, status.id, renditions.edit_version(status), [target], self.current
         )
         if target in found:
             return from_rendition(found[target])
+        source = await renditions.source_of(session, status)
+        assert source is not None  # the language was checked above
         return source
 
     async def translate_source(self, source: Source, target: str) -> Translation:
