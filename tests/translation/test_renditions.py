@@ -234,3 +234,27 @@ async def test_timelines_in_the_readers_languages(
         ]
         off = await ke.client.get("/api/v1/timelines/home?translate=false", headers=auth)
         assert off.json()[1]["content"] == "<p>Karibu darasani leo.</p>"
+
+
+async def test_a_broken_package_is_a_clear_error_at_start_up_and_the_rest_serves(
+    database: Database,
+    tmp_path: Path,
+    paths: ArgosPaths,
+    tiny: TinyPackages,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    tiny.unpack(paths.packages, ("en", "sw"))
+    broken = paths.packages / "translate-en_sw-1_0" / "model" / "model.bin"
+    broken.write_bytes(b"not a model")
+    async with translating_instance(tmp_path, database.url, paths, tiny, ("sw", "en")) as ke:
+        logged = capfd.readouterr()
+        output = logged.out + logged.err
+        assert "translation_problem" in output
+        assert "en→sw 1.0 (translate-en_sw-1_0): BROKEN: failed to load" in output
+        # The instance serves, and the pair that works translates.
+        amina = await mastodon(ke, "amina")
+        post = await call(amina.status_post, "Karibu darasani leo.", language="sw")
+        translated = await call(amina.status_translate, post["id"], lang="en")
+        assert translated["content"] == "<p>KARIBU DARASANI LEO.</p>"
+        with pytest.raises(MastodonAPIError):
+            await call(amina.status_translate, post["id"], lang="sw")
