@@ -21,7 +21,7 @@ from fedi.db.models import Account, MediaAttachment, Status, Tombstone
 from fedi.domain import history, languages, notifications, renditions
 from fedi.domain.content import Rendered, store_links
 from fedi.domain.html import html_to_text, sanitize_html
-from fedi.domain.site import SUPPORTED_LANGUAGES
+from fedi.domain.site import SUPPORTED_LANGUAGES, Site
 from fedi.ids import id_at
 
 
@@ -76,11 +76,14 @@ async def receive_post(
     post: IncomingPost,
     *,
     detect_in: Sequence[str] = SUPPORTED_LANGUAGES,
+    site: Site | None = None,
 ) -> Status | None:
     """Store a remote post; the same post twice is stored once, a deleted one never again.
 
     A post that comes without a language gets one detected among ``detect_in``
-    (``Site.detection_languages``; rules in ``fedi.domain.languages``).
+    (``Site.detection_languages``; rules in ``fedi.domain.languages``). With ``site``, a
+    public post is queued for translation into the instance's languages, as local ones are
+    (those its server already translated are not translated again).
     """
     if await is_tombstoned(session, post.uri, author):
         return None
@@ -136,6 +139,8 @@ async def receive_post(
             session, recipient=account, sender_id=author.id, type="mention", status_id=status.id
         )
     await renditions.save_remote(session, status, post.uri, post.renditions)
+    if site is not None:
+        await renditions.queue_translation(session, site, status)
     return status
 
 
@@ -165,8 +170,10 @@ async def receive_edit(
     post: IncomingPost,
     *,
     detect_in: Sequence[str] = SUPPORTED_LANGUAGES,
+    site: Site | None = None,
 ) -> Status:
-    """Apply an author's Update to their post, keeping the previous version in the history."""
+    """Apply an author's Update to their post, keeping the previous version in the history
+    (with ``site``, the new version is queued for translation as ``receive_post`` does)."""
     if status.account_id != author.id:
         raise PermissionError("only the author edits a post")
     html = sanitize_html(post.html)
@@ -192,6 +199,8 @@ async def receive_edit(
     history.after_edit(session, status)
     await session.flush()
     await renditions.save_remote(session, status, post.uri, post.renditions)
+    if site is not None:
+        await renditions.queue_translation(session, site, status)
     return status
 
 

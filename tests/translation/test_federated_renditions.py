@@ -7,8 +7,12 @@ process); each runs its own engine, so each counts its own model calls.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -17,12 +21,17 @@ from fedi.db.models import Account, Follow, Rendition, Status
 from fedi.domain import follows
 from tests.api.client_api import call, close_clients, mastodon
 from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
+from tests.federation.remote import RemoteServer, deliver, home, settle
+from tests.federation.test_languages import _variant
+from tests.federation.test_peer_payloads import amina, aminas_post, peer, server
 from tests.federation.trio import Peer, eventually, trio
+from tests.servers import Instance
 from tests.translation.conftest import TinyPackages
 from tests.translation.instances import argos_batches, translation_table
 from translation import ArgosPaths
 
-__all__ = ["close_clients"]
+__all__ = ["amina", "aminas_post", "close_clients", "server"]
+T = TypeVar("T")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -106,3 +115,76 @@ async def test_content_map_carries_renditions_that_the_receiver_reuses(
     assert list(note["contentMap"]) == ["sw", "en"]
     assert note["contentMap"]["en"] == "<p>KARIBU DARASANI LEO.</p>"
     assert note["machineTranslated"] == ["en"]
+
+
+@pytest.fixture
+async def ke(
+    database_url: str, tmp_path: Path, paths: ArgosPaths, tiny: TinyPackages
+) -> AsyncIterator[Instance]:
+    """Kenya with the sw↔en tiny packages, receiving from a fake Mastodon on loopback."""
+    tiny.unpack(paths.packages, ("sw", "en"), ("en", "sw"))
+    async with home(tmp_path, database_url, extra=translation_table(paths)) as instance:
+        yield instance
+
+
+SWAHILI = "Nawashirikisha zoezi la sehemu kwa kutumia vipande vya karatasi."
+
+
+async def _renditions(instance: Instance, uri: str) -> list[Rendition]:
+    async with instance.state.sessions() as session:
+        status = await session.scalar(select(Status).where(Status.uri == uri))
+        assert status is not None, "the post was not stored"
+        return list(
+            await session.scalars(select(Rendition).where(Rendition.status_id == status.id))
+        )
+
+
+async def test_a_peers_public_post_is_translated_here_unless_it_came_translated(
+    ke: Instance, server: RemoteServer, amina: Account, aminas_post: Status
+) -> None:
+    mastodon = peer("mastodon", server, ke, aminas_post)
+    signer = mastodon.publish_actor("person.json")
+
+    async def own_post_translated() -> list[Rendition] | None:
+        worker = ke.state.worker
+        assert worker is not None
+        worker.wake()
+        return await _renditions(ke, aminas_post.uri) or None
+
+    await eventually_of(own_post_translated)  # Amina's English post, into Kiswahili
+    before = argos_batches(ke)
+
+    # Mastodon sends the original only: Kenya translates it into English itself.
+    plain = _variant(mastodon, 1, SWAHILI, ["sw"])
+    assert (await deliver(ke, plain, signer=signer)).status_code == 202
+    await settle(ke)
+
+    async def translated_here() -> list[Rendition] | None:
+        await settle(ke)
+        return await _renditions(ke, plain["object"]["id"]) or None
+
+    [made] = await eventually_of(translated_here)
+    assert (made.language, made.engine) == ("en", "argos")
+    assert made.content == f"<p>{SWAHILI.upper()}</p>"
+    assert argos_batches(ke) == before + 1
+
+    # A peer that sends its own English is believed: Kenya's engine is not asked.
+    translated = _variant(mastodon, 2, SWAHILI, ["sw"])
+    translated["object"]["contentMap"]["en"] = "<p>Sharing a fractions exercise.</p>"
+    assert (await deliver(ke, translated, signer=signer)).status_code == 202
+    await settle(ke)
+    [kept] = await _renditions(ke, translated["object"]["id"])
+    assert (kept.language, kept.content) == ("en", "<p>Sharing a fractions exercise.</p>")
+    assert kept.engine == f"remote:{urlsplit(server.base).netloc}"
+    assert argos_batches(ke) == before + 1
+
+
+async def eventually_of(check: Callable[[], Awaitable[T | None]], within: float = 15.0) -> T:
+    deadline = time.monotonic() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("not translated in time")
+        await asyncio.sleep(0.05)

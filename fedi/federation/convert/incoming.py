@@ -158,4 +158,10 @@ async def store_fetched_note(
     except (BudgetExhausted, FetchError, Forbidden):
         return None
     post = await note_to_incoming(federation, session, note, author, budget)
-    return await receive_post(session, author, post, detect_in=federation.site.detection_languages)
+    return await receive_post(
+        session,
+        author,
+        post,
+        detect_in=federation.site.detection_languages,
+        site=federation.site,
+    )

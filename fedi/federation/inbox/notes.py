@@ -57,6 +57,7 @@ class CreateHandler:
             delivery.signer,
             post,
             detect_in=delivery.federation.site.detection_languages,
+            site=delivery.federation.site,
         )
 
 
@@ -98,6 +99,7 @@ class UpdateHandler:
                 delivery.signer,
                 post,
                 detect_in=delivery.federation.site.detection_languages,
+                site=delivery.federation.site,
             )
             return
         if status.account_id != delivery.signer.id:
@@ -108,6 +110,7 @@ class UpdateHandler:
             status,
             post,
             detect_in=delivery.federation.site.detection_languages,
+            site=delivery.federation.site,
         )
 
 
