@@ -74,12 +74,16 @@ def translator_of(state: AppState) -> Translator | None:
 
 
 def _target(params: Params, user: User | None, state: AppState) -> str:
-    """The requested language, else the reader's default, else the instance's own."""
+    """The requested language, else the first the reader reads, their interface language,
+    their posting language, the instance's own."""
     lang = (params.text("lang") or "").strip().lower()
     if lang:
         return lang[:8]
-    if user is not None and user.default_language:
-        return user.default_language
+    if user is not None:
+        reads: list[str] = list(user.reading_languages or ())
+        for choice in (*reads, user.locale, user.default_language):
+            if choice:
+                return str(choice)
     return state.site.primary_language
 
 

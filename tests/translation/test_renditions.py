@@ -234,6 +234,9 @@ async def test_timelines_in_the_readers_languages(
         ]
         off = await ke.client.get("/api/v1/timelines/home?translate=false", headers=auth)
         assert off.json()[1]["content"] == "<p>Karibu darasani leo.</p>"
+        # Without lang, the translate button targets the first reading language.
+        default = await call(baraka.status_translate, post["id"])
+        assert default["language"] == "en"
 
 
 async def test_a_broken_package_is_a_clear_error_at_start_up_and_the_rest_serves(
