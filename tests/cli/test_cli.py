@@ -211,3 +211,27 @@ def test_an_operator_blocks_allows_and_lists_servers(tmp_path: Path) -> None:
     bad = jamii("federation", "block", "https://x.example/path", "--instance", folder)
     assert bad.returncode == 2
     assert "not a domain" in bad.stderr
+
+
+def test_keys_of_the_libretranslate_api_are_made_listed_and_revoked(tmp_path: Path) -> None:
+    database = tmp_path / "ke.db"
+    write_instance(tmp_path, code="ke", port=8101, database_url=f"sqlite+aiosqlite:///{database}")
+    folder = str(tmp_path / "ke")
+    assert jamii("migrate", "--instance", folder).returncode == 0
+    made = jamii("translation", "keys", "add", "mastodon.example", "--instance", folder)
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+    assert len(key) >= 40
+    assert "the API is off" in made.stderr  # [translation] libretranslate_api is false
+    again = jamii("translation", "keys", "add", "mastodon.example", "--instance", folder)
+    assert again.returncode == 1
+    assert "already a key named mastodon.example" in again.stderr
+    listed = jamii("translation", "keys", "list", "--instance", folder)
+    assert "mastodon.example" in listed.stdout
+    assert key not in listed.stdout + database.read_bytes().decode("latin-1")  # hash only
+    assert (
+        jamii("translation", "keys", "remove", "mastodon.example", "--instance", folder).returncode
+        == 0
+    )
+    gone = jamii("translation", "keys", "remove", "mastodon.example", "--instance", folder)
+    assert (gone.returncode, gone.stderr.strip()) == (1, "error: no key named mastodon.example")
