@@ -23,6 +23,7 @@ from fedi.api import (
     client,
     inbox,
     instance,
+    libretranslate,
     media,
     oauth,
     public,
@@ -105,6 +106,7 @@ def build_routes() -> list[BaseRoute]:
         *settings_pages.routes,
         *compose_pages.routes,
         *admin_pages.routes,
+        *libretranslate.routes,  # answers 404 unless [translation] libretranslate_api
         *pages.routes,
     ]
 

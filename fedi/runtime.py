@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -16,6 +16,7 @@ from fedi import __version__
 from fedi.config import InstanceConfig
 from fedi.db.engine import create_engine, session_factory
 from fedi.domain.site import Site
+from fedi.domain.translator import StatusTranslator, start_translator
 from fedi.federation.context import Federation
 from fedi.federation.fetcher import Fetcher
 from fedi.jobs import JobQueue
@@ -32,6 +33,9 @@ class Runtime:
     queue: JobQueue
     federation: Federation
     relay: Relay  # where committed stream signals go (``fedi.streaming``)
+    # The machine-translation engines and rendition store; None when translation is off or
+    # failed to start (the reason is logged; posts stay readable untranslated).
+    translator: StatusTranslator | None = None
 
 
 def user_agent(config: InstanceConfig) -> str:
@@ -47,18 +51,32 @@ async def open_runtime(config: InstanceConfig) -> AsyncIterator[Runtime]:
     site = Site.from_config(config)
     preload_language_detection()  # in a thread: serving starts meanwhile
     try:
-        # JAMII_DEV_INSECURE is the only way plain http and loopback peers are allowed.
-        async with Fetcher(
-            allow_private=config.dev_insecure, user_agent=user_agent(config)
-        ) as fetcher:
-            yield Runtime(
-                config=config,
-                site=site,
-                engine=engine,
-                sessions=sessions,
-                queue=JobQueue(sessions),
-                federation=Federation(config, site, sessions, fetcher),
-                relay=relay,
+        translator = await start_translator(config, sessions)
+        if translator is not None and translator.pairs and config.translation.eager:
+            # Posts are translated ahead of readers, and wait briefly for it before
+            # federating, only when an engine can translate.
+            site = replace(
+                site,
+                eager_translation=True,
+                translation_hold=config.translation.federation_wait,
             )
+        try:
+            # JAMII_DEV_INSECURE is the only way plain http and loopback peers are allowed.
+            async with Fetcher(
+                allow_private=config.dev_insecure, user_agent=user_agent(config)
+            ) as fetcher:
+                yield Runtime(
+                    config=config,
+                    site=site,
+                    engine=engine,
+                    sessions=sessions,
+                    queue=JobQueue(sessions),
+                    federation=Federation(config, site, sessions, fetcher),
+                    relay=relay,
+                    translator=translator,
+                )
+        finally:
+            if translator is not None:
+                await translator.close()
     finally:
         await engine.dispose()

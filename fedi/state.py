@@ -35,7 +35,8 @@ class AppState:
     worker: Worker | None
     hub: Hub
     fanout: Fanout
-    # The machine-translation engine; None until the Translation service is wired in here.
+    # The machine-translation engines and renditions (``fedi.domain.translator``); None when
+    # translation is off or could not start.
     translator: Translator | None = None
 
     @classmethod
@@ -44,7 +45,7 @@ class AppState:
         worker = (
             Worker(
                 runtime.queue,
-                job_handlers(runtime.federation),
+                job_handlers(runtime.federation, runtime.translator),
                 concurrency=config.jobs.concurrency,
             )
             if config.in_process_worker
@@ -67,4 +68,5 @@ class AppState:
             worker=worker,
             hub=hub,
             fanout=fanout,
+            translator=runtime.translator,
         )

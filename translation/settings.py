@@ -58,7 +58,11 @@ class TranslationSettings:
         return found
 
 
-def build_engines(settings: TranslationSettings, data_dir: Path) -> list[Engine]:
+def build_engines(
+    settings: TranslationSettings, data_dir: Path, models_dir: Path | None = None
+) -> list[Engine]:
+    """The engines of ``settings``; Argos models in ``models_dir`` (default
+    ``<data_dir>/translation``)."""
     problems = settings.problems()
     if problems:
         raise ValueError("; ".join(problems))
@@ -74,7 +78,11 @@ def build_engines(settings: TranslationSettings, data_dir: Path) -> list[Engine]
                 timeout=settings.timeout,
                 max_loaded_models=settings.max_loaded_models,
             )
-            paths = ArgosPaths.for_data_dir(data_dir, settings.index_url)
+            paths = (
+                ArgosPaths(models_dir, settings.index_url)
+                if models_dir is not None
+                else ArgosPaths.for_data_dir(data_dir, settings.index_url)
+            )
             engines.append(ArgosEngine(paths, options))
         else:
             engines.append(
@@ -90,8 +98,12 @@ def build_engines(settings: TranslationSettings, data_dir: Path) -> list[Engine]
 
 
 def build_service(
-    settings: TranslationSettings, data_dir: Path, sanitise: Sanitiser = default_sanitise
+    settings: TranslationSettings,
+    data_dir: Path,
+    sanitise: Sanitiser = default_sanitise,
+    *,
+    models_dir: Path | None = None,
 ) -> TranslationService:
     """The service for one instance; call ``await service.start()`` (it returns the
     availability report of every engine) before translating."""
-    return TranslationService(EngineChain(build_engines(settings, data_dir)), sanitise)
+    return TranslationService(EngineChain(build_engines(settings, data_dir, models_dir)), sanitise)

@@ -26,7 +26,7 @@ from fedi.api.responses import JSONResponse, error_response
 from fedi.db.models import Account, Community, CommunityRole, Follow, Status, TeacherProfile
 from fedi.db.repositories.statuses import load_views
 from fedi.db.repositories.views import StatusView
-from fedi.domain import pins
+from fedi.domain import pins, renditions
 from fedi.domain.accounts import local_account
 from fedi.domain.pagination import Page
 from fedi.domain.visibility import OPEN_VISIBILITIES
@@ -134,12 +134,14 @@ async def _notes(
     if parent_ids:
         rows = await session.execute(select(Status.id, Status.uri).where(Status.id.in_(parent_ids)))
         parents = {row[0]: row[1] for row in rows}
+    translated = await renditions.for_federation(session, [v for v in views if v.reblog is None])
     return {
         v.id: status_to_note(
             v,
             state.site,
             _followers_url(account),
             in_reply_to_uri=parents.get(v.in_reply_to_id) if v.in_reply_to_id else None,
+            translations=renditions.as_content_map(translated.get(v.id, {})),
         )
         for v in views
         if v.reblog is None

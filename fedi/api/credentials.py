@@ -44,6 +44,9 @@ def _update(params: Params) -> CredentialsUpdate:
         privacy=source.text("privacy"),
         sensitive=source.boolean("sensitive"),
         language=source.text("language"),
+        reading_languages=(
+            source.strings("reading_languages") if "reading_languages" in source else None
+        ),
     )
 
 

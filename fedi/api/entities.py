@@ -100,6 +100,22 @@ class Status(BaseModel):
     filtered: list[Any] = []
 
 
+class OriginalText(BaseModel):
+    """Jamii: what the author wrote, kept beside a status shown translated."""
+
+    content: str
+    spoiler_text: str
+    language: str | None
+    provider: str
+
+
+class TranslatedStatus(Status):
+    """Jamii: a status presented in the reader's language (timelines with translate=true);
+    ``content``, ``spoiler_text`` and ``language`` are the rendition's."""
+
+    jamii_original: OriginalText
+
+
 class Context(BaseModel):
     ancestors: list[Status]
     descendants: list[Status]
@@ -119,6 +135,8 @@ class Source(BaseModel):
     note: str
     fields: list[Field]
     follow_requests_count: int
+    # Jamii: the languages the teacher reads (timelines with translate=true use them).
+    reading_languages: list[str] = []
 
 
 class CredentialAccount(Account):
@@ -179,6 +197,10 @@ class Preferences(BaseModel):
     posting_default_language: str | None = Attribute(alias="posting:default:language")
     reading_expand_media: str = Attribute(default="default", alias="reading:expand:media")
     reading_expand_spoilers: bool = Attribute(default=False, alias="reading:expand:spoilers")
+    # Jamii's own preference (docs/client-api.md), set with source[reading_languages].
+    reading_translate_languages: list[str] = Attribute(
+        default_factory=list, alias="jamii:reading:languages"
+    )
 
 
 class MutedAccount(Account):

@@ -51,7 +51,9 @@ POLLS = {
 def translation_enabled(state: AppState) -> bool:
     """Clients offer "Translate" only when the ministry allows it and an engine is running
     (``AppState.translator``, see ``fedi.api.translate``)."""
-    return state.config.features.translation and state.translator is not None
+    from fedi.api.translate import translator_of
+
+    return translator_of(state) is not None
 
 
 def registrations_open(config: InstanceConfig) -> bool:

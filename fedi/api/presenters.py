@@ -153,6 +153,7 @@ class Presenter:
             ]
             + [entities.Field(name=f["name"], value=f["value"]) for f in teacher_fields(profile)],
             follow_requests_count=follow_requests_count,
+            reading_languages=list(user.reading_languages or []),
         )
         account = self.account(view, profile)
         return entities.CredentialAccount(**account.__dict__, source=source)
@@ -204,6 +205,7 @@ class Presenter:
             posting_default_visibility=user.default_visibility,
             posting_default_sensitive=user.default_sensitive,
             posting_default_language=user.default_language,
+            reading_translate_languages=list(user.reading_languages or []),
         )
 
     def list(self, found: AccountList) -> entities.List:

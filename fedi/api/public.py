@@ -16,6 +16,7 @@ from fedi.api.accounts import present_account
 from fedi.api.entities import Context
 from fedi.api.pagination import status_links
 from fedi.api.params import Params
+from fedi.api.reading import present, reader_languages
 from fedi.api.responses import JSONResponse
 from fedi.api.units import maybe_signed_in, path_id, reading, state_of
 from fedi.db.repositories.statuses import load_views
@@ -123,14 +124,16 @@ async def public_timeline(request: Request) -> Response:
             remote_only=params.flag("remote"),
             only_media=params.flag("only_media"),
         )
+        languages = await reader_languages(session, params, viewer, state)
+        presented = await present(session, state, views, languages)
     links = status_links(
         state.site.base_url,
         "/api/v1/timelines/public",
         params,
         [v.id for v in views],
-        kept=("local", "remote", "only_media", "limit"),
+        kept=("local", "remote", "only_media", "limit", "translate"),
     )
-    return JSONResponse([state.presenter.status(v) for v in views], headers=links)
+    return JSONResponse(presented, headers=links)
 
 
 routes = [

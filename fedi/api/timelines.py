@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from fedi.api.pagination import status_links
 from fedi.api.params import Params
+from fedi.api.reading import present, reader_languages
 from fedi.api.responses import JSONResponse
 from fedi.api.units import maybe_signed_in, reading, signed_in, state_of
 from fedi.domain import timelines
@@ -28,10 +29,16 @@ async def home(request: Request) -> Response:
     async with reading(request) as session:
         account, _ = await signed_in(request, session, "read:statuses")
         views = await timelines.home(session, account, page)
+        languages = await reader_languages(session, params, account, state)
+        presented = await present(session, state, views, languages)
     links = status_links(
-        state.site.base_url, "/api/v1/timelines/home", params, [v.id for v in views]
+        state.site.base_url,
+        "/api/v1/timelines/home",
+        params,
+        [v.id for v in views],
+        kept=("limit", "translate"),
     )
-    return JSONResponse([state.presenter.status(v) for v in views], headers=links)
+    return JSONResponse(presented, headers=links)
 
 
 async def tag(request: Request) -> Response:

@@ -2,21 +2,22 @@
 
 - POST /api/v1/statuses/:id/translate (``read:statuses``; an app's own token may translate
   public posts, as in Mastodon): 404 for a post the caller may not see, checked first; then,
-  while no engine runs, 503 with ``Retry-After``.
+  while no engine runs, 503 with ``Retry-After``; a stored rendition is served without the
+  engine; an unsupported pair is 422 naming the pairs that work; an engine that fails, 503.
 - GET /api/v1/instance/translation_languages: ``{source: [targets…]}``, or ``{}`` when
   translation is off, which is what Mastodon answers when it has no translation service.
 
-The engine plugs in through one seam, ``AppState.translator``: None until the Translation
-service lands, then an object with the ``Translator`` shape below. Nothing else here changes.
+The engine plugs in through one seam, ``AppState.translator``: None when translation is off
+or could not start, else a ``fedi.domain.translator.StatusTranslator``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -27,6 +28,8 @@ from fedi.api.responses import JSONResponse
 from fedi.api.units import path_id, reading, state_of
 from fedi.db.models import Status, User
 from fedi.domain.interactions import visible_status
+from fedi.domain.renditions import Source
+from fedi.domain.translator import Translation
 from fedi.state import AppState
 
 UNAVAILABLE = "Translation service unavailable"
@@ -34,27 +37,22 @@ UNAVAILABLE = "Translation service unavailable"
 RETRY_AFTER_SECONDS = 300
 
 
-@dataclass(frozen=True)
-class Translation:
-    """Mastodon's Translation entity (polls aside: Jamii has none yet)."""
-
-    content: str
-    spoiler_text: str
-    language: str
-    detected_source_language: str
-    provider: str
-    media_attachments: Sequence[tuple[int, str]] = ()  # (attachment id, description)
-
-
 class Translator(Protocol):
-    """What the Translation service provides to the client API."""
+    """What the Translation service provides to the client API
+    (``fedi.domain.translator.StatusTranslator``)."""
 
     def languages(self) -> Mapping[str, Sequence[str]]:
         """Each source language and the languages it translates into."""
         ...
 
-    async def translate(self, status: Status, target: str) -> Translation:
-        """``status`` in ``target`` (raises ``fedi.errors.Unavailable`` if the engine fails)."""
+    async def prepare(
+        self, session: AsyncSession, status: Status, target: str
+    ) -> Translation | Source:
+        """A stored rendition, or what must be translated (422 if the language is unknown)."""
+        ...
+
+    async def translate_source(self, source: Source, target: str) -> Translation:
+        """Translate and store (422 for an unsupported pair, 503 when the engine fails)."""
         ...
 
 
@@ -69,17 +67,23 @@ class TranslationEntity(BaseModel):
 
 
 def translator_of(state: AppState) -> Translator | None:
-    """The running engine, if the ministry allows translation and one is wired in."""
-    return state.translator if state.config.features.translation else None
+    """The running engine, if the ministry allows translation and it offers a pair (with no
+    model installed, clients are told translation is off rather than offered a dead button)."""
+    translator = state.translator if state.config.features.translation else None
+    return translator if translator is not None and translator.languages() else None
 
 
 def _target(params: Params, user: User | None, state: AppState) -> str:
-    """The requested language, else the reader's default, else the instance's own."""
+    """The requested language, else the first the reader reads, their interface language,
+    their posting language, the instance's own."""
     lang = (params.text("lang") or "").strip().lower()
     if lang:
         return lang[:8]
-    if user is not None and user.default_language:
-        return user.default_language
+    if user is not None:
+        reads: list[str] = list(user.reading_languages or ())
+        for choice in (*reads, user.locale, user.default_language):
+            if choice:
+                return str(choice)
     return state.site.primary_language
 
 
@@ -104,7 +108,14 @@ async def translate(request: Request) -> Response:
         translator = translator_of(state)
         if translator is None:
             return _unavailable()
-        result = await translator.translate(status, _target(params, viewer.user, state))
+        target = _target(params, viewer.user, state)
+        prepared = await translator.prepare(session, status, target)
+    # The engine runs with no database session held: it may take seconds.
+    result = (
+        prepared
+        if isinstance(prepared, Translation)
+        else await translator.translate_source(prepared, target)
+    )
     return JSONResponse(
         TranslationEntity(
             content=result.content,

@@ -18,6 +18,7 @@ from fedi.db.engine import create_engine
 from fedi.demo.connect import connect, converse
 from fedi.demo.data import DEMO_PASSWORD
 from fedi.demo.seed import login_email, seed, seed_for
+from fedi.domain.translator import MODELS_MISSING, models_installed
 from fedi.state import AppState
 
 DEFAULT_INSTANCES = ("ke", "sn", "mz", "tz")
@@ -100,9 +101,21 @@ def _banner(configs: list[InstanceConfig]) -> None:
         if data:
             first = data.teachers[0].username
             click.echo(f"    log-in: {login_email(config, first)} / {DEMO_PASSWORD}")
-    click.echo(
-        "\nMachine translation is not part of this build yet: "
-        "posts show in the language they were written in.\n"
+    click.echo(_translation_notice(configs))
+
+
+def _translation_notice(configs: list[InstanceConfig]) -> str:
+    """Whether the demo translates, and how to make it when it cannot (works offline)."""
+    if not any(config.features.translation for config in configs):
+        return "\nMachine translation is turned off ([features] translation = false).\n"
+    if any(models_installed(config) for config in configs):
+        folder = configs[0].translation_models_dir
+        return f"\nMachine translation: on (models in {folder}).\n"
+    where = configs[0].instance_dir
+    return (
+        f"\n{MODELS_MISSING} --instance {where}\n"
+        "  (posts show in the language they were written in until then; Kiswahili: "
+        "docs/translation.md)\n"
     )
 
 
@@ -133,6 +146,7 @@ def demo(instances_dir: str, only: str, reset: bool, no_serve: bool) -> None:
     asyncio.run(_seed_all(configs))
     if no_serve:
         click.echo(f"seeded {', '.join(codes)}")
+        click.echo(_translation_notice(configs))
         return
     for config in configs:
         if not _port_free(config.server.host, config.server.port):

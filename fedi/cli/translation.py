@@ -1,4 +1,5 @@
-"""``jamii translation …``: the machine-translation models of an instance.
+"""``jamii translation …``: the machine-translation models of an instance, and the keys of
+its LibreTranslate-compatible API.
 
 Models live in ``<data_dir>/translation`` (packages, argostranslate's index and caches,
 MiniSBD sentence splitters). The ``translation`` package is imported here only, inside the
@@ -9,24 +10,32 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from fedi.cli.common import fail, instance_option, load_or_exit
+from fedi.config import InstanceConfig
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from translation.argos_env import ArgosPaths
+
+T = TypeVar("T")
 
 INDEX_ENV = "JAMII_TRANSLATION_INDEX_URL"
 
 
 def _paths(instance_dir: str, index_url: str | None = None) -> ArgosPaths:
-    from translation.argos_env import ArgosPaths
+    from translation.argos_env import DEFAULT_INDEX_URL, ArgosPaths
 
     config = load_or_exit(instance_dir)
-    return ArgosPaths.for_data_dir(config.data_dir, index_url or os.environ.get(INDEX_ENV))
+    # JAMII_TRANSLATION_INDEX_URL is also the environment override of [translation] index_url.
+    chosen = index_url or os.environ.get(INDEX_ENV) or config.translation.index_url
+    return ArgosPaths(config.translation_models_dir, chosen or DEFAULT_INDEX_URL)
 
 
 def _say(message: str) -> None:
@@ -190,3 +199,79 @@ def remove(instance_dir: str, source: str, target: str) -> None:
         fail(str(exc))
         return
     click.echo(f"removed {info.source}→{info.target} {info.version}; restart the server")
+
+
+@translation.group()
+def keys() -> None:
+    """API keys of the LibreTranslate-compatible API ([translation] libretranslate_api).
+
+    A neighbouring server (a Mastodon's LIBRE_TRANSLATE_API_KEY, a Jamii's
+    libretranslate_api_key) sends its key as api_key. Keys listed in instance.toml's
+    [translation] api_keys work too; keys made here are stored as SHA-256 only.
+    """
+
+
+async def _with_session(config: InstanceConfig, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from fedi.db.engine import create_engine, session_factory
+
+    engine = create_engine(config.database_url)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+@keys.command("add")
+@instance_option
+@click.argument("name")
+def keys_add(instance_dir: str, name: str) -> None:
+    """Make a key for NAME (e.g. a neighbour's domain) and print it once."""
+    from fedi.cli.database import check_database
+    from fedi.domain.translation_keys import add_key
+    from fedi.errors import JamiiError
+
+    config = load_or_exit(instance_dir)
+    check_database(config, require_migrated=True)
+    try:
+        key = asyncio.run(_with_session(config, lambda session: add_key(session, name)))
+    except JamiiError as exc:
+        fail(exc.message)
+        return
+    click.echo(key)
+    if not config.translation.libretranslate_api:
+        _say("note: the API is off; set [translation] libretranslate_api = true and restart")
+
+
+@keys.command("list")
+@instance_option
+def keys_list(instance_dir: str) -> None:
+    """The keys made here (names and dates; the keys themselves are not kept)."""
+    from fedi.cli.database import check_database
+    from fedi.domain.translation_keys import list_keys
+
+    config = load_or_exit(instance_dir)
+    check_database(config, require_migrated=True)
+    found = asyncio.run(_with_session(config, list_keys))
+    for name, created in found:
+        click.echo(f"{name}\t{created}")
+    configured = len(config.translation.api_keys)
+    if configured:
+        click.echo(f"(and {configured} in instance.toml)")
+    if not found and not configured:
+        click.echo("no keys (jamii translation keys add NAME)")
+
+
+@keys.command("remove")
+@instance_option
+@click.argument("name")
+def keys_remove(instance_dir: str, name: str) -> None:
+    """Revoke NAME's key (at once: keys are checked on every request)."""
+    from fedi.cli.database import check_database
+    from fedi.domain.translation_keys import remove_key
+
+    config = load_or_exit(instance_dir)
+    check_database(config, require_migrated=True)
+    if not asyncio.run(_with_session(config, lambda session: remove_key(session, name))):
+        fail(f"no key named {name}")
+    click.echo(f"removed the key of {name}")

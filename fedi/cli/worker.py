@@ -82,7 +82,9 @@ async def _work(config: InstanceConfig, concurrency: int, *, once: bool) -> str 
             return f"cannot use the database: {describe_connection_error(exc)}"
         async with open_runtime(config) as runtime:
             worker = Worker(
-                runtime.queue, job_handlers(runtime.federation), concurrency=concurrency
+                runtime.queue,
+                job_handlers(runtime.federation, runtime.translator),
+                concurrency=concurrency,
             )
             backend = "sqlite" if config.is_sqlite else "postgresql"
             logger.info("worker_started", concurrency=concurrency, backend=backend, **counts)

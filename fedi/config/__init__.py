@@ -24,6 +24,7 @@ from fedi.config.schema import (
     RegistrationPolicy,
     RegistrationSettings,
     ServerSettings,
+    TranslationSettings,
 )
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "RegistrationPolicy",
     "RegistrationSettings",
     "ServerSettings",
+    "TranslationSettings",
     "check_config",
     "load_config",
 ]

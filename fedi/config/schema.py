@@ -206,6 +206,70 @@ class JobSettings(_Table):
         return is_sqlite if self.in_process_worker is None else self.in_process_worker
 
 
+TranslationEngineName = Literal["argos", "libretranslate"]
+
+
+def _argos_only() -> list[TranslationEngineName]:
+    return ["argos"]
+
+
+class TranslationSettings(_Table):
+    """``[translation]``: the engine chain, eager translation, and the LibreTranslate API.
+
+    The languages translated into are ``[languages]`` (primary and bridged); these keys say
+    how. ``features.translation = false`` turns all of it off. See docs/translation.md.
+    """
+
+    engines: list[TranslationEngineName] = Field(default_factory=_argos_only, min_length=1)
+    # Translate public posts into the instance's languages as soon as they are posted (a job
+    # queued with the post); off, every rendition is made when a reader first asks.
+    eager: StrictBool = True
+    # A new public post's delivery waits up to this many seconds for its eager translations,
+    # so other servers receive them with it (and need not translate again); 0: never wait.
+    federation_wait: float = Field(default=10.0, ge=0, le=300)
+    # Where the Argos packages live; empty: ``<data_dir>/translation``. Servers of one
+    # process (the demo) or one machine may share a folder.
+    models_dir: Path | None = None
+    index_url: StrictStr = ""
+    workers: StrictInt = Field(default=1, ge=1, le=64)
+    intra_threads: StrictInt = Field(default=1, ge=1, le=64)
+    beam_size: StrictInt = Field(default=1, ge=1, le=16)
+    max_batch: StrictInt = Field(default=64, ge=1, le=4096)
+    max_queued: StrictInt = Field(default=5000, ge=1, le=1_000_000)
+    timeout: float = Field(default=60.0, gt=0, le=3600)
+    max_loaded_models: StrictInt = Field(default=4, ge=1, le=64)
+    libretranslate_url: StrictStr = ""
+    libretranslate_api_key: StrictStr = ""
+    libretranslate_timeout: float = Field(default=30.0, gt=0, le=600)
+    # Serve a LibreTranslate-compatible API (/translate, /languages, /detect) to neighbours.
+    libretranslate_api: StrictBool = False
+    # Keys neighbours send as ``api_key`` (CLI-managed keys are added to these).
+    api_keys: list[StrictStr] = Field(default_factory=list)
+    # Requests per minute per key on the LibreTranslate-compatible API.
+    api_rate_limit: StrictInt = Field(default=60, ge=1, le=100_000)
+
+    @field_validator("libretranslate_url")
+    @classmethod
+    def _url(cls, url: str) -> str:
+        if url and not url.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return url.rstrip("/")
+
+    @field_validator("libretranslate_url", mode="after")
+    @classmethod
+    def _needed(cls, url: str, info: ValidationInfo) -> str:
+        if "libretranslate" in info.data.get("engines", ()) and not url:
+            raise ValueError("is needed when engines lists libretranslate")
+        return url
+
+    @field_validator("engines")
+    @classmethod
+    def _distinct_engines(cls, engines: list[TranslationEngineName]) -> list[TranslationEngineName]:
+        if len(set(engines)) != len(engines):
+            raise ValueError("lists an engine more than once")
+        return engines
+
+
 class InstanceConfig(_Table):
     """One instance's whole configuration, as loaded by ``fedi.config.load_config``.
 
@@ -228,6 +292,7 @@ class InstanceConfig(_Table):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, validate_default=True)
     server: ServerSettings = Field(default_factory=ServerSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    translation: TranslationSettings = Field(default_factory=TranslationSettings)
 
     _domain = field_validator("domain")(normalise_domain)
 
@@ -262,6 +327,22 @@ class InstanceConfig(_Table):
         if database.url or data_dir is None:
             return database
         return database.model_copy(update={"url": f"{SQLITE_SCHEME}:///{data_dir / 'jamii.db'}"})
+
+    @field_validator("translation")
+    @classmethod
+    def _resolve_models_dir(
+        cls, translation: TranslationSettings, info: ValidationInfo
+    ) -> TranslationSettings:
+        base = info.data.get("instance_dir")
+        if translation.models_dir is None or base is None:
+            return translation
+        folder = (base / translation.models_dir.expanduser()).resolve()
+        return translation.model_copy(update={"models_dir": folder})
+
+    @property
+    def translation_models_dir(self) -> Path:
+        """Where the Argos packages are (``[translation] models_dir`` or the data folder's)."""
+        return self.translation.models_dir or self.data_dir / "translation"
 
     @property
     def code(self) -> str:

@@ -55,6 +55,33 @@ class CredentialsUpdate:
     privacy: str | None = None
     sensitive: bool | None = None
     language: str | None = None
+    # Jamii's own: the languages the teacher reads, most preferred first ([] clears them).
+    reading_languages: Sequence[str] | None = None
+
+
+MAX_READING_LANGUAGES = 8
+
+
+def _check_reading(update: CredentialsUpdate) -> list[str] | None:
+    if update.reading_languages is None:
+        return None
+    found: list[str] = []
+    for item in update.reading_languages:
+        for code in _split_list(item):
+            code = code.lower()
+            if not LANGUAGE_RE.match(code):
+                raise ValidationFailed(
+                    "Reading languages must be ISO 639 codes such as sw",
+                    field="source[reading_languages]",
+                )
+            if code not in found:
+                found.append(code)
+    if len(found) > MAX_READING_LANGUAGES:
+        raise ValidationFailed(
+            f"At most {MAX_READING_LANGUAGES} reading languages",
+            field="source[reading_languages]",
+        )
+    return found
 
 
 def _split_list(value: str) -> list[str]:
@@ -123,6 +150,7 @@ async def update_credentials(
 ) -> None:
     """Apply a client's profile change; every value is checked before any is written."""
     language = _check_defaults(update)
+    reading = _check_reading(update)
     profile_update, free_fields = _profile_update(update)
     if profile is None:
         profile = TeacherProfile(account_id=account.id, subjects=[], grade_levels=[], languages=[])
@@ -136,4 +164,6 @@ async def update_credentials(
         user.default_sensitive = update.sensitive
     if language is not None:
         user.default_language = language or None
+    if reading is not None:
+        user.reading_languages = reading
     await session.flush()

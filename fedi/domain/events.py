@@ -8,11 +8,12 @@ their origin server already told everyone who needs to know.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Account
+from fedi.db.models import Account, Job
 from fedi.jobs import enqueue
 
 FEDERATE = "federate"
@@ -42,10 +43,23 @@ EVENT_KINDS = (
 )
 
 
-async def emit(session: AsyncSession, actor: Account, kind: str, **payload: Any) -> None:
-    """Queue ``kind`` for federation if ``actor`` is one of ours (else do nothing)."""
+async def emit(
+    session: AsyncSession,
+    actor: Account,
+    kind: str,
+    *,
+    run_at: datetime | None = None,
+    **payload: Any,
+) -> Job | None:
+    """Queue ``kind`` for federation if ``actor`` is one of ours (else do nothing).
+
+    ``run_at`` holds the job back (a post waits briefly for its translations, see
+    ``fedi.domain.renditions``); whoever holds it may release it earlier.
+    """
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown event {kind}")
     if not actor.is_local:
-        return
-    await enqueue(session, FEDERATE, {"event": kind, "actor_id": actor.id, **payload})
+        return None
+    return await enqueue(
+        session, FEDERATE, {"event": kind, "actor_id": actor.id, **payload}, run_at=run_at
+    )

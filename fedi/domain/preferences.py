@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import ReadingPreferences, User
@@ -9,10 +11,20 @@ from fedi.domain.site import SUPPORTED_LANGUAGES
 from fedi.errors import ValidationFailed
 
 
-async def reading_preferences(session: AsyncSession, user: User) -> ReadingPreferences:
-    """The stored preferences, or the defaults (the interface language, translation on)."""
+@dataclass(frozen=True)
+class Reading:
+    languages: list[str]
+    translate: bool
+
+
+async def reading_preferences(session: AsyncSession, user: User) -> Reading:
+    """The languages the teacher reads (by default the interface language) and whether other
+    languages are translated for them (by default yes)."""
     found = await session.get(ReadingPreferences, user.id)
-    return found or ReadingPreferences(user_id=user.id, languages=[user.locale], translate=True)
+    return Reading(
+        languages=list(user.reading_languages or [user.locale]),
+        translate=found.translate if found is not None else True,
+    )
 
 
 async def save_settings(
@@ -29,10 +41,11 @@ async def save_settings(
     if unknown or len(set(reads)) != len(reads):
         raise ValidationFailed("Choose among the languages offered", field="languages")
     user.locale = interface_language
+    # The same field as the client API's source[reading_languages]: one choice, two doors.
+    user.reading_languages = reads
     found = await session.get(ReadingPreferences, user.id)
     if found is None:
-        session.add(ReadingPreferences(user_id=user.id, languages=reads, translate=translate))
+        session.add(ReadingPreferences(user_id=user.id, translate=translate))
     else:
-        found.languages = reads
         found.translate = translate
     await session.flush()

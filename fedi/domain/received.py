@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Status, Tombstone
 from fedi.db.writes import insert_ignore
-from fedi.domain import history, languages, notifications, streams
+from fedi.domain import history, languages, notifications, renditions, streams
 from fedi.domain.content import Rendered, store_links
 from fedi.domain.html import html_to_text, sanitize_html
-from fedi.domain.site import SUPPORTED_LANGUAGES
+from fedi.domain.site import SUPPORTED_LANGUAGES, Site
 from fedi.ids import id_at
 
 
@@ -49,6 +49,9 @@ class IncomingPost:
     tags: list[str] = field(default_factory=list)
     published: datetime | None = None
     media: list[IncomingMedia] = field(default_factory=list)
+    # The other entries of contentMap (summaryMap): the origin's translations of the post,
+    # {language: (content html, summary)}; kept as renditions so nobody translates twice.
+    renditions: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _media_type(mime_type: str) -> str:
@@ -74,11 +77,14 @@ async def receive_post(
     post: IncomingPost,
     *,
     detect_in: Sequence[str] = SUPPORTED_LANGUAGES,
+    site: Site | None = None,
 ) -> Status | None:
     """Store a remote post; the same post twice is stored once, a deleted one never again.
 
     A post that comes without a language gets one detected among ``detect_in``
-    (``Site.detection_languages``; rules in ``fedi.domain.languages``).
+    (``Site.detection_languages``; rules in ``fedi.domain.languages``). With ``site``, a
+    public post is queued for translation into the instance's languages, as local ones are
+    (those its server already translated are not translated again).
     """
     if await is_tombstoned(session, post.uri, author):
         return None
@@ -139,6 +145,9 @@ async def receive_post(
         await notifications.notify(
             session, recipient=account, sender_id=author.id, type="mention", status_id=status.id
         )
+    await renditions.save_remote(session, status, post.uri, post.renditions)
+    if site is not None:
+        await renditions.queue_translation(session, site, status)
     streams.status_created(session, status)
     return status
 
@@ -169,8 +178,10 @@ async def receive_edit(
     post: IncomingPost,
     *,
     detect_in: Sequence[str] = SUPPORTED_LANGUAGES,
+    site: Site | None = None,
 ) -> Status:
-    """Apply an author's Update to their post, keeping the previous version in the history."""
+    """Apply an author's Update to their post, keeping the previous version in the history
+    (with ``site``, the new version is queued for translation as ``receive_post`` does)."""
     if status.account_id != author.id:
         raise PermissionError("only the author edits a post")
     html = sanitize_html(post.html)
@@ -195,6 +206,9 @@ async def receive_edit(
     )
     history.after_edit(session, status)
     await session.flush()
+    await renditions.save_remote(session, status, post.uri, post.renditions)
+    if site is not None:
+        await renditions.queue_translation(session, site, status)
     return status
 
 

@@ -20,6 +20,14 @@ class Site:
     # What language detection may choose from (``[languages] detect``).
     detection_languages: tuple[str, ...] = SUPPORTED_LANGUAGES
     community_creation: str = "teachers"
+    # The instance's own languages (primary, then bridged): what posts are translated into.
+    languages: tuple[str, ...] = ()
+    # Queue a translate job with every public post: ``[translation] eager`` once an engine
+    # offering a pair is running (``fedi.runtime``); off otherwise.
+    eager_translation: bool = False
+    # How long a new post's federation may wait for its eager translations, in seconds:
+    # ``[translation] federation_wait`` once an engine is running (``fedi.runtime``), else 0.
+    translation_hold: float = 0.0
 
     @classmethod
     def from_config(cls, config: InstanceConfig) -> Site:
@@ -31,6 +39,7 @@ class Site:
             max_attachments=config.limits.max_attachments,
             detection_languages=tuple(config.languages.detect),
             community_creation=config.communities.creation,
+            languages=tuple(config.languages.supported),
         )
 
     # Local URLs are minted here and nowhere else, so federation and the pages agree on them.

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Mention, Status
 from fedi.db.models.statuses import VISIBILITIES
-from fedi.domain import community_posts, history, languages, notifications, streams
+from fedi.domain import community_posts, history, languages, notifications, renditions, streams
 from fedi.domain.content import render, store_links
 from fedi.domain.events import emit
 from fedi.domain.site import Site
@@ -160,7 +160,15 @@ async def post(
             .values(replies_count=Status.replies_count + 1)
         )
     await _notify_mentions(session, status, rendered.mentioned)
-    await emit(session, author, "status.created", status_id=status.id)
+    # Other servers get the post with its translations when they come within seconds.
+    federate = await emit(
+        session,
+        author,
+        "status.created",
+        status_id=status.id,
+        run_at=renditions.federation_hold(site, status),
+    )
+    await renditions.queue_translation(session, site, status, release=federate)
     if community is not None:
         await community_posts.file(session, site, community, status, title=draft.title)
     streams.status_created(session, status)
@@ -232,7 +240,15 @@ async def edit(
     await session.flush()
     await _notify_mentions(session, status, [a for a in rendered.mentioned if a.id not in before])
     await _notify_boosters(session, status)
-    await emit(session, editor, "status.updated", status_id=status.id)
+    # The new version has no renditions yet; the old ones are no longer served.
+    federate = await emit(
+        session,
+        editor,
+        "status.updated",
+        status_id=status.id,
+        run_at=renditions.federation_hold(site, status),
+    )
+    await renditions.queue_translation(session, site, status, release=federate)
     await community_posts.changed(session, status, "Update")
     return status
 
@@ -285,7 +301,7 @@ async def delete_status(session: AsyncSession, actor: Account, status_id: int) -
     """
     status = await _own_status(session, actor, status_id)
     kind, payload = await _deletion_event(session, status)
-    await emit(session, actor, kind, **payload)
+    await emit(session, actor, kind, **payload)  # type: ignore[arg-type]
     if kind == "status.deleted":
         await community_posts.changed(session, status, "Delete", deletion=payload)
     await history.tombstone(session, status.uri, actor.id)

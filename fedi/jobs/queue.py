@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fedi.db.base import utcnow
 from fedi.db.models.jobs import Job
+from fedi.ids import new_id
 from fedi.jobs.backoff import DEFAULT_MAX_ATTEMPTS, backoff_delay
 
 jobs = cast(Table, Job.__table__)
@@ -50,6 +51,7 @@ async def enqueue(
         # Fail here, at the caller's line, rather than at commit inside the column type.
         raise ValueError("run_at must be timezone-aware")
     job = Job(
+        id=new_id(),  # known at once: a caller may hand it to another job before flushing
         kind=kind,
         payload=dict(payload),
         state="queued",

@@ -42,7 +42,16 @@ ACCOUNT_KEYS = {
     "followers_count",
     "following_count",
 }
-SOURCE_KEYS = {"note", "fields", "privacy", "sensitive", "language", "follow_requests_count"}
+# Mastodon's, plus Jamii's reading_languages (docs/client-api.md).
+SOURCE_KEYS = {
+    "note",
+    "fields",
+    "privacy",
+    "sensitive",
+    "language",
+    "follow_requests_count",
+    "reading_languages",
+}
 RELATIONSHIP_KEYS = {
     "id",
     "following",

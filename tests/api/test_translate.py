@@ -1,15 +1,12 @@
 """Translation from a client while no engine runs: hidden posts are 404 first, then 503 with
-Retry-After; the language list is empty, as Mastodon answers without a translation service."""
+Retry-After; the language list is empty, as Mastodon answers without a translation service.
+With an engine: tests/translation/test_renditions.py."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping, Sequence
 
 import pytest
 from mastodon import MastodonNotFoundError
 
-from fedi.api.translate import Translation
-from fedi.db.models import Status
 from tests.api.client_api import call, close_clients, headers, mastodon
 from tests.api.oauth_flow import ke
 from tests.api.scopes import app_token, bearer
@@ -64,33 +61,3 @@ async def test_no_translation_languages_without_an_engine(ke: Instance) -> None:
     assert answer.json() == {}
     instance = (await ke.client.get("/api/v2/instance")).json()
     assert instance["configuration"]["translation"] == {"enabled": False}
-
-
-class Shouting:
-    """A stand-in engine: translation is not under test here, only the seam the real
-    service plugs into (``AppState.translator``)."""
-
-    def languages(self) -> Mapping[str, Sequence[str]]:
-        return {"sw": ["en"], "en": ["sw"]}
-
-    async def translate(self, status: Status, target: str) -> Translation:
-        return Translation(
-            content=status.content.upper(),
-            spoiler_text="",
-            language=target,
-            detected_source_language=status.language or "und",
-            provider="Shouting",
-        )
-
-
-async def test_an_engine_plugs_in_through_one_seam(ke: Instance) -> None:
-    ke.state.translator = Shouting()
-    amina = await mastodon(ke, "amina")
-    post = await call(amina.status_post, "Karibu darasani", language="sw")
-    translated = await call(amina.status_translate, post["id"], lang="en")
-    assert (translated["content"], translated["language"]) == ("<P>KARIBU DARASANI</P>", "en")
-    assert translated["detected_source_language"] == "sw"
-    languages = await ke.client.get("/api/v1/instance/translation_languages")
-    assert languages.json() == {"sw": ["en"], "en": ["sw"]}
-    instance = (await ke.client.get("/api/v2/instance")).json()
-    assert instance["configuration"]["translation"] == {"enabled": True}

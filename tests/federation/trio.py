@@ -71,7 +71,7 @@ async def eventually(
 
 @asynccontextmanager
 async def trio(
-    backend: str, tmp_path: Path, templates: Templates, postgres: str | None
+    backend: str, tmp_path: Path, templates: Templates, postgres: str | None, extra: str = ""
 ) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
     """ke, sn and mz serving on loopback with in-process workers, torn down afterwards."""
     created: list[str] = []
@@ -93,7 +93,7 @@ async def trio(
                 code=code,
                 port=free_port(),
                 database_url=url,
-                extra="[jobs]\nin_process_worker = true\n",
+                extra="[jobs]\nin_process_worker = true\n" + extra,
             )
             instance = await stack.enter_async_context(serve(config))
             peers.append(Peer(instance))

@@ -11,6 +11,7 @@ from fedi.db.models.moderation import Block, DomainRule, Report
 from fedi.db.models.notifications import Notification
 from fedi.db.models.oauth import AccessToken, Application, AuthorizationCode
 from fedi.db.models.preferences import ReadingPreferences
+from fedi.db.models.renditions import Rendition, TranslationApiKey
 from fedi.db.models.sessions import BrowserSession
 from fedi.db.models.signup import ActivationCode, Invite
 from fedi.db.models.social import Bookmark, Favourite, Follow, FollowRequest
@@ -46,6 +47,7 @@ __all__ = [
     "Peer",
     "ReadingPreferences",
     "ReceivedActivity",
+    "Rendition",
     "Report",
     "Status",
     "StatusEdit",
@@ -54,5 +56,6 @@ __all__ = [
     "Tag",
     "TeacherProfile",
     "Tombstone",
+    "TranslationApiKey",
     "User",
 ]

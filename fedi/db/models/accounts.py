@@ -106,6 +106,9 @@ class User(IdMixin, CreatedMixin, Base):
     default_language: Mapped[str | None] = mapped_column(String(8), default=None)
     default_visibility: Mapped[str] = mapped_column(String(16), default="public")
     default_sensitive: Mapped[bool] = mapped_column(default=False)
+    # The languages the teacher reads (Jamii preference ``reading_languages``): timelines
+    # asked with ``translate=true`` show stored renditions in the first of these that exists.
+    reading_languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(default=None)
 
 

@@ -101,7 +101,19 @@ async def note_to_incoming(
         tags=tags,
         published=_time(note.published),
         media=media,
+        renditions=_translations(note, html, language),
     )
+
+
+def _translations(note: Note, original: str, language: str | None) -> dict[str, tuple[str, str]]:
+    """contentMap's other languages: the origin's translations (kept as renditions)."""
+    if language is None:
+        return {}
+    return {
+        code[:8].lower(): (text, note.summary_map.get(code) or "")
+        for code, text in note.content_map.items()
+        if code[:8].lower() != language and text != original
+    }
 
 
 async def ensure_note(
@@ -146,4 +158,10 @@ async def store_fetched_note(
     except (BudgetExhausted, FetchError, Forbidden):
         return None
     post = await note_to_incoming(federation, session, note, author, budget)
-    return await receive_post(session, author, post, detect_in=federation.site.detection_languages)
+    return await receive_post(
+        session,
+        author,
+        post,
+        detect_in=federation.site.detection_languages,
+        site=federation.site,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fedi.db.models import Account, TeacherProfile
@@ -9,6 +10,8 @@ from fedi.db.repositories.views import StatusView
 from fedi.domain.site import Site
 from fedi.federation.addressing import address
 from fedi.federation.wire.common import AS_CONTEXT, SECURITY_CONTEXT
+
+JAMII_NS = "urn:jamii:ns#"
 
 # The extension terms Mastodon and its clients read, as Mastodon publishes them.
 EXTENSIONS: dict[str, Any] = {
@@ -24,6 +27,10 @@ EXTENSIONS: dict[str, Any] = {
     "blurhash": "toot:blurhash",
     "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
     "movedTo": {"@id": "as:movedTo", "@type": "@id"},
+    # Jamii's own terms (docs/federation.md): which contentMap languages are machine
+    # translations rather than the author's words.
+    "jamii": JAMII_NS,
+    "machineTranslated": {"@id": "jamii:machineTranslated", "@container": "@set"},
 }
 CONTEXT: list[Any] = [AS_CONTEXT, SECURITY_CONTEXT, EXTENSIONS]
 
@@ -80,9 +87,16 @@ def account_to_actor(
 
 
 def status_to_note(
-    view: StatusView, site: Site, followers_url: str, *, in_reply_to_uri: str | None = None
+    view: StatusView,
+    site: Site,
+    followers_url: str,
+    *,
+    in_reply_to_uri: str | None = None,
+    translations: Mapping[str, tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """A local status as a Note: ``content`` is the original; ``contentMap`` leads with it."""
+    """A local status as a Note: ``content`` is the original; ``contentMap`` leads with it,
+    then our machine translations (``{language: (content, summary)}``), listed in
+    ``machineTranslated`` so no peer mistakes them for the author's words."""
     to, cc = address(view.visibility, followers_url, [m.uri for m in view.mentions])
     tags: list[dict[str, Any]] = [
         {"type": "Mention", "href": m.uri, "name": f"@{m.username}@{m.domain or site.domain}"}
@@ -118,6 +132,15 @@ def status_to_note(
     }
     if view.language:
         note["contentMap"] = {view.language: view.content}
+        others = {k: v for k, v in (translations or {}).items() if k != view.language}
+        if others:
+            note["contentMap"].update({lang: content for lang, (content, _) in others.items()})
+            note["machineTranslated"] = list(others)
+            if view.spoiler_text:
+                note["summaryMap"] = {
+                    view.language: view.spoiler_text,
+                    **{lang: summary or view.spoiler_text for lang, (_, summary) in others.items()},
+                }
     return {k: v for k, v in note.items() if v is not None}
 
 

@@ -17,6 +17,7 @@ from fedi.db.models import (
     Status,
 )
 from fedi.db.repositories.statuses import load_views
+from fedi.domain import renditions
 from fedi.federation.addressing import address
 from fedi.federation.context import Federation
 from fedi.federation.convert.outgoing import activity, iso, status_to_note
@@ -37,8 +38,13 @@ async def _status_parts(
         parent = await session.get(Status, status.in_reply_to_id)
         parent_uri = parent.uri if parent else None
     assert actor.followers_url is not None
+    translated = await renditions.for_federation(session, [status])
     note = status_to_note(
-        views[0], federation.site, actor.followers_url, in_reply_to_uri=parent_uri
+        views[0],
+        federation.site,
+        actor.followers_url,
+        in_reply_to_uri=parent_uri,
+        translations=renditions.as_content_map(translated.get(status.id, {})),
     )
     mentioned = list(
         await session.scalars(select(Mention.account_id).where(Mention.status_id == status.id))

@@ -66,6 +66,7 @@ class CreateHandler:
             delivery.signer,
             post,
             detect_in=delivery.federation.site.detection_languages,
+            site=delivery.federation.site,
         )
         if status is not None and community is not None:
             await groups.file_received(delivery, community, status, note)
@@ -109,6 +110,7 @@ class UpdateHandler:
                 delivery.signer,
                 post,
                 detect_in=delivery.federation.site.detection_languages,
+                site=delivery.federation.site,
             )
             return
         if status.account_id != delivery.signer.id:
@@ -119,6 +121,7 @@ class UpdateHandler:
             status,
             post,
             detect_in=delivery.federation.site.detection_languages,
+            site=delivery.federation.site,
         )
         await groups.author_changed(delivery, status, "Update")
 

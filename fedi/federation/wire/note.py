@@ -48,6 +48,9 @@ class Note(WireModel):
         default_factory=dict
     )
     summary: str | None = None
+    summary_map: Annotated[dict[str, str], BeforeValidator(_content_map)] = Field(
+        default_factory=dict
+    )
     sensitive: bool | None = None
     in_reply_to: OptionalRef = None
     published: str | None = None

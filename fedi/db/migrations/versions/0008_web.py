@@ -77,7 +77,6 @@ def upgrade() -> None:
     op.create_table(
         "reading_preferences",
         sa.Column("user_id", sa.BigInteger(), nullable=False),
-        sa.Column("languages", sa.JSON(), nullable=False),
         sa.Column("translate", sa.Boolean(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

@@ -1,0 +1,87 @@
+"""Timelines in the reader's language: statuses with a stored rendition in one of the
+reader's languages are shown translated, the original kept in ``jamii_original``.
+
+Asked with ``translate=true`` (``false`` turns it off); without the parameter, a teacher who
+chose reading languages (``source[reading_languages]``) gets them. Only stored renditions
+are used: a timeline never waits for an engine (the translate job fills the store ahead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.api import entities
+from fedi.api.params import Params
+from fedi.db.models import Account, Rendition, User
+from fedi.db.repositories.views import StatusView
+from fedi.domain import renditions
+from fedi.domain.preferences import reading_preferences
+from fedi.domain.translator import provider_name
+from fedi.state import AppState
+
+
+async def reader_languages(
+    session: AsyncSession, params: Params, account: Account | None, state: AppState
+) -> list[str]:
+    """The languages to show statuses in, most preferred first; [] for as written."""
+    if not state.config.features.translation or account is None:
+        return []
+    asked = params.boolean("translate")
+    if asked is False:
+        return []
+    user = await session.scalar(select(User).where(User.account_id == account.id))
+    if user is None:
+        return []
+    chosen = list(user.reading_languages or [])
+    if asked is None and (not chosen or not (await reading_preferences(session, user)).translate):
+        # Translation switched off in the teacher's settings, unless this request asks.
+        return []
+    return chosen or [user.default_language or user.locale or state.site.primary_language]
+
+
+async def present(
+    session: AsyncSession, state: AppState, views: Sequence[StatusView], languages: list[str]
+) -> list[entities.Status]:
+    """The statuses as entities, translated where a rendition is stored."""
+    if not languages:
+        return [state.presenter.status(v) for v in views]
+    inner = [v.reblog if v.reblog is not None else v for v in views]
+    found = await renditions.stored_for_statuses(session, inner, languages)
+    return [_status(state, view, found) for view in views]
+
+
+def _translated(entity: entities.Status, row: Rendition) -> entities.TranslatedStatus:
+    descriptions = {int(ident): text for ident, text in row.media_descriptions}
+    media = [
+        m.model_copy(update={"description": descriptions.get(int(m.id), m.description)})
+        for m in entity.media_attachments
+    ]
+    return entities.TranslatedStatus(
+        **{
+            **entity.__dict__,
+            "content": row.content,
+            "spoiler_text": row.spoiler_text or entity.spoiler_text,
+            "language": row.language,
+            "media_attachments": media,
+        },
+        jamii_original=entities.OriginalText(
+            content=entity.content,
+            spoiler_text=entity.spoiler_text,
+            language=entity.language,
+            provider=provider_name(row.engine),
+        ),
+    )
+
+
+def _status(state: AppState, view: StatusView, found: dict[int, Rendition]) -> entities.Status:
+    entity = state.presenter.status(view)
+    if view.reblog is not None and entity.reblog is not None and view.reblog.id in found:
+        return entity.model_copy(
+            update={"reblog": _translated(entity.reblog, found[view.reblog.id])}
+        )
+    if view.id in found:
+        return _translated(entity, found[view.id])
+    return entity
