@@ -17,6 +17,7 @@ from fedi.api import (
     mutes,
     notifications,
     pins,
+    registration,
     search,
     statuses,
     timelines,
@@ -24,6 +25,7 @@ from fedi.api import (
 )
 
 routes = [
+    *registration.routes,
     *credentials.routes,
     *accounts.routes,
     *follows.routes,

@@ -29,6 +29,7 @@ class Endpoint:
 
 
 ENDPOINTS = [
+    Endpoint("POST", "/api/v1/accounts", "write:accounts"),
     Endpoint("GET", "/api/v1/accounts/verify_credentials", "read:accounts"),
     Endpoint("PATCH", "/api/v1/accounts/update_credentials", "write:accounts"),
     Endpoint("GET", "/api/v1/preferences", "read:accounts"),
