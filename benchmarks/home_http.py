@@ -1,7 +1,7 @@
 """The home timeline over HTTP, as clients read it, beside a bare endpoint running the same SQL.
 
     python -m benchmarks.home_http [--accounts 10000] [--statuses 100000]
-        [--follows-per-account 100] [--users 1000] [--requests 5000] [--concurrency 16]
+        [--follows-per-account 100] [--users 1000] [--requests 2000] [--concurrency 16]
         [--limits 20,40] [--time-cap 60] [--sqlite/--no-sqlite] [--postgres URL]
         [--show-sql] [--py-spy DIR] [--json PATH]
 
@@ -70,6 +70,7 @@ RATIO_TARGET = 0.60
 P50_TARGET_MS = 15.0
 P99_TARGET_MS = 40.0
 CLIENT_ID = "homebench"
+OURS, BARE = "ours (jamii serve)", "bare Starlette, raw driver + orjson"
 CHECKED = 10  # viewers whose answers must be equal on both servers, per limit
 
 
@@ -97,7 +98,8 @@ class Bench:
     server_cpu: int | None
     load_cpu: int | None
 
-    async def load(self, label: str, server: Child, port: int, limit: int) -> Load:
+    async def load(self, label: str, server: Child, port: int, limit: int, profile: str) -> Load:
+        """One load run; ``profile`` names its py-spy recording (when ``--py-spy`` is on)."""
         args = self.args
         out = self.folder / f"load-{len(self.children.started)}.json"
         before = cpu_seconds(server.pid)
@@ -115,8 +117,8 @@ class Bench:
             f"httpload-{len(self.children.started)}", argv, cpu=self.load_cpu
         )
         profiler = None
-        if args.py_spy and label.startswith("ours"):
-            profiler = await self._profile(server, label, limit)
+        if args.py_spy and profile:
+            profiler = await self._profile(server, profile)
         code = await asyncio.to_thread(child.process.wait, 2 * args.time_cap + 60)
         if profiler is not None:
             await asyncio.to_thread(profiler.process.wait, 60)
@@ -145,17 +147,17 @@ class Bench:
             all_ok=set(answers) == {"200"} and not errors,
         )
 
-    async def _profile(self, server: Child, label: str, limit: int) -> Child:
+    async def _profile(self, server: Child, name: str) -> Child:
         """py-spy on the server for the timed part of the run (after the warm-up)."""
         args = self.args
-        # The warm-up and a little of the timed run, at the rate the first run reached.
+        # Past the warm-up if the server answers ~800 requests/s; slower, the recording also
+        # holds the end of the warm-up, which runs the same path.
         await asyncio.sleep(args.warmup / 800 + 0.5)
         folder: Path = args.py_spy
-        name = f"{label.split()[0]}-{self.args.backend_now}-{limit}.txt"
         spy = Path(os.environ.get("PY_SPY", "py-spy"))
         argv = [str(spy), "record", "-p", str(server.pid), "-d", str(args.py_spy_seconds)]
-        argv += ["-r", "400", "-f", "raw", "-o", str(folder / name)]
-        return self.children.spawn(f"py-spy-{limit}", argv, cpu=self.load_cpu)
+        argv += ["-r", "400", "-f", "raw", "-o", str(folder / f"{name}.txt")]
+        return self.children.spawn(f"py-spy-{name}", argv, cpu=self.load_cpu)
 
 
 # -- the data -------------------------------------------------------------------------------
@@ -295,7 +297,6 @@ async def same_answers(ours: int, bare: int, tokens: list[str], limits: list[int
 
 async def backend_run(report: Report, bench: Bench, backend: str, url: str) -> None:
     args = bench.args
-    args.backend_now = backend.lower()
     limits: list[int] = args.limits
     engine = create_engine(url)
     try:
@@ -342,8 +343,8 @@ async def backend_run(report: Report, bench: Bench, backend: str, url: str) -> N
         await wait_until_serving(f"http://127.0.0.1:{bare_port}/health", bare, within=60)
         checked = await same_answers(ours_port, bare_port, list(tokens), limits)
         for limit in limits:
-            base = await bench.load("bare Starlette, raw driver + orjson", bare, bare_port, limit)
-            mine = await bench.load("ours (jamii serve)", ours, ours_port, limit)
+            base = await bench.load(BARE, bare, bare_port, limit, "")
+            mine = await bench.load(OURS, ours, ours_port, limit, f"ours-{backend.lower()}-{limit}")
             section = report.section(
                 f"{backend} · GET {PATH}?limit={limit}, {args.requests} requests, "
                 f"{args.concurrency} connections, {len(tokens)} viewers · ours: jamii serve · "
@@ -454,7 +455,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--statuses", type=int, default=100_000)
     parser.add_argument("--follows-per-account", type=int, default=100)
     parser.add_argument("--users", type=int, default=1000, help="signed-in viewers (tokens)")
-    parser.add_argument("--requests", type=int, default=5000, help="timed requests per run")
+    parser.add_argument("--requests", type=int, default=2000, help="timed requests per run")
     parser.add_argument(
         "--warmup", type=int, help="untimed requests first (default: one per viewer)"
     )
