@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python -m benchmarks.inbox
 	$(BIN)/python -m benchmarks.fanout
 	$(BIN)/python -m benchmarks.page_weight
+	$(BIN)/python -m benchmarks.home_http
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -4,7 +4,8 @@
         [--concurrency 64] [--time-cap 60] --out RESULT.json
 
 ``FILE`` is a JSON list of pre-built requests ``{"h": {header: value}, "b": "<body>"}`` (the
-headers include ``Host``, which overrides the URL's). The first ``W`` are sent untimed (they
+headers include ``Host``, which overrides the URL's), each a POST; a request without ``"b"``
+(or with ``"b": null``) is a GET of the URL. The first ``W`` are sent untimed (they
 open the keep-alive connections and warm the server's caches), then the next ``N`` are timed:
 ``--concurrency`` tasks share one aiohttp session with as many keep-alive connections, each
 sending the next unsent request as soon as its previous answer is read, until all ``N`` are
@@ -25,7 +26,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-Request = tuple[dict[str, str], bytes]
+Request = tuple[dict[str, str], bytes | None]  # no body: a GET
 
 
 async def phase(
@@ -51,7 +52,12 @@ async def phase(
             position += 1
             sent = clock()
             try:
-                async with session.post(url, data=body, headers=headers) as answer:
+                sending = (
+                    session.get(url, headers=headers)
+                    if body is None
+                    else session.post(url, data=body, headers=headers)
+                )
+                async with sending as answer:
                     await answer.read()
                     statuses[answer.status] += 1
             except (aiohttp.ClientError, TimeoutError) as exc:
@@ -74,7 +80,9 @@ async def phase(
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     items = orjson.loads(args.requests.read_bytes())
-    requests: list[Request] = [(item["h"], item["b"].encode()) for item in items]
+    requests: list[Request] = [
+        (item["h"], item["b"].encode() if item.get("b") is not None else None) for item in items
+    ]
     warmup = requests[: args.warmup]
     measured = requests[args.warmup : args.warmup + args.count]
     connector = aiohttp.TCPConnector(

@@ -18,13 +18,15 @@ import asyncpg
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-VIEWER, ID = "<viewer>", "<id>"
+VIEWER, ID, IDS = "<viewer>", "<id>", "<ids>"  # IDS: the page's ids as one array
 
 
 @dataclass(frozen=True)
 class Template:
     sql: str
-    slots: tuple[Any, ...]  # VIEWER, ID (filled in order from a list of ids) or a constant
+    # VIEWER, ID (filled in order from a list of ids), IDS (all of them, one array parameter
+    # as PostgreSQL's "= ANY(...)" takes them) or a constant
+    slots: tuple[Any, ...]
 
     def params(self, viewer_id: int, ids: Sequence[int]) -> list[Any]:
         # A statement may list the page's ids more than once (mentions UNION hashtags).
@@ -32,13 +34,19 @@ class Template:
         if (wanted and not ids) or (ids and wanted % len(ids)):
             raise ValueError("this template was captured for a page of another length")
         found = iter(list(ids) * (wanted // len(ids) if ids else 0))
-        return [viewer_id if s == VIEWER else next(found) if s == ID else s for s in self.slots]
+        return [
+            viewer_id if s == VIEWER else next(found) if s == ID else list(ids) if s == IDS else s
+            for s in self.slots
+        ]
 
 
 def template(sql: str, params: Sequence[Any], viewer_id: int, ids: set[int]) -> Template:
-    slots = tuple(
-        VIEWER if p == viewer_id else ID if isinstance(p, int) and p in ids else p for p in params
-    )
+    def slot(p: Any) -> Any:
+        if isinstance(p, list) and p and set(p) <= ids:
+            return IDS
+        return VIEWER if p == viewer_id else ID if isinstance(p, int) and p in ids else p
+
+    slots = tuple(slot(p) for p in params)
     return Template(sql, slots)
 
 

@@ -154,7 +154,7 @@ async def timeline(request: Request) -> Response:
     links = status_links(
         state.site.base_url, f"/api/v1/timelines/list/{list_id}", params, [v.id for v in views]
     )
-    return JSONResponse([state.presenter.status(v) for v in views], headers=links)
+    return JSONResponse(state.presenter.statuses(views), headers=links)
 
 
 routes = [

@@ -102,7 +102,7 @@ async def account_statuses(request: Request) -> Response:
             kept=ACCOUNT_STATUSES_KEPT,
         )
     )
-    return JSONResponse([state.presenter.status(v) for v in views], headers=links)
+    return JSONResponse(state.presenter.statuses(views), headers=links)
 
 
 async def public_timeline(request: Request) -> Response:

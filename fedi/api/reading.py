@@ -9,6 +9,7 @@ are used: a timeline never waits for an engine (the translate job fills the stor
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,10 +45,11 @@ async def reader_languages(
 
 async def present(
     session: AsyncSession, state: AppState, views: Sequence[StatusView], languages: list[str]
-) -> list[entities.Status]:
-    """The statuses as entities, translated where a rendition is stored."""
+) -> Sequence[Any]:
+    """The statuses, translated where a rendition is stored; as written, the timeline's
+    fast path (plain JSON values, no models: benchmarks/home_http.py)."""
     if not languages:
-        return [state.presenter.status(v) for v in views]
+        return state.presenter.statuses(views)
     inner = [v.reblog if v.reblog is not None else v for v in views]
     found = await renditions.stored_for_statuses(session, inner, languages)
     return [_status(state, view, found) for view in views]

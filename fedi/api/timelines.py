@@ -69,7 +69,7 @@ async def tag(request: Request) -> Response:
         [v.id for v in views],
         kept=("local", "remote", "only_media", "limit"),
     )
-    return JSONResponse([state.presenter.status(v) for v in views], headers=links)
+    return JSONResponse(state.presenter.statuses(views), headers=links)
 
 
 async def _marked(request: Request, which: str) -> Response:
@@ -81,7 +81,7 @@ async def _marked(request: Request, which: str) -> Response:
         lister = timelines.bookmarks if which == "bookmarks" else timelines.favourites
         marked = await lister(session, account, page)
     links = status_links(state.site.base_url, f"/api/v1/{which}", params, marked.cursors)
-    return JSONResponse([state.presenter.status(v) for v in marked.statuses], headers=links)
+    return JSONResponse(state.presenter.statuses(marked.statuses), headers=links)
 
 
 async def bookmarks(request: Request) -> Response:
