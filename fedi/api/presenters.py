@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from fedi.api import entities
+from fedi.db.base import utcnow
 from fedi.db.models import AccountList, Marker, Notification, Status, Tag, TeacherProfile, User
-from fedi.db.repositories.views import AccountView, MediaView, MentionView, StatusView
+from fedi.db.repositories.views import (
+    AccountView,
+    MediaView,
+    MentionView,
+    PollView,
+    StatusView,
+)
 from fedi.domain.credentials import teacher_fields
 from fedi.domain.html import escape_text, html_to_text
 from fedi.domain.relationships import Relationship
@@ -92,6 +99,27 @@ class Presenter:
             acct=view.acct,
         )
 
+    def poll(self, view: PollView) -> entities.Poll:
+        """Mastodon hides a hide_totals poll's counts until it ends, except from its author."""
+        expired = view.expired(utcnow())
+        own = view.viewer_is_author
+        hidden = view.hide_totals and not expired and not own
+        return entities.Poll(
+            id=str(view.id),
+            expires_at=iso(view.expires_at) if view.expires_at else None,
+            expired=expired,
+            multiple=view.multiple,
+            votes_count=view.votes_count,
+            voters_count=view.voters_count,
+            options=[
+                entities.PollOption(title=title, votes_count=None if hidden else count)
+                for title, count in zip(view.options, view.tallies, strict=True)
+            ],
+            # One's own poll counts as voted: clients then show results, not a ballot.
+            voted=own or bool(view.own_votes),
+            own_votes=list(view.own_votes),
+        )
+
     def status(self, view: StatusView, *, with_source: bool = False) -> entities.Status:
         return entities.Status(
             id=str(view.id),
@@ -117,6 +145,7 @@ class Presenter:
                 str(view.in_reply_to_account_id) if view.in_reply_to_account_id else None
             ),
             reblog=self.status(view.reblog) if view.reblog else None,
+            poll=self.poll(view.poll) if view.poll else None,
             language=view.language,
             text=view.text if with_source else None,
             favourited=view.favourited,
@@ -175,6 +204,11 @@ class Presenter:
             created_at=iso(revision.created_at),
             account=self.account(revision.account),
             media_attachments=[self.media(m) for m in revision.media],
+            poll=(
+                {"options": [{"title": title} for title in revision.poll_options]}
+                if revision.poll_options is not None
+                else None
+            ),
         )
 
     def status_source(self, status: Status) -> entities.StatusSource:

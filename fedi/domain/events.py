@@ -8,6 +8,7 @@ their origin server already told everyone who needs to know.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,13 +37,27 @@ EVENT_KINDS = (
     "report.forwarded",
     "pin.created",
     "pin.deleted",
+    "poll.updated",
+    "vote.created",
 )
 
 
-async def emit(session: AsyncSession, actor: Account, kind: str, **payload: Any) -> None:
-    """Queue ``kind`` for federation if ``actor`` is one of ours (else do nothing)."""
+async def emit(
+    session: AsyncSession,
+    actor: Account,
+    kind: str,
+    *,
+    run_at: datetime | None = None,
+    **payload: Any,
+) -> None:
+    """Queue ``kind`` for federation if ``actor`` is one of ours (else do nothing).
+
+    ``run_at`` delays it (poll updates wait a moment to gather a burst of votes).
+    """
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown event {kind}")
     if not actor.is_local:
         return
-    await enqueue(session, FEDERATE, {"event": kind, "actor_id": actor.id, **payload})
+    await enqueue(
+        session, FEDERATE, {"event": kind, "actor_id": actor.id, **payload}, run_at=run_at
+    )

@@ -185,7 +185,7 @@ async def receive_edit(
         Rendered(html=html, mentioned=post.mentioned, tags=post.tags),
         replace=True,
     )
-    history.after_edit(session, status)
+    await history.after_edit(session, status)
     await session.flush()
     return status
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Mention, Status
 from fedi.db.models.statuses import VISIBILITIES
-from fedi.domain import history, languages, notifications
+from fedi.domain import history, languages, notifications, polls
 from fedi.domain.content import render, store_links
 from fedi.domain.events import emit
+from fedi.domain.polls import PollDraft
 from fedi.domain.site import Site
 from fedi.domain.visibility import can_see
 from fedi.errors import NotFound, ValidationFailed
@@ -34,6 +36,7 @@ class Draft:
     spoiler_text: str = ""
     sensitive: bool = False
     media_ids: Sequence[int] = field(default_factory=tuple)
+    poll: PollDraft | None = None
 
 
 def _check(site: Site, draft: Draft) -> str | None:
@@ -53,6 +56,10 @@ def _check(site: Site, draft: Draft) -> str | None:
         raise ValidationFailed(
             f"At most {site.max_attachments} attachments per post", field="media_ids"
         )
+    if draft.poll is not None:
+        if draft.media_ids:
+            raise ValidationFailed("A post with a poll cannot have attachments", field="poll")
+        polls.check_draft(draft.poll)
     language = draft.language.strip().lower() if draft.language else None
     if language is not None and not LANGUAGE_RE.match(language):
         raise ValidationFailed("Language must be an ISO 639 code such as en", field="language")
@@ -135,6 +142,8 @@ async def post(
     await session.flush()
     for item in media:
         item.status_id = status.id
+    if draft.poll is not None:
+        await polls.attach(session, status, draft.poll)
     await store_links(session, status.id, rendered)
     await session.execute(
         update(Account)
@@ -212,8 +221,9 @@ async def edit(
     )
     for item in media:
         item.status_id = status.id
+    await polls.replace(session, status, draft.poll)
     await store_links(session, status.id, rendered, replace=True)
-    history.after_edit(session, status)
+    await history.after_edit(session, status)
     await session.flush()
     await _notify_mentions(session, status, [a for a in rendered.mentioned if a.id not in before])
     await _notify_boosters(session, status)
@@ -246,7 +256,7 @@ async def _notify_boosters(session: AsyncSession, status: Status) -> None:
         )
 
 
-async def _deletion_event(session: AsyncSession, status: Status) -> tuple[str, dict[str, object]]:
+async def _deletion_event(session: AsyncSession, status: Status) -> tuple[str, dict[str, Any]]:
     """What remote servers need to hear of a deletion, captured before the rows go."""
     if status.reblog_of_id is not None:
         return "reblog.deleted", {"boost_uri": status.uri, "status_id": status.reblog_of_id}

@@ -9,6 +9,7 @@ from fedi.db.models.media import MediaAttachment
 from fedi.db.models.moderation import Block, DomainRule, Report
 from fedi.db.models.notifications import Notification
 from fedi.db.models.oauth import AccessToken, Application, AuthorizationCode
+from fedi.db.models.polls import Poll, PollVote
 from fedi.db.models.social import Bookmark, Favourite, Follow, FollowRequest
 from fedi.db.models.statuses import Mention, Status, StatusEdit, StatusTag, Tag, Tombstone
 
@@ -34,6 +35,8 @@ __all__ = [
     "Mute",
     "Notification",
     "Peer",
+    "Poll",
+    "PollVote",
     "ReceivedActivity",
     "Report",
     "Status",
