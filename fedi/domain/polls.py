@@ -8,9 +8,10 @@ the authority: its next Update{Question} replaces our counts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import CursorResult
@@ -24,6 +25,9 @@ from fedi.domain.interactions import visible_status
 from fedi.errors import NotFound, ValidationFailed
 from fedi.ids import new_id
 from fedi.jobs import enqueue
+
+if TYPE_CHECKING:
+    from fedi.jobs.worker import JobContext
 
 MIN_OPTIONS = 2
 MAX_OPTIONS = 4
@@ -328,3 +332,10 @@ async def end(session: AsyncSession, poll_id: int, expected_end: str) -> None:
         )
     # Our poll's readers elsewhere learn it is closed, with the final counts.
     await emit(session, author, "poll.updated", status_id=poll.id)
+
+
+async def end_job(payload: Mapping[str, Any], context: JobContext) -> None:
+    """The ``poll.ended`` job: ``end`` in one transaction, settled in the same commit."""
+    async with context.sessions() as session, session.begin():
+        await end(session, int(payload["poll_id"]), str(payload["expires_at"]))
+        await context.complete_in(session)

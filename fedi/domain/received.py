@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Status, Tombstone
-from fedi.domain import history, languages, notifications
+from fedi.domain import history, languages, notifications, polls
 from fedi.domain.content import Rendered, store_links
 from fedi.domain.html import html_to_text, sanitize_html
+from fedi.domain.polls import RemotePoll
 from fedi.domain.site import SUPPORTED_LANGUAGES
 from fedi.ids import id_at
 
@@ -48,6 +49,7 @@ class IncomingPost:
     tags: list[str] = field(default_factory=list)
     published: datetime | None = None
     media: list[IncomingMedia] = field(default_factory=list)
+    poll: RemotePoll | None = None
 
 
 def _media_type(mime_type: str) -> str:
@@ -114,6 +116,7 @@ async def receive_post(
     session.add(status)
     await session.flush()
     await _attach(session, author, status.id, post.media)
+    await polls.store_remote(session, status, post.poll)
     await store_links(
         session, status.id, Rendered(html=html, mentioned=post.mentioned, tags=post.tags)
     )
@@ -179,6 +182,7 @@ async def receive_edit(
     status.edited_at = utcnow()
     await session.execute(delete(MediaAttachment).where(MediaAttachment.status_id == status.id))
     await _attach(session, author, status.id, post.media)
+    await polls.store_remote(session, status, post.poll)
     await store_links(
         session,
         status.id,

@@ -7,6 +7,7 @@ function is the single place a newcomer reads to learn every kind of background 
 
 from __future__ import annotations
 
+from fedi.domain import polls
 from fedi.domain.events import FEDERATE
 from fedi.federation.context import Federation
 from fedi.federation.delivery.deliver import DELIVER, deliverer
@@ -30,4 +31,6 @@ def job_handlers(federation: Federation) -> dict[str, Handler]:
         DELIVER: deliverer(federation),
         # A verified delivery from another server, applied by its activity type's handler.
         PROCESS: processor(federation),
+        # A poll ended: its author and voters hear the results are in.
+        polls.POLL_ENDED: polls.end_job,
     }

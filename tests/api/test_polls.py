@@ -11,6 +11,7 @@ from mastodon import MastodonAPIError
 
 from fedi.db.base import utcnow
 from fedi.db.models import Poll
+from fedi.domain.polls import end
 from tests.api.client_api import call, close_clients, headers, mastodon
 from tests.api.oauth_flow import ke
 from tests.servers import Instance
@@ -228,3 +229,41 @@ async def test_the_instance_publishes_the_poll_limits(ke: Instance) -> None:
             "min_expiration": 300,
             "max_expiration": 2_629_746,
         }
+
+
+async def test_the_post_is_a_question_for_other_servers(ke: Instance) -> None:
+    _, status = await _ask(ke, multiple=True)
+    baraka = await mastodon(ke, "baraka")
+    await call(baraka.poll_vote, status["poll"]["id"], [0, 2])
+    path = status["uri"].split("://", 1)[1].split("/", 1)[1]
+    response = await ke.client.get(f"/{path}", headers={"Accept": "application/activity+json"})
+    assert response.status_code == 200
+    question = response.json()
+    assert question["type"] == "Question"
+    assert "oneOf" not in question
+    assert question["anyOf"] == [
+        {"type": "Note", "name": title, "replies": {"type": "Collection", "totalItems": votes}}
+        for title, votes in zip(METHODS, [1, 0, 1], strict=True)
+    ]
+    assert question["votersCount"] == 1
+    assert question["endTime"].endswith("Z")
+    assert "closed" not in question
+    assert {"votersCount": "toot:votersCount"}.items() <= question["@context"][2].items()
+
+
+async def test_voters_and_the_author_hear_when_a_poll_ends(ke: Instance) -> None:
+    amina, status = await _ask(ke)
+    baraka = await mastodon(ke, "baraka")
+    await call(baraka.poll_vote, status["poll"]["id"], [1])
+    async with ke.state.sessions() as session, session.begin():
+        poll = await session.get(Poll, int(status["poll"]["id"]))
+        assert poll is not None
+        assert poll.expires_at is not None
+        ends = poll.expires_at.isoformat()
+        # The poll.ended job, run as the worker would at expires_at.
+        await end(session, poll.id, ends)
+    for reader in (amina, baraka):
+        [ended] = await call(reader.notifications, types=["poll"])
+        assert ended["type"] == "poll"
+        assert ended["status"]["id"] == status["id"]
+        assert ended["account"]["username"] == "amina"

@@ -11,7 +11,7 @@ from typing import Any
 from fedi.db.models import Account
 from fedi.federation.actors import host_of
 from fedi.federation.context import Federation
-from fedi.federation.delivery import pins, social, statuses
+from fedi.federation.delivery import pins, polls, social, statuses
 from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.delivery.types import Builder
 from fedi.jobs import JobContext, enqueue
@@ -35,6 +35,8 @@ BUILDERS: dict[str, Builder] = {
     "report.forwarded": social.report_forwarded,
     "pin.created": pins.pin_created,
     "pin.deleted": pins.pin_deleted,
+    "poll.updated": polls.poll_updated,
+    "vote.created": polls.vote_created,
 }
 # Sent in the instance's name: a report must not reveal which teacher filed it.
 SENT_BY_INSTANCE = frozenset({"report.forwarded"})
