@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -183,21 +183,23 @@ async def _own_choices(session: AsyncSession, poll_id: int, account_id: int) -> 
 async def schedule_update(session: AsyncSession, poll: Poll) -> None:
     """Announce our poll's new counts to its readers soon, once for a burst of votes.
 
-    The flag flips in one UPDATE so that of two concurrent votes only one queues the job.
+    One conditional UPDATE decides, so that of two concurrent votes only one queues the
+    job; a vote while an Update is still due rides on that one (it reads the counts when
+    it runs).
     """
     author = await session.get(Account, poll.account_id)
     if author is None or not author.is_local:
         return
+    now = utcnow()
+    due = now + UPDATE_DEBOUNCE
     result = await session.execute(
         update(Poll)
-        .where(Poll.id == poll.id, Poll.update_pending.is_(False))
-        .values(update_pending=True)
+        .where(Poll.id == poll.id, or_(Poll.update_due_at.is_(None), Poll.update_due_at <= now))
+        .values(update_due_at=due)
         .execution_options(synchronize_session=False)
     )
     if isinstance(result, CursorResult) and result.rowcount == 1:
-        await emit(
-            session, author, "poll.updated", run_at=utcnow() + UPDATE_DEBOUNCE, status_id=poll.id
-        )
+        await emit(session, author, "poll.updated", run_at=due, status_id=poll.id)
 
 
 async def vote(session: AsyncSession, voter: Account, poll_id: int, choices: Sequence[int]) -> Poll:

@@ -18,8 +18,9 @@ class Poll(CreatedMixin, Base):
     ``tallies`` holds each option's votes in option order. For our own polls it is counted
     from ``poll_votes`` as votes arrive; for a remote poll it is what the origin last told us
     (plus our teachers' votes since, until its next Update says otherwise).
-    ``update_pending`` is the debounce of Update{Question}: set by the first vote after an
-    Update went out, cleared when the next one is built.
+    ``update_due_at`` is the debounce of Update{Question}: when the Update that will carry
+    the latest votes is due. A vote queues one only when none is due any more, so nothing
+    has to be cleared (and nothing stays stuck if a job never ran).
     """
 
     __tablename__ = "polls"
@@ -35,7 +36,7 @@ class Poll(CreatedMixin, Base):
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
     votes_count: Mapped[int] = mapped_column(default=0)
     voters_count: Mapped[int | None] = mapped_column(default=0)
-    update_pending: Mapped[bool] = mapped_column(default=False)
+    update_due_at: Mapped[datetime | None] = mapped_column(default=None)
 
     def counts(self) -> list[int]:
         """The tallies, one per option (a remote poll may have sent fewer or none)."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Account, Poll, PollVote, Status
@@ -21,9 +20,7 @@ from fedi.ids import new_id
 async def poll_updated(
     fed: Federation, s: AsyncSession, actor: Account, p: Mapping[str, Any]
 ) -> Built:
-    """The Question as it stands, to everyone who received the post. Clearing the flag in
-    this transaction lets the next vote queue the next Update."""
-    await s.execute(update(Poll).where(Poll.id == p["status_id"]).values(update_pending=False))
+    """The Question as it stands (counts read now), to everyone who received the post."""
     built = await status_updated(fed, s, actor, p)
     if built is None:
         return None

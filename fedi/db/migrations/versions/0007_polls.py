@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("votes_count", sa.BigInteger(), nullable=False),
         sa.Column("voters_count", sa.BigInteger(), nullable=True),
-        sa.Column("update_pending", sa.Boolean(), nullable=False),
+        sa.Column("update_due_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"],
