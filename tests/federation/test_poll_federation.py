@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from fedi.db.models import Account, Follow, Poll, PollVote, Status
+from fedi.db.base import utcnow
+from fedi.db.models import Account, Follow, Job, Notification, Poll, PollVote, Status
 from fedi.domain import follows, polls, statuses
 from fedi.domain.polls import PollDraft
 from fedi.domain.statuses import Draft
@@ -125,3 +126,24 @@ async def test_a_vote_from_senegal_reaches_kenya_and_mozambique(
         copy = await session.scalar(select(Status).where(Status.uri == question.uri))
         assert copy is not None
         assert copy.edited_at is None  # new counts are not an edit
+
+    # The clock reaches the end (the poll.ended jobs are made due now): Amina hears in
+    # Kenya, Fatou — who voted — hears in Senegal, where the poll's copy ended too.
+    for peer in (ke, sn):
+        async with peer.session() as session, session.begin():
+            await session.execute(
+                update(Job).where(Job.kind == polls.POLL_ENDED).values(run_at=utcnow())
+            )
+
+    async def notified(peer: Peer, account_id: int) -> int:
+        async with peer.session() as session:
+            found = await session.scalar(
+                select(func.count())
+                .select_from(Notification)
+                .where(Notification.type == "poll", Notification.account_id == account_id)
+            )
+            return int(found or 0)
+
+    assert await eventually(lambda: notified(ke, amina.id), wake=everyone) == 1
+    assert await eventually(lambda: notified(sn, fatou.id), wake=everyone) == 1
+    assert await notified(mz, joao.id) == 0  # João only read it
