@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from fedi.db.base import utcnow
 from fedi.db.repositories.statuses import account_view, load_views
 from fedi.domain import timelines
 from fedi.domain.accounts import local_account
@@ -24,6 +25,8 @@ templates = Environment(
     autoescape=select_autoescape(["html"]),
     enable_async=False,
 )
+# Whether a poll has ended is decided at render time (macros see globals, not the context).
+templates.globals["utcnow"] = utcnow
 
 
 def _render(request: Request, name: str, status_code: int = 200, **context: object) -> Response:

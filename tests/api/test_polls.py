@@ -267,3 +267,15 @@ async def test_voters_and_the_author_hear_when_a_poll_ends(ke: Instance) -> None
         assert ended["type"] == "poll"
         assert ended["status"]["id"] == status["id"]
         assert ended["account"]["username"] == "amina"
+
+
+async def test_the_web_page_shows_the_poll(ke: Instance) -> None:
+    _, status = await _ask(ke)
+    baraka = await mastodon(ke, "baraka")
+    await call(baraka.poll_vote, status["poll"]["id"], [2])
+    path = status["url"].split("://", 1)[1].split("/", 1)[1]
+    page = await ke.client.get(f"/{path}", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert '<ul class="poll">' in page.text
+    assert "Shared reading — 1" in page.text
+    assert "Phonics — 0" in page.text
