@@ -161,6 +161,26 @@ async def poll_of(session: AsyncSession, viewer: Account | None, poll_id: int) -
     return poll
 
 
+async def _locked(session: AsyncSession, poll_id: int) -> Poll:
+    """The poll as last committed, kept from other writers until this transaction ends:
+    two votes at once must not both read the same tallies and write back one vote fewer.
+
+    A no-op UPDATE does it on both databases: on PostgreSQL it locks the row; on SQLite
+    (which reads outside transactions) it opens the write transaction first, so the read
+    that follows sees every vote committed before.
+    """
+    await session.execute(
+        update(Poll)
+        .where(Poll.id == poll_id)
+        .values(votes_count=Poll.votes_count)
+        .execution_options(synchronize_session=False)
+    )
+    poll = await session.get(Poll, poll_id, populate_existing=True)
+    if poll is None:
+        raise NotFound()
+    return poll
+
+
 def _tally(poll: Poll, choices: Sequence[int], *, new_voter: bool) -> None:
     counts = poll.counts()
     for choice in choices:
@@ -205,7 +225,7 @@ async def schedule_update(session: AsyncSession, poll: Poll) -> None:
 async def vote(session: AsyncSession, voter: Account, poll_id: int, choices: Sequence[int]) -> Poll:
     """A local teacher's vote: refused (422) on an ended poll, one's own poll, a second
     vote, an unknown option, or several options on a single-choice poll."""
-    poll = await poll_of(session, voter, poll_id)
+    poll = await _locked(session, (await poll_of(session, voter, poll_id)).id)
     status = await session.get(Status, poll.id)
     assert status is not None
     if is_expired(poll):
@@ -253,8 +273,11 @@ async def receive_vote(
     (then it is an ordinary reply). A vote that breaks a rule is swallowed, not stored."""
     if not status.local or not status.has_poll:
         return False
-    poll = await session.get(Poll, status.id)
-    if poll is None or option not in poll.options:
+    try:
+        poll = await _locked(session, status.id)
+    except NotFound:
+        return False  # deleted meanwhile
+    if option not in poll.options:
         return False
     if is_expired(poll) or voter.id == poll.account_id:
         return True
@@ -286,7 +309,7 @@ async def store_remote(session: AsyncSession, status: Status, found: RemotePoll 
     Changed options discard our record of who voted (as Mastodon does on an edit); otherwise
     the origin's counts replace ours, which only ever anticipated them.
     """
-    existing = await session.get(Poll, status.id) if status.has_poll else None
+    existing = await _locked(session, status.id) if status.has_poll else None
     if found is None:
         if existing is not None:
             await session.delete(existing)

@@ -3,6 +3,7 @@ colleagues vote through Mastodon.py, and every refusal answers 422 naming the fi
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -279,3 +280,14 @@ async def test_the_web_page_shows_the_poll(ke: Instance) -> None:
     assert '<ul class="poll">' in page.text
     assert "Shared reading — 1" in page.text
     assert "Phonics — 0" in page.text
+
+
+async def test_votes_at_the_same_moment_are_all_counted(ke: Instance) -> None:
+    _, status = await _ask(ke, multiple=True)
+    poll_id = status["poll"]["id"]
+    voters = [await mastodon(ke, name) for name in ("baraka", "wanjiru", "otieno", "akinyi")]
+    await asyncio.gather(*(call(voter.poll_vote, poll_id, [0, 1]) for voter in voters))
+    poll = (await ke.client.get(f"/api/v1/polls/{poll_id}")).json()
+    assert [o["votes_count"] for o in poll["options"]] == [4, 4, 0]
+    assert poll["votes_count"] == 8
+    assert poll["voters_count"] == 4
