@@ -36,7 +36,7 @@ RETRY_AFTER_SECONDS = 300
 
 @dataclass(frozen=True)
 class Translation:
-    """Mastodon's Translation entity (polls aside: Jamii has none yet)."""
+    """Mastodon's Translation entity (poll options are not translated yet: ``poll`` is null)."""
 
     content: str
     spoiler_text: str
