@@ -66,6 +66,24 @@ class Tag(BaseModel):
     url: str
 
 
+class PollOption(BaseModel):
+    title: str
+    votes_count: int | None  # None while a hide_totals poll runs
+
+
+class Poll(BaseModel):
+    id: str
+    expires_at: str | None
+    expired: bool
+    multiple: bool
+    votes_count: int
+    voters_count: int | None
+    options: list[PollOption]
+    emojis: list[Any] = []
+    voted: bool = False
+    own_votes: list[int] = []
+
+
 class Status(BaseModel):
     id: str
     uri: str
@@ -88,7 +106,7 @@ class Status(BaseModel):
     in_reply_to_id: str | None
     in_reply_to_account_id: str | None
     reblog: Status | None
-    poll: dict[str, Any] | None = None
+    poll: Poll | None = None
     card: dict[str, Any] | None = None
     language: str | None
     text: str | None = None

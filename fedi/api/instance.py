@@ -24,6 +24,7 @@ from fedi.config import InstanceConfig
 from fedi.db.base import utcnow
 from fedi.db.models import AccessToken, Account, Status, User
 from fedi.db.repositories.statuses import account_view
+from fedi.domain import polls
 from fedi.domain.media import MAX_PIXELS
 from fedi.state import AppState
 
@@ -40,12 +41,7 @@ SUPPORTED_MIME_TYPES = [
 ]
 IMAGE_MATRIX_LIMIT = MAX_PIXELS  # what fedi.domain.media accepts
 MAX_FEATURED_TAGS = 10
-POLLS = {
-    "max_options": 4,
-    "max_characters_per_option": 50,
-    "min_expiration": 300,
-    "max_expiration": 2_629_746,
-}
+POLLS = polls.LIMITS  # the rules fedi.domain.polls applies
 
 
 def translation_enabled(state: AppState) -> bool:

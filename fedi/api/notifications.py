@@ -19,7 +19,6 @@ NOTIFICATIONS_LIMIT = 40
 # are accepted (and match nothing) while a type no one defines is still refused.
 NEVER_PRODUCED = frozenset(
     {
-        "poll",
         "admin.sign_up",
         "severed_relationships",
         "moderation_warning",

@@ -9,10 +9,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.api import entities
+from fedi.db.base import utcnow
 from fedi.db.models import AccountList, Marker, Notification, Status, Tag, TeacherProfile, User
 from fedi.db.repositories.accounts import account_views
 from fedi.db.repositories.statuses import load_views
-from fedi.db.repositories.views import AccountView, MediaView, MentionView, StatusView
+from fedi.db.repositories.views import (
+    AccountView,
+    MediaView,
+    MentionView,
+    PollView,
+    StatusView,
+)
 from fedi.domain.credentials import teacher_fields
 from fedi.domain.html import escape_text, html_to_text
 from fedi.domain.relationships import Relationship
@@ -115,6 +122,27 @@ class Presenter:
             "acct": view.acct,
         }
 
+    def poll(self, view: PollView) -> entities.Poll:
+        """Mastodon hides a hide_totals poll's counts until it ends, except from its author."""
+        expired = view.expired(utcnow())
+        own = view.viewer_is_author
+        hidden = view.hide_totals and not expired and not own
+        return entities.Poll(
+            id=str(view.id),
+            expires_at=iso(view.expires_at) if view.expires_at else None,
+            expired=expired,
+            multiple=view.multiple,
+            votes_count=view.votes_count,
+            voters_count=view.voters_count,
+            options=[
+                entities.PollOption(title=title, votes_count=None if hidden else count)
+                for title, count in zip(view.options, view.tallies, strict=True)
+            ],
+            # One's own poll counts as voted: clients then show results, not a ballot.
+            voted=own or bool(view.own_votes),
+            own_votes=list(view.own_votes),
+        )
+
     def status(self, view: StatusView, *, with_source: bool = False) -> entities.Status:
         return entities.Status.model_validate(self.status_json(view, with_source=with_source))
 
@@ -151,7 +179,8 @@ class Presenter:
                 str(view.in_reply_to_account_id) if view.in_reply_to_account_id else None
             ),
             "reblog": self.status_json(view.reblog) if view.reblog else None,
-            "poll": None,
+            # Polls are rare on a page: their model is built only where there is one.
+            "poll": self.poll(view.poll).model_dump() if view.poll else None,
             "card": None,
             "language": view.language,
             "text": view.text if with_source else None,
@@ -214,6 +243,11 @@ class Presenter:
             created_at=iso(revision.created_at),
             account=self.account(revision.account),
             media_attachments=[self.media(m) for m in revision.media],
+            poll=(
+                {"options": [{"title": title} for title in revision.poll_options]}
+                if revision.poll_options is not None
+                else None
+            ),
         )
 
     def status_source(self, status: Status) -> entities.StatusSource:

@@ -19,16 +19,35 @@ from fedi.api.units import maybe_signed_in, path_id, reading, signed_in, state_o
 from fedi.db.models import User
 from fedi.db.repositories.statuses import load_views
 from fedi.domain import idempotency, revisions
+from fedi.domain.polls import PollDraft
 from fedi.domain.statuses import Draft, delete_status, edit
 from fedi.errors import ValidationFailed
 
-UNSUPPORTED = {"poll": "Polls", "scheduled_at": "Scheduled posts"}
+UNSUPPORTED = {"scheduled_at": "Scheduled posts"}
 
 
 def _refuse_unsupported(params: Params) -> None:
     for name, what in UNSUPPORTED.items():
         if name in params:
             raise ValidationFailed(f"{what} are not supported on this server yet", field=name)
+
+
+def _poll(params: Params) -> PollDraft | None:
+    """``poll[options][]``, ``poll[expires_in]``… from a form, or a ``poll`` JSON object
+    (Mastodon.py sends JSON); the rules are checked in ``fedi.domain.polls``."""
+    if "poll" not in params:
+        return None
+    poll = params.nested("poll")
+    try:
+        options = poll.strings("options")
+        expires_in = poll.integer("expires_in")
+        multiple = poll.flag("multiple")
+        hide_totals = poll.flag("hide_totals")
+    except ValidationFailed as error:
+        raise ValidationFailed(error.message, field=f"poll[{error.field}]") from None
+    if expires_in is None:
+        raise ValidationFailed("poll[expires_in] is missing", field="poll[expires_in]")
+    return PollDraft(tuple(options), expires_in, multiple=multiple, hide_totals=hide_totals)
 
 
 def _new_draft(params: Params, user: User) -> Draft:
@@ -42,6 +61,7 @@ def _new_draft(params: Params, user: User) -> Draft:
         spoiler_text=params.text("spoiler_text") or "",
         sensitive=user.default_sensitive if sensitive is None else sensitive,
         media_ids=tuple(params.ids("media_ids")),
+        poll=_poll(params),
     )
 
 
@@ -89,11 +109,13 @@ def _edited(params: Params, current: Draft) -> Draft:
         changes["language"] = params.text("language") or current.language
     if "media_ids" in params:
         changes["media_ids"] = tuple(params.ids("media_ids"))
+    # As in Mastodon, an edit without a poll removes it (clients resend an unchanged one).
+    changes["poll"] = _poll(params)
     return dataclasses.replace(current, **changes)  # type: ignore[arg-type]
 
 
 async def update(request: Request) -> Response:
-    """PUT /api/v1/statuses/:id — text, warning, sensitivity, language, media."""
+    """PUT /api/v1/statuses/:id — text, warning, sensitivity, language, media, poll."""
     params = await Params.read(request)
     _refuse_unsupported(params)
     state = state_of(request)

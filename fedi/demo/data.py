@@ -26,6 +26,7 @@ class Post:
     text: str
     language: str
     reply_to: int | None = None  # index of an earlier post in the same list
+    poll: tuple[str, ...] = ()  # answers, when the post asks colleagues a question
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,12 @@ SEEDS: dict[str, Seed] = {
                 "Jaribio la leo: mbegu za maharagwe kwenye pamba yenye maji. "
                 "Wanafunzi wataandika mabadiliko kila siku. #sayansi",
                 "sw",
+            ),
+            Post(
+                "amina",
+                "Which reading method works in your class? #reading",
+                "en",
+                poll=("Phonics", "Whole language", "Shared reading"),
             ),
         ),
     ),

@@ -14,8 +14,11 @@ from fedi.db.models import Status, TeacherProfile
 from fedi.demo.data import COMMUNITIES, DEMO_PASSWORD, SEEDS, Seed
 from fedi.domain import communities, follows, statuses
 from fedi.domain.accounts import Registration, local_account, register
+from fedi.domain.polls import PollDraft
 from fedi.domain.profiles import ProfileUpdate, update_profile
 from fedi.domain.site import Site
+
+DEMO_POLL_SECONDS = 7 * 24 * 3600  # a week for colleagues to answer the demo's question
 
 
 def seed_for(config: InstanceConfig) -> Seed | None:
@@ -92,7 +95,12 @@ async def seed(engine: AsyncEngine, config: InstanceConfig) -> bool:
                     session,
                     site,
                     accounts[post.author],
-                    statuses.Draft(text=post.text, language=post.language, in_reply_to_id=reply_to),
+                    statuses.Draft(
+                        text=post.text,
+                        language=post.language,
+                        in_reply_to_id=reply_to,
+                        poll=PollDraft(post.poll, DEMO_POLL_SECONDS) if post.poll else None,
+                    ),
                 )
             )
     return True

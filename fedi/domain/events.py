@@ -40,6 +40,8 @@ EVENT_KINDS = (
     "community.announced",
     "community.refused",
     "community.moderated",
+    "poll.updated",
+    "vote.created",
 )
 
 

@@ -10,12 +10,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
-from fedi.db.models import Account, Status, StatusEdit, Tombstone
+from fedi.db.models import Account, Poll, Status, StatusEdit, Tombstone
 from fedi.db.writes import insert_ignore
 from fedi.domain import streams
 
 
-def _snapshot(status: Status) -> StatusEdit:
+async def _snapshot(session: AsyncSession, status: Status) -> StatusEdit:
+    poll = await session.get(Poll, status.id) if status.has_poll else None
     return StatusEdit(
         status_id=status.id,
         account_id=status.account_id,
@@ -24,6 +25,7 @@ def _snapshot(status: Status) -> StatusEdit:
         spoiler_text=status.spoiler_text,
         sensitive=status.sensitive,
         language=status.language,
+        poll_options=list(poll.options) if poll is not None else None,
     )
 
 
@@ -33,14 +35,16 @@ async def before_edit(session: AsyncSession, status: Status) -> None:
         select(StatusEdit.id).where(StatusEdit.status_id == status.id).limit(1)
     )
     if has_history is None:
-        original = _snapshot(status)
+        original = await _snapshot(session, status)
         original.created_at = status.created_at
         session.add(original)
 
 
-def after_edit(session: AsyncSession, status: Status) -> None:
-    """Call after changing a post: the new version joins the history (and streams hear)."""
-    session.add(_snapshot(status))
+async def after_edit(session: AsyncSession, status: Status) -> None:
+    """Call after changing a post (and its poll): the new version joins the history (and
+    streams hear)."""
+    await session.flush()
+    session.add(await _snapshot(session, status))
     streams.status_updated(session, status)
 
 

@@ -33,7 +33,8 @@ async def notify(
     """
     if type not in NOTIFICATION_TYPES:
         raise ValueError(f"unknown notification type {type}")
-    if not recipient.is_local or recipient.id == sender_id:
+    # A poll's end is news to its author too (Mastodon notifies them "from" themselves).
+    if not recipient.is_local or (recipient.id == sender_id and type != "poll"):
         return None
     key = f"{type}:{sender_id}:{status_id or ''}"
     existing = await session.scalar(

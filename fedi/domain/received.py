@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Status, Tombstone
 from fedi.db.writes import insert_ignore
-from fedi.domain import history, languages, notifications, renditions, streams
+from fedi.domain import history, languages, notifications, polls, renditions, streams
 from fedi.domain.content import Rendered, store_links
 from fedi.domain.html import html_to_text, sanitize_html
+from fedi.domain.polls import RemotePoll
 from fedi.domain.site import SUPPORTED_LANGUAGES, Site
 from fedi.ids import id_at
 
@@ -52,6 +53,7 @@ class IncomingPost:
     # The other entries of contentMap (summaryMap): the origin's translations of the post,
     # {language: (content html, summary)}; kept as renditions so nobody translates twice.
     renditions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    poll: RemotePoll | None = None
 
 
 def _media_type(mime_type: str) -> str:
@@ -127,6 +129,7 @@ async def receive_post(
     status = await session.get(Status, status_id)
     assert status is not None
     await _attach(session, author, status.id, post.media)
+    await polls.store_remote(session, status, post.poll)
     await store_links(
         session, status.id, Rendered(html=html, mentioned=post.mentioned, tags=post.tags)
     )
@@ -198,13 +201,14 @@ async def receive_edit(
     status.edited_at = utcnow()
     await session.execute(delete(MediaAttachment).where(MediaAttachment.status_id == status.id))
     await _attach(session, author, status.id, post.media)
+    await polls.store_remote(session, status, post.poll)
     await store_links(
         session,
         status.id,
         Rendered(html=html, mentioned=post.mentioned, tags=post.tags),
         replace=True,
     )
-    history.after_edit(session, status)
+    await history.after_edit(session, status)
     await session.flush()
     await renditions.save_remote(session, status, post.uri, post.renditions)
     if site is not None:

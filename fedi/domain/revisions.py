@@ -8,10 +8,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Account, MediaAttachment, Status, StatusEdit
+from fedi.db.base import utcnow
+from fedi.db.models import Account, MediaAttachment, Poll, Status, StatusEdit
 from fedi.db.repositories.statuses import load_views
 from fedi.db.repositories.views import AccountView, MediaView
 from fedi.domain.interactions import visible_status
+from fedi.domain.polls import MIN_EXPIRATION, PollDraft
 from fedi.domain.statuses import Draft
 from fedi.errors import NotFound
 
@@ -26,6 +28,7 @@ class Revision:
     created_at: datetime
     account: AccountView
     media: list[MediaView] = field(default_factory=list)
+    poll_options: list[str] | None = None
 
 
 async def history(session: AsyncSession, viewer: Account | None, status_id: int) -> list[Revision]:
@@ -50,6 +53,7 @@ async def history(session: AsyncSession, viewer: Account | None, status_id: int)
                 created_at=current.edited_at or current.created_at,
                 account=current.account,
                 media=current.media,
+                poll_options=current.poll.options if current.poll else None,
             )
         ]
     return [
@@ -60,6 +64,7 @@ async def history(session: AsyncSession, viewer: Account | None, status_id: int)
             created_at=edit.created_at,
             account=current.account,
             media=current.media if position == len(edits) - 1 else [],
+            poll_options=edit.poll_options,
         )
         for position, edit in enumerate(edits)
     ]
@@ -92,4 +97,19 @@ async def current_draft(session: AsyncSession, editor: Account, status_id: int) 
         spoiler_text=status.spoiler_text,
         sensitive=status.sensitive,
         media_ids=tuple(media_ids),
+        poll=await _poll_draft(session, status),
+    )
+
+
+async def _poll_draft(session: AsyncSession, status: Status) -> PollDraft | None:
+    """The post's poll as a draft, running from now as long as it has left."""
+    poll = await session.get(Poll, status.id) if status.has_poll else None
+    if poll is None:
+        return None
+    left = (poll.expires_at - utcnow()).total_seconds() if poll.expires_at else MIN_EXPIRATION
+    return PollDraft(
+        options=tuple(poll.options),
+        expires_in=max(MIN_EXPIRATION, int(left)),
+        multiple=poll.multiple,
+        hide_totals=poll.hide_totals,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Mention, Status
 from fedi.db.models.statuses import VISIBILITIES
-from fedi.domain import community_posts, history, languages, notifications, renditions, streams
+from fedi.domain import (
+    community_posts,
+    history,
+    languages,
+    notifications,
+    polls,
+    renditions,
+    streams,
+)
 from fedi.domain.content import render, store_links
 from fedi.domain.events import emit
+from fedi.domain.polls import PollDraft
 from fedi.domain.site import Site
 from fedi.domain.visibility import can_see
 from fedi.errors import NotFound, ValidationFailed
@@ -37,6 +47,7 @@ class Draft:
     # A post in a community: named here, or by mentioning it, or inherited from the thread.
     community_id: int | None = None
     title: str = ""
+    poll: PollDraft | None = None
 
 
 def _check(site: Site, draft: Draft) -> str | None:
@@ -56,6 +67,10 @@ def _check(site: Site, draft: Draft) -> str | None:
         raise ValidationFailed(
             f"At most {site.max_attachments} attachments per post", field="media_ids"
         )
+    if draft.poll is not None:
+        if draft.media_ids:
+            raise ValidationFailed("A post with a poll cannot have attachments", field="poll")
+        polls.check_draft(draft.poll)
     language = draft.language.strip().lower() if draft.language else None
     if language is not None and not LANGUAGE_RE.match(language):
         raise ValidationFailed("Language must be an ISO 639 code such as en", field="language")
@@ -147,6 +162,8 @@ async def post(
     await session.flush()
     for item in media:
         item.status_id = status.id
+    if draft.poll is not None:
+        await polls.attach(session, status, draft.poll)
     await store_links(session, status.id, rendered)
     await session.execute(
         update(Account)
@@ -235,8 +252,9 @@ async def edit(
     )
     for item in media:
         item.status_id = status.id
+    await polls.replace(session, status, draft.poll)
     await store_links(session, status.id, rendered, replace=True)
-    history.after_edit(session, status)
+    await history.after_edit(session, status)
     await session.flush()
     await _notify_mentions(session, status, [a for a in rendered.mentioned if a.id not in before])
     await _notify_boosters(session, status)
@@ -278,7 +296,7 @@ async def _notify_boosters(session: AsyncSession, status: Status) -> None:
         )
 
 
-async def _deletion_event(session: AsyncSession, status: Status) -> tuple[str, dict[str, object]]:
+async def _deletion_event(session: AsyncSession, status: Status) -> tuple[str, dict[str, Any]]:
     """What remote servers need to hear of a deletion, captured before the rows go."""
     if status.reblog_of_id is not None:
         return "reblog.deleted", {"boost_uri": status.uri, "status_id": status.reblog_of_id}
@@ -301,7 +319,7 @@ async def delete_status(session: AsyncSession, actor: Account, status_id: int) -
     """
     status = await _own_status(session, actor, status_id)
     kind, payload = await _deletion_event(session, status)
-    await emit(session, actor, kind, **payload)  # type: ignore[arg-type]
+    await emit(session, actor, kind, **payload)
     if kind == "status.deleted":
         await community_posts.changed(session, status, "Delete", deletion=payload)
     await history.tombstone(session, status.uri, actor.id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fedi.domain import polls
 from fedi.domain.events import FEDERATE
 from fedi.domain.renditions import TRANSLATE, release_federation
 from fedi.domain.translator import StatusTranslator
@@ -37,6 +38,8 @@ def job_handlers(
         DELIVER: deliverer(federation),
         # A verified delivery from another server, applied by its activity type's handler.
         PROCESS: processor(federation),
+        # A poll ended: its author and voters hear the results are in.
+        polls.POLL_ENDED: polls.end_job,
     }
     # A public post into the instance's languages, ahead of its readers. Without an engine
     # the job has nothing to do: it finishes at once and the post stays untranslated.

@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from fedi.db.base import utcnow
 from fedi.domain.browser_sessions import SignedIn
 from fedi.state import AppState
 from fedi.web import csrf, i18n
@@ -36,6 +37,8 @@ def environment(lang: str) -> Environment:
     env.filters["when"] = functools.partial(i18n.when, lang=lang)
     env.filters["ago"] = functools.partial(i18n.ago, lang=lang)
     env.globals["language_name"] = i18n.language_name
+    # Whether a poll has ended is decided at render time (macros see globals, not the context).
+    env.globals["utcnow"] = utcnow
     return env
 
 

@@ -91,6 +91,8 @@ ENDPOINTS = [
     Endpoint("GET", "/api/v2/search?q=bar", "read:search", public=True),
     Endpoint("POST", "/api/v1/statuses/{status}/translate", "read:statuses"),
     Endpoint("GET", "/api/v1/instance/translation_languages", None, public=True),
+    Endpoint("GET", "/api/v1/polls/{poll}", "read:statuses", public=True),
+    Endpoint("POST", "/api/v1/polls/{poll}/votes", "write:statuses"),
 ]
 BODIES = {
     "/api/v1/statuses": {"status": "Hello"},
@@ -99,17 +101,21 @@ BODIES = {
     "/api/v1/lists/{list}": {"title": "Renamed"},
     "/api/v1/lists/{list}/accounts": {"account_ids": ["{account}"]},
     "/api/v1/markers": {"home": {"last_read_id": "{status}"}},
+    "/api/v1/polls/{poll}/votes": {"choices": ["0"]},
 }
 
 
 async def _story(ke: Instance) -> dict[str, str]:
-    """Baraka posts and follows Amina, who posts too and so has a notification, and keeps a
-    list of colleagues."""
+    """Baraka posts (a poll too) and follows Amina, who posts too and so has a notification,
+    and keeps a list of colleagues."""
     amina = await mastodon(ke, "amina")
     baraka = await mastodon(ke, "baraka")
     amina_id = (await call(amina.account_verify_credentials))["id"]
     await call(baraka.account_follow, amina_id)
     status = await call(baraka.status_post, "Geometry with string #maths")
+    question = await call(
+        baraka.status_post, "Which works?", poll=await call(baraka.make_poll, ["A", "B"], 600)
+    )
     own = await call(amina.status_post, "My own post")
     [notification] = await call(amina.notifications)
     colleagues = await call(amina.list_create, "Colleagues")
@@ -117,6 +123,7 @@ async def _story(ke: Instance) -> dict[str, str]:
         "list": str(colleagues["id"]),
         "account": str((await call(baraka.account_verify_credentials))["id"]),
         "status": str(status["id"]),
+        "poll": str(question["poll"]["id"]),
         "own": str(own["id"]),
         "notification": str(notification["id"]),
     }

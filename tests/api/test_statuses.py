@@ -208,7 +208,7 @@ async def test_json_and_form_bodies_post_alike(ke: Instance) -> None:
         ({"status": "Hi", "language": "english"}, "anguage"),
         ({"status": "x" * 6000}, "longer"),
         ({"status": ""}, "blank"),
-        ({"status": "Hi", "poll": {"options": ["a", "b"], "expires_in": 60}}, "Polls"),
+        ({"status": "Hi", "poll": {"options": ["a", "b"], "expires_in": 60}}, "300 seconds"),
     ],
 )
 async def test_invalid_posts_are_refused_naming_the_field(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -195,7 +197,12 @@ def test_seeding_logs_no_post_text_and_no_password(tmp_path: Path) -> None:
     output = result.stdout + result.stderr
     assert "paper strips" not in output
     assert "jamii-demo-2026" not in output
-    assert (tmp_path / "ke" / "data" / "jamii.db").exists()
+    database = tmp_path / "ke" / "data" / "jamii.db"
+    assert database.exists()
+    # Amina's demo question to colleagues is a poll with its three answers.
+    with sqlite3.connect(database) as connection:
+        [(options,)] = connection.execute("SELECT options FROM polls").fetchall()
+    assert json.loads(options) == ["Phonics", "Whole language", "Shared reading"]
     # No model in the demo's models folder: the notice says how to install them.
     assert "translation models not installed: run jamii translation install en fr pt" in output
 

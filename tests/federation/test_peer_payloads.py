@@ -30,12 +30,14 @@ from fedi.db.models import (
     MediaAttachment,
     Mention,
     Notification,
+    Poll,
     Status,
     StatusTag,
     Tag,
     Tombstone,
 )
 from fedi.domain import communities, follows, statuses
+from fedi.domain.polls import PollDraft
 from fedi.domain.statuses import Draft
 from fedi.federation.actors import ACTOR_TYPES, parse_actor, resolve_account
 from fedi.federation.convert.incoming import NOTE_TYPES, parse_note
@@ -524,3 +526,47 @@ async def test_a_misskey_teacher_reacts_updates_and_deletes(
     assert PUBLIC in create["object"]["to"]
     await misskey.send("delete.json", tomas)
     assert await one(ke, Status, Status.uri == create["object"]["id"]) is None
+
+
+async def test_a_mastodon_poll_and_a_mastodon_vote(
+    ke: Instance, server: RemoteServer, amina: Account, aminas_post: Status
+) -> None:
+    mastodon = peer("mastodon", server, ke, aminas_post)
+    claire = mastodon.publish_actor("person.json")
+
+    # Claire's Question is stored with its poll; her Update brings new counts, no edit.
+    create = await mastodon.send("create_question.json", claire)
+    stored = await one(ke, Status, Status.uri == create["object"]["id"])
+    assert stored is not None
+    assert stored.has_poll
+    poll = await one(ke, Poll, Poll.id == stored.id)
+    assert poll.options == ["Syllabique", "Globale"]
+    assert poll.counts() == [2, 1]
+    assert poll.voters_count == 3
+    assert not poll.multiple
+    assert poll.expires_at is not None
+    assert poll.expires_at.year == 2099
+    await mastodon.send("update_question.json", claire)
+    poll = await one(ke, Poll, Poll.id == stored.id)
+    assert poll.counts() == [3, 2]
+    assert poll.voters_count == 5
+    assert (await one(ke, Status, Status.id == stored.id)).edited_at is None
+
+    # Claire votes on Amina's poll the way Mastodon does: counted, not a reply.
+    async with ke.state.sessions() as session, session.begin():
+        author = await session.get(Account, amina.id)
+        assert author is not None
+        question = await statuses.post(
+            session,
+            ke.state.site,
+            author,
+            Draft(
+                text="Which reading method works in your class?",
+                poll=PollDraft(("Phonics", "Whole language", "Shared reading"), 3600),
+            ),
+        )
+    await peer("mastodon", server, ke, question).send("create_vote.json", claire)
+    counted = await one(ke, Poll, Poll.id == question.id)
+    assert counted.counts() == [0, 0, 1]
+    assert counted.voters_count == 1
+    assert await count(ke, Status, Status.in_reply_to_id == question.id) == 0

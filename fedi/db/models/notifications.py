@@ -17,6 +17,7 @@ NOTIFICATION_TYPES = (
     "update",
     "admin.report",
     "moved",
+    "poll",
 )
 
 

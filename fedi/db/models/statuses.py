@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fedi.db.base import ONLY_ON, Base, CreatedMixin, IdMixin, utcnow
@@ -75,6 +75,9 @@ class Status(IdMixin, CreatedMixin, Base):
     replies_count: Mapped[int] = mapped_column(default=0)
     reblogs_count: Mapped[int] = mapped_column(default=0)
     favourites_count: Mapped[int] = mapped_column(default=0)
+    # Whether a row in ``polls`` (same id) belongs to this status: timelines load polls
+    # only for the statuses that have one, without asking the database which do.
+    has_poll: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class StatusEdit(IdMixin, CreatedMixin, Base):
@@ -90,6 +93,8 @@ class StatusEdit(IdMixin, CreatedMixin, Base):
     spoiler_text: Mapped[str] = mapped_column(Text, default="")
     sensitive: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str | None] = mapped_column(String(8), default=None)
+    # The poll's option titles in this version (Mastodon's StatusEdit.poll), if it had one.
+    poll_options: Mapped[list[str] | None] = mapped_column(JSON, default=None)
 
 
 class Mention(IdMixin, Base):

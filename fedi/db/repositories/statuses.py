@@ -2,7 +2,8 @@
 
 A timeline page costs two queries whatever it holds: the page's rows (with authors and
 the viewer's flags), then their media, mentions and hashtags together — plus one for
-boosted originals when the page has boosts. Never one query per status.
+boosted originals when the page has boosts, and one for polls when it has polls. Never
+one query per status.
 
 The statements are built once, here, with bound parameters: building SQLAlchemy
 expressions per request measured as half of this path's cost (docs/benchmarks.md). Core
@@ -45,6 +46,7 @@ from fedi.db.models import (
     StatusTag,
     Tag,
 )
+from fedi.db.repositories.polls import load_polls
 from fedi.db.repositories.views import AccountView, MediaView, MentionView, StatusView
 
 _ACCOUNT_COLUMNS = (
@@ -87,10 +89,12 @@ _STATUS_COLUMNS = (
     Status.replies_count,
     Status.reblogs_count,
     Status.favourites_count,
+    Status.has_poll,
 )
 _N_STATUS = len(_STATUS_COLUMNS)
 _N_ACCOUNT = len(_ACCOUNT_COLUMNS)
 _REBLOG_OF = 6
+_HAS_POLL = 19
 
 VIEWER: BindParameter[int] = bindparam("viewer_id")
 _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
@@ -239,6 +243,9 @@ async def views_from_rows(
     if missing:
         rows.update({row[0]: row for row in await rows_by_ids(session, missing, viewer_id)})
     media, mentions, tags = await _extras(session, list(rows))
+    # Polls cost a query only on pages that hold one (few posts do).
+    with_polls = [status_id for status_id, row in rows.items() if row[_HAS_POLL]]
+    polls = await load_polls(session, with_polls, viewer_id) if with_polls else {}
 
     def build(status_id: int) -> StatusView | None:
         row = rows.get(status_id)
@@ -274,6 +281,7 @@ async def views_from_rows(
             media=media.get(status_id, []),
             mentions=mentions.get(status_id, []),
             tags=tags.get(status_id, []),
+            poll=polls.get(status_id),
         )
 
     return [view for view in (build(row[0]) for row in page) if view is not None]

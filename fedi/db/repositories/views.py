@@ -59,6 +59,26 @@ class MentionView:
 
 
 @dataclass(frozen=True, slots=True)
+class PollView:
+    """A poll as one viewer sees it: ``own_votes`` are the viewer's choices."""
+
+    id: int
+    account_id: int
+    options: list[str]
+    tallies: list[int]
+    multiple: bool
+    hide_totals: bool
+    expires_at: datetime | None
+    votes_count: int
+    voters_count: int | None
+    viewer_is_author: bool = False
+    own_votes: list[int] = field(default_factory=list)
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+@dataclass(frozen=True, slots=True)
 class StatusView:
     id: int
     uri: str
@@ -86,3 +106,4 @@ class StatusView:
     media: list[MediaView] = field(default_factory=list)
     mentions: list[MentionView] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    poll: PollView | None = None

@@ -8,7 +8,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.db.base import utcnow
 from fedi.db.models import Account, Status
+from fedi.domain.polls import RemotePoll
 from fedi.domain.received import IncomingMedia, IncomingPost, is_tombstoned, receive_post
 from fedi.errors import Forbidden
 from fedi.federation.actors import host_of, resolve_account
@@ -32,7 +34,7 @@ def parse_note(document: object) -> Note | None:
         return None
 
 
-def _time(value: str | None) -> datetime | None:
+def parse_time(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
@@ -99,9 +101,35 @@ async def note_to_incoming(
         in_reply_to=parent,
         mentioned=mentioned,
         tags=tags,
-        published=_time(note.published),
+        published=parse_time(note.published),
         media=media,
         renditions=_translations(note, html, language),
+        poll=question_to_poll(note),
+    )
+
+
+MAX_POLL_OPTIONS = 20  # more than any server allows; a longer list is not a poll we show
+
+
+def question_to_poll(note: Note) -> RemotePoll | None:
+    """A Question's poll: ``anyOf`` makes it multiple-choice; it ends at ``endTime``, or
+    at ``closed`` if it was closed early (or at once, for a bare ``closed: true``)."""
+    if note.type != "Question":
+        return None
+    options = note.any_of or note.one_of
+    if not 0 < len(options) <= MAX_POLL_OPTIONS:
+        return None
+    ends = parse_time(note.end_time)
+    if note.closed is not None:
+        ends = parse_time(note.closed) or min(ends or utcnow(), utcnow())
+    return RemotePoll(
+        options=tuple(option.name[:500] for option in options),
+        tallies=tuple(option.votes for option in options),
+        multiple=bool(note.any_of),
+        expires_at=ends,
+        voters_count=note.voters_count
+        if note.voters_count is None or note.voters_count >= 0
+        else None,
     )
 
 

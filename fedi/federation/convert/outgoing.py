@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fedi.db.base import utcnow
 from fedi.db.models import Account, TeacherProfile
-from fedi.db.repositories.views import StatusView
+from fedi.db.repositories.views import PollView, StatusView
 from fedi.domain.site import Site
 from fedi.federation.addressing import address
 from fedi.federation.wire.common import AS_CONTEXT, SECURITY_CONTEXT
@@ -31,6 +32,7 @@ EXTENSIONS: dict[str, Any] = {
     # translations rather than the author's words.
     "jamii": JAMII_NS,
     "machineTranslated": {"@id": "jamii:machineTranslated", "@container": "@set"},
+    "votersCount": "toot:votersCount",
 }
 CONTEXT: list[Any] = [AS_CONTEXT, SECURITY_CONTEXT, EXTENSIONS]
 
@@ -141,7 +143,43 @@ def status_to_note(
                     view.language: view.spoiler_text,
                     **{lang: summary or view.spoiler_text for lang, (_, summary) in others.items()},
                 }
+    if view.poll is not None:
+        note.update(poll_to_question(view.poll))
     return {k: v for k, v in note.items() if v is not None}
+
+
+def poll_to_question(poll: PollView) -> dict[str, Any]:
+    """A poll's part of a Question, as Mastodon writes it: each answer a Note whose
+    ``replies.totalItems`` counts its votes; ``closed`` once it has ended."""
+    options = [
+        {"type": "Note", "name": title, "replies": {"type": "Collection", "totalItems": count}}
+        for title, count in zip(poll.options, poll.tallies, strict=True)
+    ]
+    question: dict[str, Any] = {
+        "type": "Question",
+        "anyOf" if poll.multiple else "oneOf": options,
+        "votersCount": poll.voters_count,
+    }
+    if poll.expires_at is not None:
+        question["endTime"] = iso(poll.expires_at)
+        if poll.expired(utcnow()):
+            question["closed"] = iso(poll.expires_at)
+    return question
+
+
+def vote_to_note(
+    vote_uri: str, voter_uri: str, option: str, question_uri: str, author_uri: str
+) -> dict[str, Any]:
+    """A vote on a remote poll: a Note named after the answer, for the poll's author only
+    (Mastodon counts such a Note instead of showing it as a reply)."""
+    return {
+        "id": vote_uri,
+        "type": "Note",
+        "name": option,
+        "attributedTo": voter_uri,
+        "inReplyTo": question_uri,
+        "to": [author_uri],
+    }
 
 
 def activity(kind: str, activity_id: str, actor_uri: str, obj: Any, **extra: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 from fedi.db.models import Account
 from fedi.federation.actors import host_of
 from fedi.federation.context import Federation
-from fedi.federation.delivery import communities, pins, social, statuses
+from fedi.federation.delivery import communities, pins, polls, social, statuses
 from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.delivery.types import Builder
 from fedi.jobs import JobContext, enqueue
@@ -38,6 +38,8 @@ BUILDERS: dict[str, Builder] = {
     "community.announced": communities.community_announced,
     "community.refused": communities.community_refused,
     "community.moderated": communities.community_moderated,
+    "poll.updated": polls.poll_updated,
+    "vote.created": polls.vote_created,
 }
 # Sent in the instance's name: a report must not reveal which teacher filed it.
 SENT_BY_INSTANCE = frozenset({"report.forwarded"})

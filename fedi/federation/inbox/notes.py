@@ -7,11 +7,17 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from fedi.db.base import utcnow
-from fedi.db.models import Account, Follow, Tombstone
+from fedi.db.models import Account, Follow, Status, Tombstone
 from fedi.db.writes import insert_ignore
+from fedi.domain import polls
 from fedi.domain.received import receive_delete, receive_edit, receive_post
 from fedi.federation.actors import ACTOR_TYPES, host_of, parse_actor, store_actor
-from fedi.federation.convert.incoming import note_to_incoming, parse_note
+from fedi.federation.convert.incoming import (
+    note_to_incoming,
+    parse_note,
+    parse_time,
+    question_to_poll,
+)
 from fedi.federation.fetcher import BadDocument
 from fedi.federation.inbox import communities as groups
 from fedi.federation.inbox.base import Delivery, Refused
@@ -44,12 +50,34 @@ async def _authored_note(delivery: Delivery) -> Note:
     return note
 
 
+async def _counted_as_vote(delivery: Delivery, note: Note) -> bool:
+    """A vote on one of our polls: a Note named after an answer, replying to the Question,
+    with no content (Mastodon's shape). Counted, never stored as a reply."""
+    if note.type != "Note" or not note.name or note.in_reply_to is None or note.content:
+        return False
+    question = await delivery.status_by_uri(note.in_reply_to)
+    if question is None or not question.local:
+        return False
+    return await polls.receive_vote(delivery.session, delivery.signer, question, note.name, note.id)
+
+
+def _only_counts_changed(status: Status, note: Note) -> bool:
+    """An Update{Question} that brings new counts but no edit (its ``updated`` is not newer
+    than the version we hold): the poll changes, the history does not."""
+    edited = parse_time(note.updated)
+    if edited is None:
+        return status.edited_at is None
+    return status.edited_at is not None and edited <= status.edited_at
+
+
 class CreateHandler:
     async def verify(self, delivery: Delivery) -> None:
         await _authored_note(delivery)
 
     async def receive(self, delivery: Delivery) -> None:
         note = await _authored_note(delivery)
+        if await _counted_as_vote(delivery, note):
+            return
         # A post sent to one of our communities is checked before anything is stored.
         community = await groups.addressed_community(delivery, note)
         if community is not None and await groups.refused(delivery, community):
@@ -115,6 +143,9 @@ class UpdateHandler:
             return
         if status.account_id != delivery.signer.id:
             raise Refused("only a note's author may change it")
+        if note.type == "Question" and _only_counts_changed(status, note):
+            await polls.store_remote(delivery.session, status, question_to_poll(note))
+            return
         await receive_edit(
             delivery.session,
             delivery.signer,

@@ -13,6 +13,12 @@ class TagRef(WireModel):
     type: str
     href: str | None = None
     name: str | None = None
+    # A Question (poll): single-choice answers in oneOf, multiple-choice ones in anyOf.
+    one_of: Annotated[list[PollOption], BeforeValidator(_options)] = Field(default_factory=list)
+    any_of: Annotated[list[PollOption], BeforeValidator(_options)] = Field(default_factory=list)
+    end_time: str | None = None
+    closed: Annotated[str | None, BeforeValidator(_closed)] = None
+    voters_count: int | None = None
 
 
 class Attachment(WireModel):
@@ -20,6 +26,12 @@ class Attachment(WireModel):
     media_type: str | None = None
     url: OptionalRef = None
     name: str | None = None
+    # A Question (poll): single-choice answers in oneOf, multiple-choice ones in anyOf.
+    one_of: Annotated[list[PollOption], BeforeValidator(_options)] = Field(default_factory=list)
+    any_of: Annotated[list[PollOption], BeforeValidator(_options)] = Field(default_factory=list)
+    end_time: str | None = None
+    closed: Annotated[str | None, BeforeValidator(_closed)] = None
+    voters_count: int | None = None
     blurhash: str | None = None
     width: int | None = None
     height: int | None = None
@@ -37,6 +49,32 @@ def _content_map(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
     return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+class PollOption(WireModel):
+    """One answer of a Question: its title in ``name``, its votes in ``replies.totalItems``."""
+
+    name: str
+    votes: int = 0
+
+
+def _options(value: Any) -> list[Any]:
+    found = []
+    for item in as_list(value):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        replies = item.get("replies")
+        total = replies.get("totalItems") if isinstance(replies, dict) else 0
+        votes = total if isinstance(total, int) and not isinstance(total, bool) else 0
+        found.append({"name": item["name"], "votes": max(0, votes)})
+    return found
+
+
+def _closed(value: Any) -> Any:
+    # Mastodon sends the moment it closed; others send true.
+    if isinstance(value, bool):
+        return "" if value else None
+    return value if isinstance(value, str) else None
 
 
 class Note(WireModel):
@@ -64,3 +102,9 @@ class Note(WireModel):
         default_factory=list
     )
     name: str | None = None
+    # A Question (poll): single-choice answers in oneOf, multiple-choice ones in anyOf.
+    one_of: Annotated[list[PollOption], BeforeValidator(_options)] = Field(default_factory=list)
+    any_of: Annotated[list[PollOption], BeforeValidator(_options)] = Field(default_factory=list)
+    end_time: str | None = None
+    closed: Annotated[str | None, BeforeValidator(_closed)] = None
+    voters_count: int | None = None
