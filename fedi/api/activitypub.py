@@ -26,10 +26,10 @@ from fedi.api.responses import JSONResponse, error_response
 from fedi.db.models import Account, Community, CommunityRole, Follow, Status, TeacherProfile
 from fedi.db.repositories.statuses import load_views
 from fedi.db.repositories.views import StatusView
-from fedi.domain import pins, renditions
+from fedi.domain import community_posts, pins, renditions
 from fedi.domain.accounts import local_account
 from fedi.domain.pagination import Page
-from fedi.domain.visibility import OPEN_VISIBILITIES
+from fedi.domain.visibility import OPEN_VISIBILITIES, outside_private_communities
 from fedi.errors import JamiiError, NotFound, ValidationFailed
 from fedi.federation.addressing import address
 from fedi.federation.convert.groups import community_to_group
@@ -41,6 +41,7 @@ from fedi.federation.convert.outgoing import (
     status_to_note,
 )
 from fedi.federation.instance_actor import ensure_instance_actor, instance_actor_uri
+from fedi.federation.signed_get import get_signer
 from fedi.federation.wire.common import AS_CONTEXT
 from fedi.state import AppState
 
@@ -109,8 +110,13 @@ def _followers_url(account: Account) -> str:
     return account.followers_url or f"{account.uri}/followers"
 
 
-async def _open_status(session: AsyncSession, account: Account, raw_id: str) -> StatusView:
-    """A public or unlisted post or boost of ``account``; anything else is the same 404."""
+async def _open_status(
+    session: AsyncSession, account: Account, raw_id: str, request: Request
+) -> StatusView:
+    """A public or unlisted post or boost of ``account``; anything else is the same 404.
+
+    A private community's post is served only to a fetch signed by a member or by an
+    actor of a server where a member lives (docs/communities.md)."""
     if not (raw_id.isascii() and raw_id.isdigit()) or int(raw_id) > MAX_ID:
         raise NotFound()
     views = await load_views(session, [int(raw_id)], None)
@@ -122,7 +128,29 @@ async def _open_status(session: AsyncSession, account: Account, raw_id: str) -> 
         or (view.reblog is not None and view.reblog.visibility not in OPEN_VISIBILITIES)
     ):
         raise NotFound()
+    community_id = await community_posts.private_community_of(
+        session, view.id, view.reblog.id if view.reblog is not None else None
+    )
+    if community_id is not None:
+        signer = await _get_signer(session, request)
+        if not await community_posts.may_fetch_private(session, community_id, signer):
+            raise NotFound()
     return view
+
+
+async def _get_signer(session: AsyncSession, request: Request) -> Account | None:
+    """The verified signer of this GET, or None (unsigned, invalid, or no federation)."""
+    state = _state(request)
+    if state.federation is None:
+        return None
+    path = request.scope.get("raw_path") or request.scope["path"].encode()
+    url = state.config.base_url + path.decode("latin-1")
+    query = request.scope.get("query_string", b"")
+    if query:
+        url += "?" + query.decode("latin-1")
+    pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.scope["headers"]]
+    ref = await get_signer(state.federation, url, pairs)
+    return await session.get(Account, ref.id) if ref is not None else None
 
 
 async def _notes(
@@ -198,7 +226,7 @@ async def note(request: Request) -> Response:
     state = _state(request)
     async with state.readers() as session:
         account = await _teacher(session, state, request.path_params["username"])
-        view = await _open_status(session, account, request.path_params["id"])
+        view = await _open_status(session, account, request.path_params["id"], request)
         if view.reblog is not None:  # a boost has no Note of its own, only its Announce
             raise NotFound()
         if not wants_activity_json(request):
@@ -212,7 +240,7 @@ async def status_activity(request: Request) -> Response:
     state = _state(request)
     async with state.readers() as session:
         account = await _teacher(session, state, request.path_params["username"])
-        view = await _open_status(session, account, request.path_params["id"])
+        view = await _open_status(session, account, request.path_params["id"], request)
         notes = await _notes(session, state, account, [view])
     return _document(_as_activity(view, account, notes.get(view.id)))
 
@@ -320,6 +348,8 @@ def _outbox_query(account_id: int) -> AnySelect:
     return select(Status.id).where(
         Status.account_id == account_id,
         Status.visibility.in_(OPEN_VISIBILITIES),
+        # A private community's posts reach members by delivery only.
+        outside_private_communities(),
         or_(Status.reblog_of_id.is_(None), open_original),
     )
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
-from fedi.db.models import Account, CommunityPost, Status
+from fedi.db.models import Account, Community, CommunityPost, Follow, Status
 from fedi.db.writes import insert_ignore
 from fedi.domain import communities, interactions
 from fedi.domain.communities import CommunityView
@@ -218,3 +218,42 @@ async def local_groups(session: AsyncSession, uris: Iterable[str]) -> list[Commu
     )
     views = [await communities.find(session, account) for account in rows]
     return [v for v in views if v is not None]
+
+
+async def private_community_of(
+    session: AsyncSession, status_id: int, reblog_of_id: int | None = None
+) -> int | None:
+    """The private community a post (or the post a boost boosts) belongs to, if any."""
+    ids = [status_id] if reblog_of_id is None else [status_id, reblog_of_id]
+    found: int | None = await session.scalar(
+        select(CommunityPost.community_id)
+        .join(Community, Community.account_id == CommunityPost.community_id)
+        .where(CommunityPost.status_id.in_(ids), Community.visibility == "private")
+        .limit(1)
+    )
+    return found
+
+
+async def may_fetch_private(
+    session: AsyncSession, community_id: int, signer: Account | None
+) -> bool:
+    """Whether the signer of a fetch may read a private community's posts: a member, or
+    any actor (its instance actor, typically) of a server where a member lives — that
+    server fetches the post for its members after the Group's Announce."""
+    if signer is None:
+        return False
+    if signer.id == community_id:
+        return True
+    member = Follow.target_account_id == community_id
+    if signer.domain is None:
+        found = await session.scalar(
+            select(Follow.id).where(member, Follow.account_id == signer.id).limit(1)
+        )
+    else:
+        found = await session.scalar(
+            select(Follow.id)
+            .join(Account, Account.id == Follow.account_id)
+            .where(member, Account.domain == signer.domain)
+            .limit(1)
+        )
+    return found is not None

@@ -53,7 +53,7 @@ from fedi.db.repositories.views import StatusView
 from fedi.domain.interactions import visible_status
 from fedi.domain.mutes import in_force, muted_by
 from fedi.domain.pagination import Page, apply_page
-from fedi.domain.visibility import visible_to
+from fedi.domain.visibility import community_reader, outside_private_communities, visible_to
 
 MAX_CONTEXT = 4096
 AUTHOR: BindParameter[int] = bindparam("author_id")
@@ -155,6 +155,7 @@ def _home_filter(dialect: str) -> ColumnElement[bool]:
             Status.visibility.in_(_SHOWN_AT_HOME),
             mentions_me,
         ),
+        community_reader(VIEWER),
         # Replies show only when the reader knows both sides of the conversation, as in
         # Mastodon: a self-thread, or a reply to someone the reader follows (or to them).
         or_(
@@ -285,7 +286,11 @@ async def public(
     of accounts a signed-in viewer mutes."""
 
     def condition() -> ColumnElement[bool]:
-        found = and_(Status.visibility == "public", Status.reblog_of_id.is_(None))
+        found = and_(
+            outside_private_communities(),
+            Status.visibility == "public",
+            Status.reblog_of_id.is_(None),
+        )
         if viewer is not None:
             found = and_(found, _not_muted())
         if local_only:
@@ -462,7 +467,12 @@ async def tag(
     less those of accounts a signed-in viewer mutes."""
 
     def condition() -> ColumnElement[bool]:
-        found = and_(Status.visibility == "public", Status.reblog_of_id.is_(None), _has_tag())
+        found = and_(
+            outside_private_communities(),
+            Status.visibility == "public",
+            Status.reblog_of_id.is_(None),
+            _has_tag(),
+        )
         if viewer is not None:
             found = and_(found, _not_muted())
         if local_only:

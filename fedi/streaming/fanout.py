@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fedi.api.presenters import Presenter, present_notifications
 from fedi.db.models import Block, Follow, Notification, Status
 from fedi.db.repositories.statuses import load_views
-from fedi.domain import streams, timelines
+from fedi.domain import community_posts, streams, timelines
 from fedi.streaming.hub import Event, Hub, Stream, Subscriber
 
 log = structlog.get_logger(__name__)
@@ -113,6 +113,8 @@ class Fanout:
                 subscriber.deliver(Event(USER, name, payload))
         if status.visibility != "public" or status.reblog_of_id is not None:
             return
+        if await community_posts.private_community_of(session, status.id) is not None:
+            return  # a private community's post is for its members' home streams only
         views = await load_views(session, [status_id], None)
         if not views:
             return

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.db.models import (
     Account,
+    Community,
     CommunityPost,
     Favourite,
     Mention,
@@ -63,6 +64,11 @@ async def _status_parts(
             if group.uri not in note["to"] and group.uri not in note["cc"]:
                 note["cc"] = [*note["cc"], group.uri]
             mentioned.append(group.id)
+            community = await session.get(Community, group.id)
+            if community is not None and community.visibility == "private":
+                # A private community's post goes to its Group only, which relays it to
+                # the members' servers: never to the author's followers or mentions.
+                return status, note, await account_inboxes(session, [group.id])
     return status, note, unique(followers, await account_inboxes(session, mentioned))
 
 
