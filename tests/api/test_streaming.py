@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,11 @@ import orjson
 import pytest
 import websockets
 from mastodon import Mastodon, StreamListener
+from sqlalchemy import select
 from websockets.exceptions import InvalidStatus
 
 from fedi.api import streaming
-from fedi.db.models import Account
+from fedi.db.models import Account, Status
 from fedi.domain import statuses
 from fedi.domain.site import Site
 from fedi.runtime import open_runtime
@@ -53,9 +55,16 @@ class Enough(Exception):
 class Collector(StreamListener):  # type: ignore[misc]
     """Mastodon.py listener keeping the first ``wanted`` events, then ending the stream."""
 
-    def __init__(self, wanted: int) -> None:
+    def __init__(self, wanted: int, wait: float = WAIT) -> None:
         self.wanted = wanted
         self.events: list[tuple[str, Any]] = []
+        # Heartbeats keep a read from ever timing out: past this moment the next one ends
+        # the stream, so a missing event fails the test instead of hanging it.
+        self.deadline = time.monotonic() + 2 * wait
+
+    def handle_heartbeat(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise Enough
 
     def _keep(self, kind: str, payload: Any) -> None:
         self.events.append((kind, payload))
@@ -80,7 +89,7 @@ def streamed(
 ) -> asyncio.Task[list[tuple[str, Any]]]:
     """A Mastodon.py stream (``stream_user``, ``stream_public``…) in a thread until it has
     ``wanted`` events; if they never come, its read times out after ``wait`` seconds."""
-    collector = Collector(wanted)
+    collector = Collector(wanted, wait)
 
     def run() -> list[tuple[str, Any]]:
         with contextlib.suppress(Enough):
@@ -291,6 +300,15 @@ async def test_posts_arriving_through_the_inbox_are_streamed(
     remote = streamed(fatou.stream_public, 1, remote=True, wait=3 * WAIT)
     await listening(sn.instance, 2)
     posted = await call(amina.status_post, "Karibu! Lesson study #maths", language="sw")
+
+    async def arrived() -> bool:
+        async with sn.instance.state.sessions() as session:
+            found = await session.scalar(select(Status.id).where(Status.uri == posted["uri"]))
+        return found is not None
+
+    # Edited only once sn holds the post: deliveries run concurrently, and an Update that
+    # overtakes its Create is stored as the post itself (one event, not two).
+    await eventually(arrived, wake=[ke, sn])
     await call(amina.status_update, posted["id"], "Karibu! Lesson study, part 2 #maths")
     [(created, first), (edited, second)] = await home
     assert (created, first["uri"]) == ("update", posted["uri"])
