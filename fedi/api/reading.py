@@ -61,6 +61,17 @@ def _translated(entity: entities.Status, row: Rendition) -> entities.TranslatedS
         m.model_copy(update={"description": descriptions.get(int(m.id), m.description)})
         for m in entity.media_attachments
     ]
+    poll = entity.poll
+    if poll is not None and len(row.poll_options) == len(poll.options):
+        # The answers read in the reader's language; votes are cast by index, so unchanged.
+        poll = poll.model_copy(
+            update={
+                "options": [
+                    option.model_copy(update={"title": title})
+                    for option, title in zip(poll.options, row.poll_options, strict=True)
+                ]
+            }
+        )
     return entities.TranslatedStatus(
         **{
             **entity.__dict__,
@@ -68,6 +79,7 @@ def _translated(entity: entities.Status, row: Rendition) -> entities.TranslatedS
             "spoiler_text": row.spoiler_text or entity.spoiler_text,
             "language": row.language,
             "media_attachments": media,
+            "poll": poll,
         },
         jamii_original=entities.OriginalText(
             content=entity.content,

@@ -56,6 +56,15 @@ class Translator(Protocol):
         ...
 
 
+class TranslatedOption(BaseModel):
+    title: str
+
+
+class TranslatedPoll(BaseModel):
+    id: str
+    options: list[TranslatedOption]
+
+
 class TranslationEntity(BaseModel):
     content: str
     spoiler_text: str
@@ -63,7 +72,7 @@ class TranslationEntity(BaseModel):
     detected_source_language: str
     provider: str
     media_attachments: list[dict[str, str]]
-    poll: None = None
+    poll: TranslatedPoll | None = None
 
 
 def translator_of(state: AppState) -> Translator | None:
@@ -126,6 +135,12 @@ async def translate(request: Request) -> Response:
             media_attachments=[
                 {"id": str(ident), "description": text} for ident, text in result.media_attachments
             ],
+            poll=TranslatedPoll(
+                id=str(result.poll[0]),
+                options=[TranslatedOption(title=title) for title in result.poll[1]],
+            )
+            if result.poll is not None
+            else None,
         )
     )
 

@@ -51,8 +51,8 @@ class IncomingPost:
     published: datetime | None = None
     media: list[IncomingMedia] = field(default_factory=list)
     # The other entries of contentMap (summaryMap): the origin's translations of the post,
-    # {language: (content html, summary)}; kept as renditions so nobody translates twice.
-    renditions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # with its poll's answers; kept as renditions so nobody translates twice.
+    renditions: dict[str, renditions.Rendered] = field(default_factory=dict)
     poll: RemotePoll | None = None
 
 

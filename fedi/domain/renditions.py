@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
-from fedi.db.models import Job, MediaAttachment, Rendition, Status
+from fedi.db.models import Job, MediaAttachment, Poll, Rendition, Status
 from fedi.db.writes import insert_ignore
 from fedi.domain.events import FEDERATE
 from fedi.domain.html import sanitize_html
@@ -62,6 +62,15 @@ def edit_version(status: Versioned) -> int:
     return int(status.edited_at.timestamp() * 1_000_000)
 
 
+class Rendered(NamedTuple):
+    """One language's texts of a post as federation carries them: ``contentMap``,
+    ``summaryMap`` and each poll answer's ``nameMap`` (empty when not all were given)."""
+
+    content: str
+    summary: str
+    poll_options: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Source:
     """What is translated of one status version (read once, translated outside a session)."""
@@ -71,6 +80,11 @@ class Source:
     language: str
     bundle: TextBundle
     media_ids: tuple[int, ...]
+
+    @property
+    def poll_id(self) -> int | None:
+        """The poll's id (the status's) when the post has one."""
+        return self.status_id if self.bundle.poll_options else None
 
 
 async def source_of(session: AsyncSession, status: Status) -> Source | None:
@@ -84,6 +98,7 @@ async def source_of(session: AsyncSession, status: Status) -> Source | None:
             .order_by(MediaAttachment.id)
         )
     ).all()
+    poll = await session.get(Poll, status.id) if status.has_poll else None
     return Source(
         status_id=status.id,
         version=edit_version(status),
@@ -92,6 +107,7 @@ async def source_of(session: AsyncSession, status: Status) -> Source | None:
             content_html=status.content,
             spoiler_text=status.spoiler_text,
             media_descriptions=tuple(item.description or "" for item in media),
+            poll_options=tuple(poll.options) if poll is not None else (),
         ),
         media_ids=tuple(item.id for item in media),
     )
@@ -200,19 +216,23 @@ async def save_remote(
     session: AsyncSession,
     status: Status,
     uri: str,
-    renditions: Mapping[str, tuple[str, str]],
+    renditions: Mapping[str, Rendered],
 ) -> int:
-    """Keep the translations a peer sent in ``contentMap`` (``{lang: (content, summary)}``)
-    as renditions by ``remote:<host>``, sanitised as any remote HTML is."""
+    """Keep the translations a peer sent (``contentMap``, ``summaryMap``, the answers'
+    ``nameMap``) as renditions by ``remote:<host>``, sanitised as any remote HTML is."""
     if not status.language or not renditions:
         return 0
     host = urlsplit(uri).netloc.lower()
     original = normalise_language(status.language)
-    kept: dict[str, tuple[str, str]] = {}
-    for code, (content, summary) in renditions.items():
+    kept: dict[str, Rendered] = {}
+    for code, given in renditions.items():
         language = normalise_language(code)[:8]
         if language and language != original and language not in kept:
-            kept[language] = (sanitize_html(content), summary[:1000])
+            kept[language] = Rendered(
+                sanitize_html(given.content),
+                given.summary[:1000],
+                tuple(option[:500] for option in given.poll_options),
+            )
         if len(kept) >= MAX_REMOTE_RENDITIONS:
             break
     rows = [
@@ -223,12 +243,12 @@ async def save_remote(
             "source_language": original,
             "engine": f"{REMOTE_PREFIX}{host}",
             "model_version": "",
-            "content": content,
-            "spoiler_text": summary,
+            "content": given.content,
+            "spoiler_text": given.summary,
             "media_descriptions": [],
-            "poll_options": [],
+            "poll_options": list(given.poll_options),
         }
-        for language, (content, summary) in kept.items()
+        for language, given in kept.items()
     ]
     return await insert_ignore(session, Rendition, rows)
 
@@ -339,6 +359,9 @@ async def for_federation(
     return found
 
 
-def as_content_map(found: Mapping[str, Rendition]) -> dict[str, tuple[str, str]]:
-    """``{language: (content, summary)}`` for a Note's contentMap and summaryMap."""
-    return {language: (row.content, row.spoiler_text) for language, row in found.items()}
+def as_content_map(found: Mapping[str, Rendition]) -> dict[str, Rendered]:
+    """Each language's texts for a Note's contentMap, summaryMap and answers' nameMap."""
+    return {
+        language: Rendered(row.content, row.spoiler_text, tuple(row.poll_options or ()))
+        for language, row in found.items()
+    }

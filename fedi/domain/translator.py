@@ -42,7 +42,7 @@ PROVIDERS = {"argos": "Argos Translate", "libretranslate": "LibreTranslate"}
 
 @dataclass(frozen=True)
 class Translation:
-    """Mastodon's Translation entity (polls aside: Jamii has none yet)."""
+    """Mastodon's Translation entity."""
 
     content: str
     spoiler_text: str
@@ -50,6 +50,9 @@ class Translation:
     detected_source_language: str
     provider: str
     media_attachments: Sequence[tuple[int, str]] = ()  # (attachment id, description)
+    # The poll's id and its answers translated, in order; None when the post has no poll or
+    # the rendition (another server's) came without them.
+    poll: tuple[int, Sequence[str]] | None = None
 
 
 def provider_name(engine: str) -> str:
@@ -66,6 +69,7 @@ def from_rendition(row: Rendition) -> Translation:
         detected_source_language=row.source_language,
         provider=provider_name(row.engine),
         media_attachments=[(int(ident), str(text)) for ident, text in row.media_descriptions],
+        poll=(row.status_id, list(row.poll_options)) if row.poll_options else None,
     )
 
 
@@ -77,6 +81,7 @@ def from_bundle(source: Source, translated: TranslatedBundle) -> Translation:
         detected_source_language=source.language,
         provider=provider_name(translated.engine),
         media_attachments=list(zip(source.media_ids, translated.media_descriptions, strict=True)),
+        poll=(source.poll_id, translated.poll_options) if source.poll_id is not None else None,
     )
 
 

@@ -116,6 +116,35 @@ async def test_content_map_carries_renditions_that_the_receiver_reuses(
     assert note["contentMap"]["en"] == "<p>KARIBU DARASANI LEO.</p>"
     assert note["machineTranslated"] == ["en"]
 
+    # A poll's answers travel the same way: each answer's nameMap, reused by Senegal.
+    poll = amina.make_poll(["Ndiyo", "Hapana"], expires_in=3600)
+    asked = await call(amina.status_post, "Tufanye mtihani?", language="sw", poll=poll)
+
+    async def answers() -> list[Rendition] | None:
+        found = await _remote_renditions(sn, asked["uri"])
+        return found if found and found[0].poll_options else None
+
+    [kept_poll] = await eventually(answers, wake=[ke, sn], within=30)
+    assert kept_poll.poll_options == ["NDIYO", "HAPANA"]
+    question = (
+        await ke.instance.client.get(
+            f"/users/amina/statuses/{asked['id']}",
+            headers={"Accept": "application/activity+json"},
+        )
+    ).json()
+    assert [o["nameMap"] for o in question["oneOf"]] == [
+        {"sw": "Ndiyo", "en": "NDIYO"},
+        {"sw": "Hapana", "en": "HAPANA"},
+    ]
+    [there] = (await call(fatou.search_v2, asked["url"], result_type="statuses"))["statuses"]
+    before = argos_batches(sn.instance)
+    read = await call(fatou.status_translate, there["id"], lang="en")
+    assert read["poll"] == {
+        "id": there["poll"]["id"],
+        "options": [{"title": "NDIYO"}, {"title": "HAPANA"}],
+    }
+    assert argos_batches(sn.instance) == before
+
 
 @pytest.fixture
 async def ke(

@@ -106,6 +106,56 @@ async def test_on_demand_once_then_cached_and_an_edit_invalidates(
         assert len(versions) == 2
 
 
+async def test_a_polls_answers_are_translated_with_the_post(
+    database: Database, tmp_path: Path, paths: ArgosPaths, tiny: TinyPackages
+) -> None:
+    async with translating_instance(tmp_path, database.url, paths, tiny, *KISWAHILI) as ke:
+        amina = await mastodon(ke, "amina")
+        baraka = await mastodon(ke, "baraka")
+        poll = amina.make_poll(["Ndiyo", "Hapana", "Labda"], expires_in=3600)
+        post = await call(amina.status_post, "Tufanye mtihani?", language="sw", poll=poll)
+        [rendition] = await eventually_rendered(ke, post["id"])
+        assert rendition.poll_options == ["NDIYO", "HAPANA", "LABDA"]
+
+        # Mastodon's Translation entity carries the poll, answers in order.
+        before = argos_batches(ke)
+        translated = await call(baraka.status_translate, post["id"], lang="en")
+        assert translated["poll"] == {
+            "id": post["poll"]["id"],
+            "options": [{"title": "NDIYO"}, {"title": "HAPANA"}, {"title": "LABDA"}],
+        }
+        assert argos_batches(ke) == before  # from the store
+
+        # A post without a poll has none in its translation.
+        plain = await call(amina.status_post, "Karibu.", language="sw")
+        await eventually_rendered(ke, plain["id"])
+        assert (await call(baraka.status_translate, plain["id"], lang="en"))["poll"] is None
+
+        # A timeline in the reader's language shows the answers translated, votes unchanged.
+        auth = await headers(ke, "baraka")
+        asked = await ke.client.get("/api/v1/timelines/public?translate=true", headers=auth)
+        shown = {s["id"]: s for s in asked.json()}[post["id"]]
+        assert [o["title"] for o in shown["poll"]["options"]] == ["NDIYO", "HAPANA", "LABDA"]
+        assert [o["votes_count"] for o in shown["poll"]["options"]] == [0, 0, 0]
+        voted = await call(baraka.poll_vote, post["poll"]["id"], [1])
+        assert voted["own_votes"] == [1]
+        assert voted["options"][1]["title"] == "Hapana"  # the poll itself is as written
+
+        # Editing the answers (a new version) translates them anew.
+        update = await ke.client.put(
+            f"/api/v1/statuses/{post['id']}",
+            json={
+                "status": "Tufanye mtihani?",
+                "language": "sw",
+                "poll": {"options": ["Leo", "Kesho"], "expires_in": 3600},
+            },
+            headers=await headers(ke, "amina"),
+        )
+        assert update.status_code == 200, update.text
+        edited = await call(baraka.status_translate, post["id"], lang="en")
+        assert [o["title"] for o in edited["poll"]["options"]] == ["LEO", "KESHO"]
+
+
 async def test_an_unsupported_pair_lists_the_pairs_that_work(
     database: Database, tmp_path: Path, paths: ArgosPaths, tiny: TinyPackages
 ) -> None:

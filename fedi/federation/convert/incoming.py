@@ -12,6 +12,7 @@ from fedi.db.base import utcnow
 from fedi.db.models import Account, Status
 from fedi.domain.polls import RemotePoll
 from fedi.domain.received import IncomingMedia, IncomingPost, is_tombstoned, receive_post
+from fedi.domain.renditions import Rendered
 from fedi.errors import Forbidden
 from fedi.federation.actors import host_of, resolve_account
 from fedi.federation.addressing import visibility_of
@@ -133,15 +134,23 @@ def question_to_poll(note: Note) -> RemotePoll | None:
     )
 
 
-def _translations(note: Note, original: str, language: str | None) -> dict[str, tuple[str, str]]:
-    """contentMap's other languages: the origin's translations (kept as renditions)."""
+def _translations(note: Note, original: str, language: str | None) -> dict[str, Rendered]:
+    """contentMap's other languages: the origin's translations (kept as renditions), with
+    the poll's answers in that language when every answer's nameMap has it."""
     if language is None:
         return {}
-    return {
-        code[:8].lower(): (text, note.summary_map.get(code) or "")
-        for code, text in note.content_map.items()
-        if code[:8].lower() != language and text != original
-    }
+    answers = note.any_of or note.one_of
+    found: dict[str, Rendered] = {}
+    for code, text in note.content_map.items():
+        if code[:8].lower() == language or text == original:
+            continue
+        options = [answer.name_map.get(code) for answer in answers]
+        found[code[:8].lower()] = Rendered(
+            text,
+            note.summary_map.get(code) or "",
+            tuple(o for o in options if o is not None) if None not in options else (),
+        )
+    return found
 
 
 async def ensure_note(

@@ -8,6 +8,7 @@ from typing import Any
 from fedi.db.base import utcnow
 from fedi.db.models import Account, TeacherProfile
 from fedi.db.repositories.views import PollView, StatusView
+from fedi.domain.renditions import Rendered
 from fedi.domain.site import Site
 from fedi.federation.addressing import address
 from fedi.federation.wire.common import AS_CONTEXT, SECURITY_CONTEXT
@@ -94,11 +95,11 @@ def status_to_note(
     followers_url: str,
     *,
     in_reply_to_uri: str | None = None,
-    translations: Mapping[str, tuple[str, str]] | None = None,
+    translations: Mapping[str, Rendered] | None = None,
 ) -> dict[str, Any]:
     """A local status as a Note: ``content`` is the original; ``contentMap`` leads with it,
-    then our machine translations (``{language: (content, summary)}``), listed in
-    ``machineTranslated`` so no peer mistakes them for the author's words."""
+    then our machine translations, listed in ``machineTranslated`` so no peer mistakes them
+    for the author's words; summaryMap and each poll answer's nameMap likewise."""
     to, cc = address(view.visibility, followers_url, [m.uri for m in view.mentions])
     tags: list[dict[str, Any]] = [
         {"type": "Mention", "href": m.uri, "name": f"@{m.username}@{m.domain or site.domain}"}
@@ -136,25 +137,43 @@ def status_to_note(
         note["contentMap"] = {view.language: view.content}
         others = {k: v for k, v in (translations or {}).items() if k != view.language}
         if others:
-            note["contentMap"].update({lang: content for lang, (content, _) in others.items()})
+            note["contentMap"].update({lang: given.content for lang, given in others.items()})
             note["machineTranslated"] = list(others)
             if view.spoiler_text:
                 note["summaryMap"] = {
                     view.language: view.spoiler_text,
-                    **{lang: summary or view.spoiler_text for lang, (_, summary) in others.items()},
+                    **{lang: given.summary or view.spoiler_text for lang, given in others.items()},
                 }
     if view.poll is not None:
-        note.update(poll_to_question(view.poll))
+        note.update(poll_to_question(view.poll, view.language, translations or {}))
     return {k: v for k, v in note.items() if v is not None}
 
 
-def poll_to_question(poll: PollView) -> dict[str, Any]:
+def poll_to_question(
+    poll: PollView, language: str | None = None, translations: Mapping[str, Rendered] | None = None
+) -> dict[str, Any]:
     """A poll's part of a Question, as Mastodon writes it: each answer a Note whose
-    ``replies.totalItems`` counts its votes; ``closed`` once it has ended."""
-    options = [
-        {"type": "Note", "name": title, "replies": {"type": "Collection", "totalItems": count}}
-        for title, count in zip(poll.options, poll.tallies, strict=True)
-    ]
+    ``replies.totalItems`` counts its votes; ``closed`` once it has ended. With a language,
+    each answer's ``nameMap`` holds it in the original and in each translation that has
+    every answer (a peer reads it as it reads contentMap)."""
+    complete = {
+        lang: given.poll_options
+        for lang, given in (translations or {}).items()
+        if lang != language and len(given.poll_options) == len(poll.options)
+    }
+    options: list[dict[str, Any]] = []
+    for index, (title, count) in enumerate(zip(poll.options, poll.tallies, strict=True)):
+        option: dict[str, Any] = {
+            "type": "Note",
+            "name": title,
+            "replies": {"type": "Collection", "totalItems": count},
+        }
+        if language and complete:
+            option["nameMap"] = {
+                language: title,
+                **{lang: names[index] for lang, names in complete.items()},
+            }
+        options.append(option)
     question: dict[str, Any] = {
         "type": "Question",
         "anyOf" if poll.multiple else "oneOf": options,

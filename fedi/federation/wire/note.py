@@ -13,12 +13,6 @@ class TagRef(WireModel):
     type: str
     href: str | None = None
     name: str | None = None
-    # A Question (poll): single-choice answers in oneOf, multiple-choice ones in anyOf.
-    one_of: Annotated[list[PollOption], BeforeValidator(_options)] = Field(default_factory=list)
-    any_of: Annotated[list[PollOption], BeforeValidator(_options)] = Field(default_factory=list)
-    end_time: str | None = None
-    closed: Annotated[str | None, BeforeValidator(_closed)] = None
-    voters_count: int | None = None
 
 
 class Attachment(WireModel):
@@ -26,12 +20,6 @@ class Attachment(WireModel):
     media_type: str | None = None
     url: OptionalRef = None
     name: str | None = None
-    # A Question (poll): single-choice answers in oneOf, multiple-choice ones in anyOf.
-    one_of: Annotated[list[PollOption], BeforeValidator(_options)] = Field(default_factory=list)
-    any_of: Annotated[list[PollOption], BeforeValidator(_options)] = Field(default_factory=list)
-    end_time: str | None = None
-    closed: Annotated[str | None, BeforeValidator(_closed)] = None
-    voters_count: int | None = None
     blurhash: str | None = None
     width: int | None = None
     height: int | None = None
@@ -56,6 +44,8 @@ class PollOption(WireModel):
 
     name: str
     votes: int = 0
+    # The answer in other languages (ActivityStreams' nameMap), as a Note's contentMap.
+    name_map: dict[str, str] = Field(default_factory=dict)
 
 
 def _options(value: Any) -> list[Any]:
@@ -66,7 +56,13 @@ def _options(value: Any) -> list[Any]:
         replies = item.get("replies")
         total = replies.get("totalItems") if isinstance(replies, dict) else 0
         votes = total if isinstance(total, int) and not isinstance(total, bool) else 0
-        found.append({"name": item["name"], "votes": max(0, votes)})
+        found.append(
+            {
+                "name": item["name"],
+                "votes": max(0, votes),
+                "name_map": _content_map(item.get("nameMap")),
+            }
+        )
     return found
 
 
