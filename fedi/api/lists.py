@@ -10,6 +10,7 @@ from starlette.routing import Route
 from fedi.api.accounts import ACCOUNTS_LIMIT, present_accounts
 from fedi.api.pagination import account_links, status_links
 from fedi.api.params import Params
+from fedi.api.reading import present, reader_languages
 from fedi.api.responses import JSONResponse
 from fedi.api.units import path_id, reading, signed_in, state_of, writing
 from fedi.domain import lists, timelines
@@ -151,10 +152,16 @@ async def timeline(request: Request) -> Response:
         account, _ = await signed_in(request, session, "read:lists")
         found = await lists.owned(session, account, list_id)
         views = await timelines.list_timeline(session, account, found, page)
+        languages = await reader_languages(session, params, account, state)
+        presented = await present(session, state, views, languages)
     links = status_links(
-        state.site.base_url, f"/api/v1/timelines/list/{list_id}", params, [v.id for v in views]
+        state.site.base_url,
+        f"/api/v1/timelines/list/{list_id}",
+        params,
+        [v.id for v in views],
+        kept=("limit", "translate"),
     )
-    return JSONResponse(state.presenter.statuses(views), headers=links)
+    return JSONResponse(presented, headers=links)
 
 
 routes = [

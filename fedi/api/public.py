@@ -32,6 +32,7 @@ ACCOUNT_STATUSES_KEPT = (
     "exclude_reblogs",
     "pinned",
     "tagged",
+    "translate",
 )
 
 
@@ -90,6 +91,9 @@ async def account_statuses(request: Request) -> Response:
             views = await pins.pinned(session, viewer, account_id, page)
         else:
             views = await timelines.account_statuses(session, viewer, account_id, page, filters)
+        # A community's timeline (its Group's statuses) in the reader's language too.
+        languages = await reader_languages(session, params, viewer, state)
+        presented = await present(session, state, views, languages)
     # Pinned posts are few and in pin order: one page, so no Link a client could loop on.
     links = (
         {}
@@ -102,7 +106,7 @@ async def account_statuses(request: Request) -> Response:
             kept=ACCOUNT_STATUSES_KEPT,
         )
     )
-    return JSONResponse(state.presenter.statuses(views), headers=links)
+    return JSONResponse(presented, headers=links)
 
 
 async def public_timeline(request: Request) -> Response:

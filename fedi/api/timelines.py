@@ -62,14 +62,16 @@ async def tag(request: Request) -> Response:
             remote_only=params.flag("remote"),
             only_media=params.flag("only_media"),
         )
+        languages = await reader_languages(session, params, viewer, state)
+        presented = await present(session, state, views, languages)
     links = status_links(
         state.site.base_url,
         f"/api/v1/timelines/tag/{quote(name, safe='')}",
         params,
         [v.id for v in views],
-        kept=("local", "remote", "only_media", "limit"),
+        kept=("local", "remote", "only_media", "limit", "translate"),
     )
-    return JSONResponse(state.presenter.statuses(views), headers=links)
+    return JSONResponse(presented, headers=links)
 
 
 async def _marked(request: Request, which: str) -> Response:

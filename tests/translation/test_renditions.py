@@ -260,6 +260,15 @@ async def test_timelines_in_the_readers_languages(
         assert "jamii_original" not in shown[english["id"]]
         assert "translate=true" in asked.headers["link"]
 
+        # An account's statuses (a community's timeline in a Mastodon client) and a tag too.
+        mine = await ke.client.get(
+            f"/api/v1/accounts/{post['account']['id']}/statuses?translate=true", headers=auth
+        )
+        assert {s["id"]: s["content"] for s in mine.json()}[post["id"]] == (
+            "<p>KARIBU DARASANI LEO.</p>"
+        )
+        assert "translate=true" in mine.headers["link"]
+
         # A chosen setting applies without asking; translate=false turns it off.
         bad = await ke.client.patch(
             "/api/v1/accounts/update_credentials",
