@@ -41,6 +41,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from benchmarks.raw import Template
+from fedi.db.repositories.statuses import N_ACCOUNT_COLUMNS, N_STATUS_COLUMNS
 from fedi.logging import configure
 
 SQLITE_POOL = 5  # what SQLAlchemy keeps for a SQLite file by default (no overflow here)
@@ -209,8 +210,9 @@ class Baseline:
                 tags[e[0]].append({"name": name, "url": f"{self.base_url}/tags/{name}"})
         out = []
         for r in rows:
-            # r: fedi.db.repositories.statuses._STATUS_COLUMNS (19), the author (18), 4 flags.
+            # r: the status columns (fedi.db.repositories.statuses), the author's, 4 flags.
             sid = r[0]
+            flags = r[N_STATUS_COLUMNS + N_ACCOUNT_COLUMNS :]
             out.append(
                 {
                     "id": str(sid),
@@ -218,7 +220,9 @@ class Baseline:
                     "url": r[2],
                     "created_at": self.iso(r[14]),
                     "edited_at": self.iso(r[15]) if r[15] is not None else None,
-                    "account": self.account(r[19:37]),
+                    "account": self.account(
+                        r[N_STATUS_COLUMNS : N_STATUS_COLUMNS + N_ACCOUNT_COLUMNS]
+                    ),
                     "content": r[7],
                     "visibility": r[12],
                     "sensitive": bool(r[10]),
@@ -238,11 +242,11 @@ class Baseline:
                     "card": None,
                     "language": r[11],
                     "text": None,
-                    "favourited": bool(r[37]),
-                    "reblogged": bool(r[38]),
+                    "favourited": bool(flags[0]),
+                    "reblogged": bool(flags[1]),
                     "muted": False,
-                    "bookmarked": bool(r[39]),
-                    "pinned": bool(r[40]),
+                    "bookmarked": bool(flags[2]),
+                    "pinned": bool(flags[3]),
                     "filtered": [],
                 }
             )

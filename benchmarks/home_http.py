@@ -277,7 +277,14 @@ async def same_answers(ours: int, bare: int, tokens: list[str], limits: list[int
                         f"http://127.0.0.1:{port}{PATH}?limit={limit}",
                         headers={"Host": DOMAIN, "Authorization": f"Bearer {token}"},
                     ) as answer:
-                        body = orjson.loads(await answer.read())
+                        raw_body = await answer.read()
+                        try:
+                            body = orjson.loads(raw_body)
+                        except orjson.JSONDecodeError:
+                            raise SystemExit(
+                                f"port {port} answered {answer.status} with non-JSON: "
+                                f"{raw_body[:300]!r}"
+                            ) from None
                         bodies.append((answer.status, body, answer.headers.get("link")))
                 if bodies[0] != bodies[1]:
                     (s1, b1, l1), (s2, b2, l2) = bodies

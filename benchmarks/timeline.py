@@ -29,6 +29,7 @@ from benchmarks import dataset, raw, seed
 from benchmarks.report import Report, add_json_option, measure
 from fedi.db.engine import (
     create_engine,
+    create_read_engine,
     describe_connection_error,
     read_session_factory,
     session_factory,
@@ -55,7 +56,24 @@ async def timeline(
     show_sql: bool = False,
 ) -> None:
     # What the API's read endpoints use: no BEGIN/ROLLBACK around a page of reads.
-    factory = read_session_factory(engine)
+    reads = create_read_engine(engine)
+    try:
+        await _timeline(report, backend, engine, reads, driver, requests, show_sql)
+    finally:
+        if reads.pool is not engine.pool:
+            await reads.dispose()
+
+
+async def _timeline(
+    report: Report,
+    backend: str,
+    engine: AsyncEngine,
+    reads: AsyncEngine,
+    driver: raw.Driver,
+    requests: int,
+    show_sql: bool,
+) -> None:
+    factory = read_session_factory(reads)
     account_ids = [r[0] for r in await driver.fetch("SELECT id FROM accounts ORDER BY id", ())]
     rng = random.Random(7)
     warmup = max(1, min(200, requests // 5))
@@ -64,7 +82,7 @@ async def timeline(
     page = Page(limit=20)
 
     async with factory() as session:  # capture the SQL the domain emits for one request
-        with raw.recording(engine) as seen:
+        with raw.recording(reads) as seen:
             views = await home(session, viewers[0], page)
     ids = [view.id for view in views]
     queries = [raw.template(sql, p, viewer_ids[0], set(ids)) for sql, p in seen]

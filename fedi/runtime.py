@@ -14,7 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fedi import __version__
 from fedi.config import InstanceConfig
-from fedi.db.engine import create_engine, session_factory
+from fedi.db.engine import (
+    create_engine,
+    create_read_engine,
+    read_session_factory,
+    session_factory,
+)
 from fedi.domain.site import Site
 from fedi.domain.translator import StatusTranslator, start_translator
 from fedi.federation.context import Federation
@@ -30,6 +35,7 @@ class Runtime:
     site: Site
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    readers: async_sessionmaker[AsyncSession]  # for requests that only read
     queue: JobQueue
     federation: Federation
     relay: Relay  # where committed stream signals go (``fedi.streaming``)
@@ -45,6 +51,7 @@ def user_agent(config: InstanceConfig) -> str:
 @asynccontextmanager
 async def open_runtime(config: InstanceConfig) -> AsyncIterator[Runtime]:
     engine = create_engine(config.database_url)
+    read_engine = create_read_engine(engine)
     sessions = session_factory(engine)
     relay = Relay()
     attach(sessions, relay)
@@ -70,6 +77,7 @@ async def open_runtime(config: InstanceConfig) -> AsyncIterator[Runtime]:
                     site=site,
                     engine=engine,
                     sessions=sessions,
+                    readers=read_session_factory(read_engine),
                     queue=JobQueue(sessions),
                     federation=Federation(config, site, sessions, fetcher),
                     relay=relay,
@@ -79,4 +87,6 @@ async def open_runtime(config: InstanceConfig) -> AsyncIterator[Runtime]:
             if translator is not None:
                 await translator.close()
     finally:
+        if read_engine.pool is not engine.pool:
+            await read_engine.dispose()
         await engine.dispose()

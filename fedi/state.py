@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fedi.api.presenters import Presenter
 from fedi.config import InstanceConfig
-from fedi.db.engine import read_session_factory
 from fedi.domain.site import Site
 from fedi.federation.context import Federation
 from fedi.jobs import JobQueue, Worker
@@ -51,7 +50,7 @@ class AppState:
             if config.in_process_worker
             else None
         )
-        readers = read_session_factory(runtime.engine)
+        readers = runtime.readers
         presenter = Presenter(runtime.site)
         hub = Hub()
         fanout = Fanout(hub, readers, presenter)

@@ -149,10 +149,10 @@ async def timeline(request: Request) -> Response:
     state = state_of(request)
     list_id = path_id(request, "list_id")
     async with reading(request) as session:
-        account, _ = await signed_in(request, session, "read:lists")
+        account, user = await signed_in(request, session, "read:lists")
         found = await lists.owned(session, account, list_id)
         views = await timelines.list_timeline(session, account, found, page)
-        languages = await reader_languages(session, params, account, state)
+        languages = await reader_languages(session, params, account, state, user)
         presented = await present(session, state, views, languages)
     links = status_links(
         state.site.base_url,

@@ -25,15 +25,22 @@ from fedi.state import AppState
 
 
 async def reader_languages(
-    session: AsyncSession, params: Params, account: Account | None, state: AppState
+    session: AsyncSession,
+    params: Params,
+    account: Account | None,
+    state: AppState,
+    user: User | None = None,
 ) -> list[str]:
-    """The languages to show statuses in, most preferred first; [] for as written."""
+    """The languages to show statuses in, most preferred first; [] for as written.
+
+    ``user``: the reader's log-in when the caller has it already (no query then)."""
     if not state.config.features.translation or account is None:
         return []
     asked = params.boolean("translate")
     if asked is False:
         return []
-    user = await session.scalar(select(User).where(User.account_id == account.id))
+    if user is None or user.account_id != account.id:
+        user = await session.scalar(select(User).where(User.account_id == account.id))
     if user is None:
         return []
     chosen = list(user.reading_languages or [])

@@ -27,9 +27,9 @@ async def home(request: Request) -> Response:
     page = params.page()
     state = state_of(request)
     async with reading(request) as session:
-        account, _ = await signed_in(request, session, "read:statuses")
+        account, user = await signed_in(request, session, "read:statuses")
         views = await timelines.home(session, account, page)
-        languages = await reader_languages(session, params, account, state)
+        languages = await reader_languages(session, params, account, state, user)
         presented = await present(session, state, views, languages)
     links = status_links(
         state.site.base_url,

@@ -91,8 +91,8 @@ _STATUS_COLUMNS = (
     Status.favourites_count,
     Status.has_poll,
 )
-_N_STATUS = len(_STATUS_COLUMNS)
-_N_ACCOUNT = len(_ACCOUNT_COLUMNS)
+N_STATUS_COLUMNS = len(_STATUS_COLUMNS)
+N_ACCOUNT_COLUMNS = len(_ACCOUNT_COLUMNS)
 _REBLOG_OF = 6
 _HAS_POLL = 19
 
@@ -196,7 +196,7 @@ _EXTRAS = {d: _extras_statement(d) for d in _DIALECTS}
 
 
 def _account(row: Sequence[Any]) -> AccountView:
-    return AccountView(*row[_N_STATUS : _N_STATUS + _N_ACCOUNT])
+    return AccountView(*row[N_STATUS_COLUMNS : N_STATUS_COLUMNS + N_ACCOUNT_COLUMNS])
 
 
 async def rows_by_ids(
