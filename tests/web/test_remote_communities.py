@@ -17,6 +17,7 @@ from fedi.db.models import Account, CommunityPost, Follow, Rendition, Status
 from fedi.domain import communities, renditions
 from fedi.domain.communities import Settings
 from fedi.federation.policy import set_rule
+from tests.api.scopes import bearer, token_for
 from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.federation.trio import Peer, eventually, trio
 from tests.web.browser import browser
@@ -192,3 +193,51 @@ async def test_a_teacher_joins_a_community_on_another_instance_from_the_pages(
     assert f"?original={reply.id}#post-{reply.id}" in read.text
     assert "Asante, nitajaribu kesho" in original.text
     assert "Les fractions" in listed.text
+
+
+async def test_the_json_api_joins_by_handle_and_lists_the_directory(
+    federation: tuple[Peer, Peer, Peer],
+) -> None:
+    ke, sn, mz = federation
+    amina = await ke.teacher("amina")
+    await _create(
+        ke,
+        amina,
+        Settings(name="maths", display_name="Mathematics", subject="mathematics", languages=["sw"]),
+    )
+    async with sn.session() as session, session.begin():
+        await set_rule(session, mz.site.domain, "block")
+    auth = bearer(await token_for(sn.instance, "fatou", "read write"))
+    client = sn.instance.client
+    base = "/api/jamii/v1/communities"
+    ke_domain = ke.site.domain
+
+    async def join(handle: str) -> tuple[int, dict[str, object]]:
+        answer = await client.post(f"{base}/join", json={"handle": handle}, headers=auth)
+        body: dict[str, object] = answer.json()
+        return answer.status_code, body
+
+    assert await join(f"nobody@{ke_domain}") == (404, {"error": "Community not found"})
+    assert await join(f"@amina@{ke_domain}") == (422, {"error": "That is not a community"})
+    assert (await join(f"maths@{mz.site.domain}"))[0] == 403
+    assert (await join("not a handle"))[0] == 422
+    missing = await client.post(f"{base}/join", json={}, headers=auth)
+    assert missing.status_code == 422
+    anonymous = await client.post(f"{base}/join", json={"handle": f"maths@{ke_domain}"})
+    assert anonymous.status_code == 401
+
+    status, joined = await join(f"@maths@{ke_domain}")
+    assert status == 200
+    assert joined["acct"] == f"maths@{ke_domain}"
+    assert joined["local"] is False
+    assert joined["subject"] == "mathematics"  # from the Group's PropertyValues
+    membership = joined["membership"]
+    assert isinstance(membership, dict)
+    assert membership["member"] or membership["requested"]
+
+    listed = await client.get(f"{base}/directory", params={"local": "false", "language": "sw"})
+    assert [c["acct"] for c in listed.json()] == [f"maths@{ke_domain}"]
+    none_here = await client.get(f"{base}/directory", params={"local": "true"})
+    assert none_here.json() == []
+    bad = await client.get(f"{base}/directory", params={"offset": "-1"})
+    assert bad.status_code == 422
