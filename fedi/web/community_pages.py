@@ -97,7 +97,6 @@ async def _directory(
         "communities.html",
         status_code,
         reader=reader,
-        form=True,
         results=[(view, page_path(view)) for view in found],
         values=values,
         more=more,

@@ -58,9 +58,11 @@ async def profile(request: Request) -> Response:
         account = await local_account(session, request.path_params["username"])
         if account is None or account.actor_type not in ("Person", "Group"):
             raise NotFound("No teacher by that name here")
-        if account.actor_type == "Group":
-            # A community's page: the same as /communities/<name>.
-            return await community_pages.community_page(request, account.username)
+        group = account.username if account.actor_type == "Group" else None
+    if group is not None:
+        # A community's page: the same as /communities/<name>.
+        return await community_pages.community_page(request, group, reader=reader)
+    async with state.readers() as session:
         view = await account_view(session, account.id)
         teacher = (await teacher_profiles(session, [account.id])).get(account.id)
         posts = await timelines.account_statuses(session, viewer, account.id, Page(limit=20))
