@@ -172,6 +172,13 @@ async def discover(
     reference = parse_reference(site, typed)
     if reference.url is None and reference.domain is None:
         assert reference.name is not None
+        ours = await session.scalar(
+            select(Account).where(
+                Account.username_lower == reference.name.lower(), Account.domain.is_(None)
+            )
+        )
+        if ours is not None and ours.actor_type != "Group":
+            raise ValidationFailed("That is not a community", field="handle")
         return await communities.local(session, reference.name)
     host = reference.domain or (urlsplit(reference.url or "").netloc.lower())
     if resolver is not None and not await resolver.allows(host):
