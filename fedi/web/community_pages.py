@@ -375,8 +375,14 @@ async def show(request: Request) -> Response:
     return await community_page(request)
 
 
+async def join_form(request: Request) -> Response:
+    """``/communities/join`` opened in the address bar: the form is on the directory."""
+    return RedirectResponse("/communities#join-remote", status_code=303)
+
+
 routes = [
     Route("/communities", directory_page, methods=["GET"]),
+    Route("/communities/join", join_form, methods=["GET"]),
     Route("/communities/join", join_remote, methods=["POST"]),
     Route("/communities/new", create_page, methods=["GET"]),
     Route("/communities/new", create, methods=["POST"]),
