@@ -37,7 +37,14 @@ from fedi.errors import JamiiError, Unavailable
 from fedi.runtime import open_runtime
 from fedi.state import AppState
 from fedi.streaming import listener as streaming_listener
-from fedi.web import account_pages, admin_pages, compose_pages, pages, settings_pages
+from fedi.web import (
+    account_pages,
+    admin_pages,
+    community_pages,
+    compose_pages,
+    pages,
+    settings_pages,
+)
 from fedi.web.headers import SecurityHeaders
 from fedi.web.rendering import reader_of, render
 
@@ -105,6 +112,7 @@ def build_routes() -> list[BaseRoute]:
         *account_pages.routes,
         *settings_pages.routes,
         *compose_pages.routes,
+        *community_pages.routes,
         *admin_pages.routes,
         *libretranslate.routes,  # answers 404 unless [translation] libretranslate_api
         *pages.routes,

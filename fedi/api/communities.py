@@ -21,10 +21,11 @@ from fedi.api.units import maybe_signed_in, path_id, reading, signed_in, state_o
 from fedi.db.models import Account
 from fedi.db.repositories.accounts import account_views
 from fedi.db.repositories.statuses import load_views
-from fedi.domain import communities, community_moderation, directory, follows
+from fedi.domain import communities, community_directory, community_moderation, directory
 from fedi.domain.communities import CommunityView, Settings
 from fedi.domain.statuses import Draft, post
 from fedi.errors import Forbidden
+from fedi.federation.resolve import FederatedResolver
 
 BASE = "/api/jamii/v1/communities"
 
@@ -45,13 +46,12 @@ def _settings(params: Params) -> Settings:
 
 
 async def _membership(session: AsyncSession, view: CommunityView, account: Account) -> Membership:
-    relation = await follows.relationship(session, account, view.account)
-    role = await communities.role_of(session, view.account.id, account.id)
+    found = await communities.standing(session, view.account, account)
     return Membership(
-        member=relation.following,
-        requested=relation.requested,
-        moderator=role == "moderator",
-        banned=role == "banned",
+        member=found.member,
+        requested=found.requested,
+        moderator=found.moderator,
+        banned=found.banned,
     )
 
 
@@ -75,6 +75,47 @@ async def index(request: Request) -> Response:
         await maybe_signed_in(request, session, "read:accounts")
         views = await communities.local_list(session, limit=limit, offset=offset)
     return JSONResponse([present_community(v, state.site) for v in views])
+
+
+async def directory_index(request: Request) -> Response:
+    """GET …/directory — ours and the ones we know elsewhere, by text, subject, language."""
+    params = await Params.read(request)
+    state = state_of(request)
+    filters = community_directory.Filters(
+        text=params.text("q") or "",
+        subject=params.text("subject") or "",
+        language=params.text("language") or "",
+        local=params.boolean("local"),
+        limit=min(max(params.integer("limit") or community_directory.DEFAULT_LIMIT, 1), 80),
+        offset=params.integer("offset") or 0,
+    )
+    async with reading(request) as session:
+        viewer = await maybe_signed_in(request, session, "read:accounts")
+        views = await community_directory.search(session, filters)
+        body = [
+            present_community(
+                view, state.site, await _membership(session, view, viewer) if viewer else None
+            )
+            for view in views
+        ]
+    return JSONResponse(body)
+
+
+async def join_by_handle(request: Request) -> Response:
+    """POST …/join with ``handle`` (``@maths@ke.example``, ``maths@ke.example`` or a URL):
+    the community is looked up on its own server when not yet known here, then joined."""
+    params = await Params.read(request)
+    state = state_of(request)
+    handle = params.required_text("handle")
+    async with writing(request) as session:
+        account, _ = await signed_in(request, session, "write:follows")
+        resolver = (
+            FederatedResolver(state.federation, session) if state.federation is not None else None
+        )
+        view = await community_directory.discover(session, state.site, handle, resolver)
+        await communities.join(session, account, view.account)
+        membership = await _membership(session, view, account)
+    return JSONResponse(present_community(view, state.site, membership))
 
 
 async def create(request: Request) -> Response:
@@ -210,6 +251,8 @@ def _action(action: str) -> Route:
 routes = [
     Route(BASE, index, methods=["GET"]),
     Route(BASE, create, methods=["POST"]),
+    Route(f"{BASE}/directory", directory_index, methods=["GET"]),
+    Route(f"{BASE}/join", join_by_handle, methods=["POST"]),
     Route(f"{BASE}/{{name}}", show),
     Route(f"{BASE}/{{name}}/join", join, methods=["POST"]),
     Route(f"{BASE}/{{name}}/leave", leave, methods=["POST"]),

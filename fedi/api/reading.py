@@ -19,7 +19,7 @@ from fedi.api.params import Params
 from fedi.db.models import Account, Rendition, User
 from fedi.db.repositories.views import StatusView
 from fedi.domain import renditions
-from fedi.domain.preferences import reading_preferences
+from fedi.domain.preferences import shown_languages
 from fedi.domain.translator import provider_name
 from fedi.state import AppState
 
@@ -36,18 +36,19 @@ async def reader_languages(
     ``user``: the reader's log-in when the caller has it already (no query then)."""
     if not state.config.features.translation or account is None:
         return []
-    asked = params.boolean("translate")
-    if asked is False:
+    if params.boolean("translate") is False:
         return []
     if user is None or user.account_id != account.id:
         user = await session.scalar(select(User).where(User.account_id == account.id))
     if user is None:
         return []
-    chosen = list(user.reading_languages or [])
-    if asked is None and (not chosen or not (await reading_preferences(session, user)).translate):
-        # Translation switched off in the teacher's settings, unless this request asks.
-        return []
-    return chosen or [user.default_language or user.locale or state.site.primary_language]
+    return await shown_languages(
+        session,
+        user,
+        asked=params.boolean("translate"),
+        unless_chosen=True,
+        fallback=state.site.primary_language,
+    )
 
 
 async def present(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ from fedi.db.models.communities import POSTING_POLICIES, VISIBILITIES
 from fedi.db.writes import insert_ignore
 from fedi.domain import follows
 from fedi.domain.accounts import RESERVED_USERNAMES, USERNAME_RE
+from fedi.domain.html import html_to_text
 from fedi.domain.keys import new_key_pair
 from fedi.domain.site import Site
 from fedi.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -215,9 +217,54 @@ async def describe_remote(
         return
     community = view.community
     community.moderators_url = moderators_url
-    community.posting_policy = "moderators" if moderators_only else "anyone"
+    profile = _profile_fields(group.fields or [])
+    # Another Jamii says who posts (its "Posting" field); others only whether moderators do.
+    community.posting_policy = "moderators" if moderators_only else profile.posting or "anyone"
     community.visibility = "private" if group.locked else "public"
+    community.subject = profile.subject
+    community.grade_levels = profile.grade_levels
+    community.languages = profile.languages
+    community.rules = profile.rules
     await session.flush()
+
+
+@dataclass(frozen=True)
+class _Profile:
+    subject: str = ""
+    grade_levels: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    posting: str = ""
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()][:MAX_LIST]
+
+
+def _profile_fields(fields: list[dict[str, Any]]) -> _Profile:
+    """What a Group's PropertyValues say about its teaching profile, as our Group actors
+    publish it (Subject, Grades, Languages, Rule n): so the directory can find another
+    Jamii's communities by subject and language. Other servers' Groups have none."""
+    subject, posting = "", ""
+    grades: list[str] = []
+    languages: list[str] = []
+    rules: list[str] = []
+    for item in fields:
+        name = str(item.get("name", "")).strip()
+        value = html_to_text(str(item.get("value", ""))).strip()
+        if not value:
+            continue
+        if name == "Subject":
+            subject = value[:100]
+        elif name == "Grades":
+            grades = [g[:100] for g in _split(value)]
+        elif name == "Languages":
+            languages = [c.lower() for c in _split(value) if LANGUAGE_RE.match(c.lower())]
+        elif name == "Posting" and value in POSTING_POLICIES:
+            posting = value
+        elif name.startswith("Rule ") and len(rules) < MAX_RULES:
+            rules.append(value[:500])
+    return _Profile(subject, grades, languages, rules, posting)
 
 
 async def local(session: AsyncSession, name: str) -> CommunityView:
@@ -356,3 +403,24 @@ async def approve(session: AsyncSession, group: Account, applicant: Account) -> 
 async def refuse(session: AsyncSession, group: Account, applicant: Account) -> None:
     """A moderator rejects a join request (the Reject goes to the applicant's server)."""
     await follows.reject(session, group, applicant)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A teacher's place in a community: what the join button and the API's membership say."""
+
+    member: bool
+    requested: bool
+    moderator: bool
+    banned: bool
+
+
+async def standing(session: AsyncSession, group: Account, account: Account) -> Standing:
+    relation = await follows.relationship(session, account, group)
+    role = await role_of(session, group.id, account.id)
+    return Standing(
+        member=relation.following,
+        requested=relation.requested,
+        moderator=role == "moderator",
+        banned=role == "banned",
+    )

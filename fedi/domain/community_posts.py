@@ -23,6 +23,7 @@ from fedi.domain import communities, interactions
 from fedi.domain.communities import CommunityView
 from fedi.domain.events import emit
 from fedi.domain.site import Site
+from fedi.domain.visibility import visible_to
 from fedi.errors import Forbidden, NotFound, ValidationFailed
 
 OPEN = ("public", "unlisted")
@@ -257,3 +258,47 @@ async def may_fetch_private(
             .limit(1)
         )
     return found is not None
+
+
+async def threads(
+    session: AsyncSession,
+    viewer: Account | None,
+    group_id: int,
+    *,
+    limit: int = 20,
+    max_id: int | None = None,
+) -> list[int]:
+    """The ids of a community's threads (its posts that answer nothing) the viewer may
+    read, newest first: a private community's only for its members (``visible_to``)."""
+    query = (
+        select(Status.id)
+        .join(CommunityPost, CommunityPost.status_id == Status.id)
+        .where(
+            CommunityPost.community_id == group_id,
+            Status.in_reply_to_id.is_(None),
+            Status.reblog_of_id.is_(None),
+            visible_to(viewer.id if viewer is not None else None),
+        )
+        .order_by(Status.id.desc())
+        .limit(limit)
+    )
+    if max_id is not None:
+        query = query.where(Status.id < max_id)
+    return list(await session.scalars(query))
+
+
+async def may_start_threads(session: AsyncSession, view: CommunityView, author: Account) -> bool:
+    """Whether the pages offer ``author`` the form for a new thread: our community's rule,
+    or what we know of a remote one's (its ban, its policy, and membership when it says
+    only members post; the remote community still judges the post itself)."""
+    if view.account.is_local:
+        return await refusal(session, view, author) is None
+    role = await communities.role_of(session, view.account.id, author.id)
+    if role == "banned":
+        return False
+    policy = view.community.posting_policy
+    if policy == "moderators":
+        return role == "moderator"
+    if policy == "members" or view.account.locked:
+        return await communities.is_member(session, view.account.id, author.id)
+    return True

@@ -49,3 +49,26 @@ async def save_settings(
     else:
         found.translate = translate
     await session.flush()
+
+
+async def shown_languages(
+    session: AsyncSession, user: User, *, asked: bool | None, unless_chosen: bool, fallback: str
+) -> list[str]:
+    """The languages to show other people's posts in, most preferred first; [] for as
+    written. One rule for the client API's timelines and the pages.
+
+    ``asked`` is this request's explicit choice (the API's ``translate``), None to follow
+    the teacher's settings. Settings: the reading languages they chose, unless translation
+    is switched off. ``unless_chosen``: a teacher who never chose reading languages reads
+    as written (the API, for clients that know nothing of translation); otherwise the
+    language they write in, else their interface language, is assumed (the pages).
+    """
+    if asked is False:
+        return []
+    chosen = list(user.reading_languages or [])
+    if asked is None:
+        if not chosen and unless_chosen:
+            return []
+        if not (await reading_preferences(session, user)).translate:
+            return []
+    return chosen or [user.default_language or user.locale or fallback]

@@ -46,14 +46,15 @@ class FederatedResolver:
         self.session = session
         self.budget = budget or FetchBudget(remaining=SEARCH_BUDGET)
 
-    async def _allows(self, host: str) -> bool:
+    async def allows(self, host: str) -> bool:
+        """Whether this instance talks to ``host`` (its domain is not blocked)."""
         await self.federation.policy.refresh()
         return self.federation.policy.allows(host)
 
     async def account(self, username: str, domain: str) -> Account | None:
         """The account ``username@domain``: known and fresh, or found through WebFinger."""
         host = normalise_domain(domain)
-        if host is None or host == self.federation.site.domain or not await self._allows(host):
+        if host is None or host == self.federation.site.domain or not await self.allows(host):
             return None
         known: Account | None = await self.session.scalar(
             select(Account).where(
@@ -75,7 +76,7 @@ class FederatedResolver:
 
     async def _finger_and_fetch(self, username: str, host: str) -> Account | None:
         href = await finger(self.federation, username, host, self.budget)
-        if not await self._allows(host_of(href)):
+        if not await self.allows(host_of(href)):
             return None
         ident, document = await self.federation.fetch(href, self.budget)
         actor = parse_actor(document)
@@ -95,11 +96,11 @@ class FederatedResolver:
     async def url(self, url: str) -> Account | Status | None:
         """The actor or post at ``url``, fetched from its origin and stored."""
         host = host_of(url)
-        if not host or not await self._allows(host):
+        if not host or not await self.allows(host):
             return None
         try:
             ident, document = await self.federation.fetch(url, self.budget)
-            if not await self._allows(host_of(ident)):
+            if not await self.allows(host_of(ident)):
                 return None
             kind = document.get("type")
             if kind in ACTOR_TYPES:

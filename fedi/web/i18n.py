@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from babel import Locale
-from babel.core import negotiate_locale
+from babel.core import UnknownLocaleError, negotiate_locale
 from babel.dates import format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -79,6 +79,15 @@ def language_name(code: str) -> str:
     """A language's name in itself (``Kiswahili``, ``français``): how a picker lists it."""
     name = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]
+
+
+def language_in(code: str, lang: str) -> str:
+    """A language's name in the reader's language (``French``, ``français``, ``Kifaransa``),
+    as a sentence about a post's language says it."""
+    try:
+        return Locale.parse(code).get_display_name(lang) or code
+    except (ValueError, TypeError, UnknownLocaleError):
+        return code
 
 
 def when(moment: datetime, lang: str) -> str:

@@ -12,17 +12,18 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from fedi.db.models import Community
 from fedi.db.repositories.accounts import teacher_profiles
 from fedi.db.repositories.statuses import account_view, load_views
-from fedi.domain import timelines
+from fedi.domain import community_directory, community_posts, timelines
 from fedi.domain.accounts import local_account
 from fedi.domain.interactions import visible_status
 from fedi.domain.pagination import MAX_ID, Page
 from fedi.domain.signup import SignupRules
 from fedi.errors import NotFound
 from fedi.state import AppState
-from fedi.web.rendering import render
+from fedi.web import community_pages
+from fedi.web.rendering import reader_of, render
+from fedi.web.shown import reading_of
 
 HERE = Path(__file__).parent
 STATIC_MAX_AGE = 7 * 24 * 3600
@@ -30,33 +31,50 @@ STATIC_MAX_AGE = 7 * 24 * 3600
 
 async def home(request: Request) -> Response:
     state: AppState = request.app.state.jamii
+    reader = await reader_of(request)
+    viewer = reader.viewer.account if reader.viewer else None
     posts = []
-    if state.config.features.public_timeline:
-        async with state.readers() as session:
-            posts = await timelines.public(session, None, Page(limit=20), local_only=True)
-    # ``featured_communities``: filled in by the communities work (see home.html's block).
+    async with state.readers() as session:
+        if state.config.features.public_timeline:
+            posts = await timelines.public(session, viewer, Page(limit=20), local_only=True)
+        featured = await community_directory.featured(session)
+        reading = await reading_of(request, session, reader, posts)
     return await render(
         request,
         "home.html",
+        reader=reader,
         posts=posts,
-        featured_communities=[],
+        reading=reading,
+        featured_communities=featured,
         rules=SignupRules.from_config(state.config),
     )
 
 
 async def profile(request: Request) -> Response:
     state: AppState = request.app.state.jamii
+    reader = await reader_of(request)
+    viewer = reader.viewer.account if reader.viewer else None
     async with state.readers() as session:
         account = await local_account(session, request.path_params["username"])
         if account is None or account.actor_type not in ("Person", "Group"):
             raise NotFound("No teacher by that name here")
-        # A community's page: its rules and profile above the posts it shared.
-        community = await session.get(Community, account.id)
+        group = account.username if account.actor_type == "Group" else None
+    if group is not None:
+        # A community's page: the same as /communities/<name>.
+        return await community_pages.community_page(request, group, reader=reader)
+    async with state.readers() as session:
         view = await account_view(session, account.id)
         teacher = (await teacher_profiles(session, [account.id])).get(account.id)
-        posts = await timelines.account_statuses(session, None, account.id, Page(limit=20))
+        posts = await timelines.account_statuses(session, viewer, account.id, Page(limit=20))
+        reading = await reading_of(request, session, reader, posts)
     return await render(
-        request, "profile.html", account=view, teacher=teacher, posts=posts, community=community
+        request,
+        "profile.html",
+        reader=reader,
+        account=view,
+        teacher=teacher,
+        posts=posts,
+        reading=reading,
     )
 
 
@@ -65,12 +83,25 @@ async def thread(request: Request) -> Response:
     raw = request.path_params["id"]
     if not raw.isdigit() or int(raw) > MAX_ID:
         raise NotFound()
+    reader = await reader_of(request)
+    viewer = reader.viewer.account if reader.viewer else None
     async with state.readers() as session:
-        status = await visible_status(session, None, int(raw))
-        ctx = await timelines.context(session, None, status.id)
-        focus = await load_views(session, [status.id], None)
+        status = await visible_status(session, viewer, int(raw))
+        ctx = await timelines.context(session, viewer, status.id)
+        focus = await load_views(session, [status.id], viewer.id if viewer else None)
+        reading = await reading_of(
+            request, session, reader, [*ctx.ancestors, *focus, *ctx.descendants]
+        )
+        community = await community_posts.community_of(session, status.id)
     return await render(
-        request, "thread.html", ancestors=ctx.ancestors, focus=focus[0], descendants=ctx.descendants
+        request,
+        "thread.html",
+        reader=reader,
+        ancestors=ctx.ancestors,
+        focus=focus[0],
+        descendants=ctx.descendants,
+        reading=reading,
+        community=community,
     )
 
 

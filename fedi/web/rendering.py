@@ -37,6 +37,7 @@ def environment(lang: str) -> Environment:
     env.filters["when"] = functools.partial(i18n.when, lang=lang)
     env.filters["ago"] = functools.partial(i18n.ago, lang=lang)
     env.globals["language_name"] = i18n.language_name
+    env.globals["language_in"] = i18n.language_in
     # Whether a poll has ended is decided at render time (macros see globals, not the context).
     env.globals["utcnow"] = utcnow
     return env
