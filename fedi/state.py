@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fedi.api.presenters import Presenter
 from fedi.config import InstanceConfig
+from fedi.domain.renditions import Versioned
 from fedi.domain.site import Site
 from fedi.federation.context import Federation
 from fedi.jobs import JobQueue, Worker
@@ -37,6 +39,15 @@ class AppState:
     # The machine-translation engines and renditions (``fedi.domain.translator``); None when
     # translation is off or could not start.
     translator: Translator | None = None
+
+    async def ask_translation(self, missing: Sequence[Versioned], languages: Sequence[str]) -> None:
+        """Posts a reader was shown as written for want of a rendition in their first
+        language are translated for the next read (pages and API timelines alike)."""
+        translator = self.translator if self.config.features.translation else None
+        if not missing or not languages or translator is None:
+            return
+        if await translator.ask(missing, languages[0]) and self.worker is not None:
+            self.worker.wake()
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> AppState:

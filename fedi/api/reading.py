@@ -60,6 +60,8 @@ async def present(
         return state.presenter.statuses(views)
     inner = [v.reblog if v.reblog is not None else v for v in views]
     found = await renditions.stored_for_statuses(session, inner, languages)
+    # The same as the pages: what is missing is translated for the next read.
+    await state.ask_translation(renditions.unrendered(inner, languages, found), languages)
     return [_status(state, view, found) for view in views]
 
 

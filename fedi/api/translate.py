@@ -28,7 +28,7 @@ from fedi.api.responses import JSONResponse
 from fedi.api.units import path_id, reading, state_of
 from fedi.db.models import Status, User
 from fedi.domain.interactions import visible_status
-from fedi.domain.renditions import Source
+from fedi.domain.renditions import Source, Versioned
 from fedi.domain.translator import Translation
 from fedi.state import AppState
 
@@ -53,6 +53,10 @@ class Translator(Protocol):
 
     async def translate_source(self, source: Source, target: str) -> Translation:
         """Translate and store (422 for an unsupported pair, 503 when the engine fails)."""
+        ...
+
+    async def ask(self, statuses: Sequence[Versioned], target: str) -> bool:
+        """Queue the translation of posts a reader found untranslated (True if queued)."""
         ...
 
 

@@ -185,6 +185,18 @@ async def stored_for_statuses(
     return chosen
 
 
+def unrendered(
+    statuses: Iterable[Versioned], languages: Sequence[str], found: Mapping[int, Rendition]
+) -> list[Versioned]:
+    """The statuses a reader of ``languages`` would read translated, of which no rendition
+    was found: what to ask the translate job for (``StatusTranslator.ask``)."""
+    return [
+        s
+        for s in statuses
+        if s.language and s.id not in found and normalise_language(s.language) not in languages
+    ]
+
+
 def _row(source: Source, translated: TranslatedBundle) -> dict[str, Any]:
     return {
         "status_id": source.status_id,

@@ -7,6 +7,7 @@ client API reads stored renditions through it and asks the engine only when none
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,6 +22,7 @@ from fedi.domain import renditions
 from fedi.domain.html import sanitize_html
 from fedi.domain.renditions import REMOTE_PREFIX, Source
 from fedi.errors import ValidationFailed
+from fedi.jobs import enqueue
 from fedi.jobs.worker import JobContext, RetryLater
 from translation import (
     EngineUnavailable,
@@ -38,6 +40,12 @@ from translation.service import normalise_language
 log: FilteringBoundLogger = structlog.get_logger(__name__)
 
 PROVIDERS = {"argos": "Argos Translate", "libretranslate": "LibreTranslate"}
+# A reader's request is asked again only after this long (the job may have failed), and
+# the memory of requests is pruned past this many entries.
+ASK_AGAIN_AFTER = 600.0
+ASKED_REMEMBERED = 10_000
+# A reader's request is not worth a day of retries: the next reader asks again.
+READER_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,8 @@ class StatusTranslator:
         self.instance_languages = tuple(languages)
         self.pairs: frozenset[Pair] = frozenset()
         self.current: dict[Pair, tuple[str, str]] = {}
+        # (status, version, language) -> when a reader's request for it was queued.
+        self._asked: dict[tuple[int, int, str], float] = {}
 
     async def refresh(self) -> None:
         """Read which pairs the engines offer now (and which model makes each)."""
@@ -147,7 +157,8 @@ class StatusTranslator:
         return await self.translate_source(prepared, target)
 
     async def run_job(self, payload: Mapping[str, Any], context: JobContext) -> None:
-        """The ``translate`` job: the status into each instance language it lacks.
+        """The ``translate`` job: the status into each instance language it lacks, or (a
+        reader's request, ``status_ids`` and ``targets``) those statuses into those languages.
 
         An engine that is down makes the job retry with backoff (``RetryLater`` with the
         engine's own Retry-After); after the last attempt it is marked dead and nothing else
@@ -155,24 +166,32 @@ class StatusTranslator:
         post's held federation is released after the first attempt.
         """
         try:
-            await self._translate_eagerly(payload)
+            if "status_ids" in payload:
+                targets = [str(t) for t in payload.get("targets", [])]
+                for status_id in payload["status_ids"]:
+                    await self._translate(int(status_id), targets)
+            else:
+                await self._translate(int(payload["status_id"]), None)
         finally:
             async with self.sessions() as session, session.begin():
                 await renditions.release_federation(session, payload)
 
-    async def _translate_eagerly(self, payload: Mapping[str, Any]) -> None:
+    async def _translate(self, status_id: int, wanted: Sequence[str] | None) -> None:
+        """``status_id`` into ``wanted`` (None: the instance's languages), skipping the
+        languages already stored and the pairs no engine offers."""
         async with self.sessions() as session:
-            status = await session.get(Status, int(payload["status_id"]))
+            status = await session.get(Status, status_id)
             if status is None:
                 return  # deleted meanwhile
             source = await renditions.source_of(session, status)
             if source is None:
                 return
-            targets = [
-                target
-                for target in renditions.bridged_targets(source.language, self.instance_languages)
-                if (source.language, target) in self.pairs
-            ]
+            candidates = (
+                renditions.bridged_targets(source.language, self.instance_languages)
+                if wanted is None
+                else [t for t in wanted if t != source.language]
+            )
+            targets = [t for t in candidates if (source.language, t) in self.pairs]
             have = await renditions.stored(
                 session, source.status_id, source.version, targets, self.current
             )
@@ -188,6 +207,37 @@ class StatusTranslator:
             async with self.sessions() as session, session.begin():
                 await renditions.save(session, source, translated)
         log.debug("translated", status_id=source.status_id, targets=len(targets))
+
+    async def ask(self, statuses: Sequence[renditions.Versioned], target: str) -> bool:
+        """A reader reads ``target`` and these posts have no rendition in it: translate them
+        later (a job), so the next read finds them. Posts in a language no engine pairs
+        with ``target``, and posts asked for recently, are left out; True when a job was
+        queued (the caller wakes the worker)."""
+        now = time.monotonic()
+        if len(self._asked) > ASKED_REMEMBERED:
+            self._asked = {k: t for k, t in self._asked.items() if now - t < ASK_AGAIN_AFTER}
+        wanted: list[int] = []
+        for status in statuses:
+            if not status.language:
+                continue
+            pair = (normalise_language(status.language), target)
+            key = (status.id, renditions.edit_version(status), target)
+            if pair not in self.pairs or now - self._asked.get(key, -ASK_AGAIN_AFTER) < (
+                ASK_AGAIN_AFTER
+            ):
+                continue
+            self._asked[key] = now
+            wanted.append(status.id)
+        if not wanted:
+            return False
+        async with self.sessions() as session, session.begin():
+            await enqueue(
+                session,
+                renditions.TRANSLATE,
+                {"status_ids": wanted, "targets": [target]},
+                max_attempts=READER_ATTEMPTS,
+            )
+        return True
 
     async def close(self) -> None:
         await self.service.close()

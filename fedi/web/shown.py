@@ -4,7 +4,8 @@ Which languages a reader reads is ``fedi.domain.preferences.shown_languages`` (t
 client API's timelines follow too), or, for a reader who is not signed in, the page's
 language. Only stored renditions are used (``fedi.domain.renditions``): a page never waits
 for an engine; the translate job fills the store ahead of readers, and a post without a
-rendition yet is shown as written. ``?original=<id>`` shows that one post as written.
+rendition yet is shown as written and queued for translation, for the next read
+(``AppState.ask_translation``). ``?original=<id>`` shows that one post as written.
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ async def reading_of(
     inner = [post.reblog or post for post in posts]
     languages = await reader_languages(session, state, reader)
     found = await renditions.stored_for_statuses(session, inner, languages)
+    await state.ask_translation(renditions.unrendered(inner, languages, found), languages)
     return Reading(
         path=request.url.path,
         lang=reader.lang,

@@ -12,7 +12,7 @@ import pytest
 from mastodon import MastodonAPIError, MastodonNotFoundError
 from sqlalchemy import select
 
-from fedi.db.models import Rendition
+from fedi.db.models import Job, Rendition
 from tests.api.client_api import call, close_clients, headers, mastodon
 from tests.conftest import Database
 from tests.servers import Instance, free_port, serve, write_instance
@@ -154,6 +154,42 @@ async def test_a_polls_answers_are_translated_with_the_post(
         assert update.status_code == 200, update.text
         edited = await call(baraka.status_translate, post["id"], lang="en")
         assert [o["title"] for o in edited["poll"]["options"]] == ["LEO", "KESHO"]
+
+
+async def test_a_readers_language_beyond_the_instances_is_translated_for_the_next_read(
+    database: Database, tmp_path: Path, paths: ArgosPaths, tiny: TinyPackages
+) -> None:
+    # The instance bridges English and Kiswahili; Baraka reads French, which the engine
+    # offers (sw→en→fr, a pivot) but no eager job produces.
+    async with translating_instance(
+        tmp_path, database.url, paths, tiny, *KISWAHILI, ("en", "fr")
+    ) as ke:
+        amina = await mastodon(ke, "amina")
+        baraka = await mastodon(ke, "baraka")
+        await call(baraka.account_follow, (await call(amina.me))["id"])
+        post = await call(amina.status_post, "Karibu darasani leo.", language="sw")
+        await eventually_rendered(ke, post["id"])  # the eager English one
+        auth = await headers(ke, "baraka")
+        chosen = await ke.client.patch(
+            "/api/v1/accounts/update_credentials",
+            json={"source": {"reading_languages": ["fr"]}},
+            headers=auth,
+        )
+        assert chosen.status_code == 200, chosen.text
+
+        first = (await ke.client.get("/api/v1/timelines/home", headers=auth)).json()
+        assert first[0]["content"] == "<p>Karibu darasani leo.</p>"  # never waits
+        [_english, french] = await eventually_rendered(ke, post["id"], count=2)
+        assert (french.language, french.content) == ("fr", "<p>KARIBU DARASANI LEO.</p>")
+        again = (await ke.client.get("/api/v1/timelines/home", headers=auth)).json()
+        assert again[0]["content"] == "<p>KARIBU DARASANI LEO.</p>"
+        assert again[0]["language"] == "fr"
+
+        # Reading again asks for nothing more: one reader's job, not one per read.
+        async with ke.state.sessions() as session:
+            jobs = await session.scalars(select(Job).where(Job.kind == "translate"))
+            asked = [j.payload for j in jobs if "status_ids" in j.payload]
+        assert asked == [{"status_ids": [int(post["id"])], "targets": ["fr"]}]
 
 
 async def test_an_unsupported_pair_lists_the_pairs_that_work(
