@@ -27,7 +27,9 @@ from fedi.domain.communities import CommunityView
 from fedi.domain.community_rank import Acting
 from fedi.errors import JamiiError
 from fedi.federation.actors import host_of, resolve_account
+from fedi.federation.convert.incoming import ensure_note
 from fedi.federation.fetcher import FetchError
+from fedi.federation.inbox import communities as groups
 from fedi.federation.inbox.base import Delivery, Handler, Refused
 
 KINDS = frozenset({"Block", "Add", "Remove", "Delete", "Lock"})
@@ -86,6 +88,22 @@ def _which(view: CommunityView, target: str | None) -> str:
     return ""
 
 
+async def _post(
+    delivery: Delivery, uri: str | None, announcing: CommunityView | None
+) -> Status | None:
+    """The post a decision names. A remote Group's decision may overtake its Announce of
+    the post: the post is then fetched from its origin and filed under that Group, as
+    its Announce would have done."""
+    status = await delivery.status_by_uri(uri)
+    if announcing is None or uri is None:
+        return status
+    if status is None:
+        status = await ensure_note(delivery.federation, delivery.session, uri, delivery.budget)
+    if status is not None:
+        await groups.file_relayed(delivery, announcing, status, None)
+    return status
+
+
 async def read(
     delivery: Delivery, raw: dict[str, Any], announcing: CommunityView | None
 ) -> Decision | None:
@@ -130,11 +148,11 @@ async def read(
             action = "add_moderator" if kind == "Add" else "remove_moderator"
             return Decision(action, view, actor_uri, account=account)
         if which == "featured" and not undo:
-            status = await delivery.status_by_uri(subject)
+            status = await _post(delivery, subject, announcing)
             action = "pin" if kind == "Add" else "unpin"
             return Decision(action, view, actor_uri, status=status)
         if which == "outbox" and kind == "Remove":
-            status = await delivery.status_by_uri(subject)
+            status = await _post(delivery, subject, announcing)
             action = "restore_post" if undo else "remove_post"
             return Decision(action, view, actor_uri, status=status, reason=reason)
         if undo:
@@ -142,11 +160,15 @@ async def read(
         raise Refused("a Group moderates only its own collections")
     # Delete (a removal when its actor is not the author) and Lock name a post.
     status = await delivery.status_by_uri(subject)
+    if status is not None:
+        author = await session.get(Account, status.account_id)
+        if kind == "Delete" and author is not None and author.uri == actor_uri:
+            return None  # the author's own deletion
+    elif kind == "Delete":
+        return None  # nothing here to remove (or an author's deletion of what we never had)
+    status = await _post(delivery, subject, announcing)
     if status is None:
         return None
-    author = await session.get(Account, status.account_id)
-    if kind == "Delete" and author is not None and author.uri == actor_uri:
-        return None  # the author's own deletion
     group = await community_posts.community_of(session, status.id)
     if group is None:
         return None
