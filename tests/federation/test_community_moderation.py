@@ -213,6 +213,49 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
         assert entry is not None
         assert entry.reason == "Spam"
 
+    # She restores it (Undo{Delete}) — back on ke, with the Group's boost, and on mz.
+    restored = await sn.instance.client.post(
+        f"{BASE}/maths@{ke_domain}/posts/{thread_on_sn}/restore", headers=fatou_token
+    )
+    assert restored.status_code == 200, restored.text
+
+    async def restored_on(peer: Peer) -> bool:
+        found = await _filed(peer, thread.uri)
+        return found is not None and found.removed_at is None
+
+    await eventually(lambda: restored_on(ke), wake=everyone)
+    await eventually(lambda: restored_on(mz), wake=everyone)
+    async with ke.session() as session:
+        boost = await session.scalar(
+            select(Status.id).where(
+                Status.reblog_of_id == thread_on_ke, Status.account_id == maths.id
+            )
+        )
+        assert boost is not None
+
+    # FEP-1b12's form of a removal — Remove with the Group's outbox as target — is
+    # accepted too.
+    fatou_on_sn = await _id_on(sn, Account, fatou.uri)
+    fep_remove = {
+        "@context": AS_CONTEXT,
+        "id": f"{fatou.uri}/moderation/fep-remove",
+        "type": "Remove",
+        "actor": fatou.uri,
+        "object": thread.uri,
+        "target": f"{maths.uri}/outbox",
+        "audience": maths.uri,
+        "to": [PUBLIC],
+        "cc": [maths.uri],
+    }
+    async with sn.session() as session, session.begin():
+        await enqueue(
+            session,
+            DELIVER,
+            {"inbox": group_inbox, "activity": fep_remove, "actor_id": fatou_on_sn},
+        )
+    await eventually(lambda: removed_on(ke), wake=everyone)
+    await eventually(lambda: removed_on(mz), wake=everyone)
+
     # …and bans João: ke and Mozambique know it, João is refused at home.
     joao_on_sn = await _id_on(sn, Account, joao.uri)
     banned = await sn.instance.client.post(
@@ -303,6 +346,8 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     amina_acct = "amina"
     assert await _modlog(ke, "maths") == [
         ("add_moderator", amina_acct),
+        ("remove_post", fatou_acct),
+        ("restore_post", fatou_acct),
         ("remove_post", fatou_acct),
         ("ban", fatou_acct),
         ("lock", amina_acct),
