@@ -341,6 +341,34 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     assert featured.status_code == 200, featured.text
     assert [item["id"] for item in featured.json()["orderedItems"]] == [lesson_uri]
 
+    # Fatou, appointed after Amina, may not remove Amina's thread: ke refuses her Delete.
+    outranked = {
+        "@context": AS_CONTEXT,
+        "id": f"{fatou.uri}/moderation/outranked",
+        "type": "Delete",
+        "actor": fatou.uri,
+        "object": lesson_uri,
+        "to": [PUBLIC],
+        "cc": [maths.uri],
+    }
+    async with sn.session() as session, session.begin():
+        await enqueue(
+            session, DELIVER, {"inbox": group_inbox, "activity": outranked, "actor_id": fatou_on_sn}
+        )
+
+    async def outranked_received() -> bool:
+        async with ke.session() as session:
+            found = await session.scalar(
+                select(ReceivedActivity.uri).where(ReceivedActivity.uri == outranked["id"])
+            )
+            return found is not None
+
+    await eventually(outranked_received, wake=everyone)
+    await settle(ke.instance)
+    lesson_filed = await _filed(ke, lesson_uri)
+    assert lesson_filed is not None
+    assert lesson_filed.removed_at is None
+
     # The modlog: public, on ke, and on Mozambique for what its Group announced.
     fatou_acct = f"fatou@{sn.instance.config.domain}"
     amina_acct = "amina"
