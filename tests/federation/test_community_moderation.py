@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from fedi.db.models import Account, CommunityPost, ModlogEntry, ReceivedActivity, Status
+from fedi.db.models import Account, Block, CommunityPost, ModlogEntry, ReceivedActivity, Status
 from fedi.domain import communities, community_moderation, statuses
 from fedi.domain.communities import Settings
 from fedi.domain.statuses import Draft
@@ -368,6 +368,36 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     lesson_filed = await _filed(ke, lesson_uri)
     assert lesson_filed is not None
     assert lesson_filed.removed_at is None
+
+    # A ban sent to Mozambique directly, not announced by the Group, changes nothing
+    # there (nor is it taken for Fatou's own block of João).
+    direct_ban = {
+        "@context": AS_CONTEXT,
+        "id": f"{fatou.uri}/moderation/direct-ban",
+        "type": "Block",
+        "actor": fatou.uri,
+        "object": joao.uri,
+        "target": maths.uri,
+        "to": [PUBLIC],
+    }
+    async with sn.session() as session, session.begin():
+        await enqueue(
+            session,
+            DELIVER,
+            {"inbox": f"{mz.instance.url}/inbox", "activity": direct_ban, "actor_id": fatou_on_sn},
+        )
+
+    async def direct_ban_received() -> bool:
+        async with mz.session() as session:
+            found = await session.scalar(
+                select(ReceivedActivity.uri).where(ReceivedActivity.uri == direct_ban["id"])
+            )
+            return found is not None
+
+    await eventually(direct_ban_received, wake=everyone)
+    await settle(mz.instance)
+    async with mz.session() as session:
+        assert await session.scalar(select(Block.id)) is None
 
     # The modlog: public, on ke, and on Mozambique for what its Group announced.
     fatou_acct = f"fatou@{sn.instance.config.domain}"

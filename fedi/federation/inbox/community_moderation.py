@@ -127,6 +127,10 @@ async def read(
     if kind == "Block":
         view = announcing or await _local_group(delivery, target)
         if view is None:
+            if target is not None:
+                # A ban from someone else's community reaches us only announced by its
+                # Group; it is never a teacher's own block.
+                raise Refused("a community's ban comes announced by its Group")
             return None
         if target != view.account.uri:
             raise Refused("a Group moderates only itself")
