@@ -94,8 +94,9 @@ async def _act(request: Request, action: str) -> Response:
                 session, state.site, group, status_id, acting=acting
             )
         elif action in ("lock", "unlock"):
+            reason = params.text("reason") or ""
             post = await community_threads.lock(
-                session, group, status_id, action == "lock", acting=acting
+                session, group, status_id, action == "lock", reason, acting=acting
             )
         else:
             post = await community_threads.pin(

@@ -93,7 +93,13 @@ async def restore(
 
 
 async def lock(
-    session: AsyncSession, group: Account, status_id: int, locked: bool, *, acting: Acting
+    session: AsyncSession,
+    group: Account,
+    status_id: int,
+    locked: bool,
+    reason: str = "",
+    *,
+    acting: Acting,
 ) -> CommunityPost:
     post = await filed(session, group, status_id)
     await community_rank.authorize(session, group, acting)
@@ -102,7 +108,9 @@ async def lock(
     post.locked_at = utcnow() if locked else None
     await session.flush()
     action = "lock" if locked else "unlock"
-    await community_modlog.decided(session, group, action, acting, status_id=status_id)
+    await community_modlog.decided(
+        session, group, action, acting, status_id=status_id, reason=reason
+    )
     return post
 
 

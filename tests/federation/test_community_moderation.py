@@ -291,7 +291,7 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     lesson_id = lesson.json()["id"]
     lesson_uri = lesson.json()["uri"]
     locked = await ke.instance.client.post(
-        f"{BASE}/maths/posts/{lesson_id}/lock", headers=amina_token
+        f"{BASE}/maths/posts/{lesson_id}/lock", json={"reason": "Answered"}, headers=amina_token
     )
     assert locked.status_code == 200, locked.text
     assert locked.json()["locked"]
@@ -422,6 +422,10 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
         return expected <= set(await _modlog(mz, f"maths@{ke_domain}"))
 
     await eventually(logged_on_mz, wake=everyone)
+    log_on_mz = (await mz.instance.client.get(f"{BASE}/maths@{ke_domain}/modlog")).json()
+    reasons = {e["action"]: e["reason"] for e in log_on_mz}
+    assert reasons["lock"] == "Answered"
+    assert reasons["ban"] == "Spam"
 
 
 async def _count_statuses(peer: Peer) -> int:

@@ -212,7 +212,10 @@ async def apply(delivery: Delivery, decision: Decision, acting: Acting) -> None:
         elif status is not None and action == "restore_post":
             await community_threads.restore(session, delivery.site, group, status.id, acting=acting)
         elif status is not None and action in ("lock", "unlock"):
-            await community_threads.lock(session, group, status.id, action == "lock", acting=acting)
+            locking = action == "lock"
+            await community_threads.lock(
+                session, group, status.id, locking, decision.reason, acting=acting
+            )
         elif status is not None and action in ("pin", "unpin"):
             await community_threads.pin(session, group, status.id, action == "pin", acting=acting)
     except JamiiError as refusal:
