@@ -143,6 +143,19 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     for peer in everyone:
         await eventually(lambda peer=peer: _filed(peer, thread.uri), wake=everyone)  # type: ignore[misc]
 
+    thread_on_mz = await _id_on(mz, Status, thread.uri)
+
+    async def group_boost_on_mz() -> int | None:
+        async with mz.session() as session:
+            found: int | None = await session.scalar(
+                select(Status.id)
+                .join(Account, Account.id == Status.account_id)
+                .where(Status.reblog_of_id == thread_on_mz, Account.uri == maths.uri)
+            )
+            return found
+
+    await eventually(group_boost_on_mz, wake=everyone)
+
     # Moussa (no moderator) sends ke his own removal of it: nothing changes.
     moussa_on_sn = await _id_on(sn, Account, moussa.uri)
     group_inbox = f"{ke.instance.url}/users/maths/inbox"
@@ -212,6 +225,12 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
         entry = await session.scalar(select(ModlogEntry).where(ModlogEntry.action == "remove_post"))
         assert entry is not None
         assert entry.reason == "Spam"
+
+    # On Mozambique too, the Group's boost goes (its Undo{Announce}): out of home timelines.
+    async def unboosted_on_mz() -> bool:
+        return await group_boost_on_mz() is None
+
+    await eventually(unboosted_on_mz, wake=everyone)
 
     # She restores it (Undo{Delete}) — back on ke, with the Group's boost, and on mz.
     restored = await sn.instance.client.post(
