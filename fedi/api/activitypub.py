@@ -26,7 +26,7 @@ from fedi.api.responses import JSONResponse, error_response
 from fedi.db.models import Account, Community, CommunityRole, Follow, Status, TeacherProfile
 from fedi.db.repositories.statuses import load_views
 from fedi.db.repositories.views import StatusView
-from fedi.domain import community_posts, pins, renditions
+from fedi.domain import community_posts, community_threads, pins, renditions
 from fedi.domain.accounts import local_account
 from fedi.domain.pagination import Page
 from fedi.domain.visibility import OPEN_VISIBILITIES, outside_private_communities
@@ -418,11 +418,33 @@ async def featured(request: Request) -> Response:
     state = _state(request)
     async with state.readers() as session:
         account = await _teacher(session, state, request.path_params["username"])
-        views = await pins.pinned(session, None, account.id)
-        notes = await _notes(session, state, account, views)
+        if account.actor_type == "Group":
+            items = await _community_featured(session, state, account)
+        else:
+            views = await pins.pinned(session, None, account.id)
+            notes = await _notes(session, state, account, views)
+            items = [notes[v.id] for v in views if v.id in notes]
     url = account.featured_url or f"{account.uri}/collections/featured"
-    items = [notes[v.id] for v in views if v.id in notes]
     return _document(_collection(url, len(items), items))
+
+
+async def _community_featured(session: AsyncSession, state: AppState, group: Account) -> list[Any]:
+    """A community's pinned threads (Lemmy's featured collection): our teachers' posts as
+    Notes, other servers' by id. A private community's stay with its members."""
+    community = await session.get(Community, group.id)
+    if community is None or community.visibility != "public":
+        return []
+    ids = await community_threads.pinned_ids(session, group.id)
+    views = [v for v in await load_views(session, ids, None) if v.visibility in OPEN_VISIBILITIES]
+    items: list[Any] = []
+    for view in views:
+        if view.account.domain is None:
+            author = await session.get(Account, view.account.id)
+            assert author is not None
+            items.append((await _notes(session, state, author, [view]))[view.id])
+        else:
+            items.append(view.uri)
+    return items
 
 
 @answers_json(negotiated=False)

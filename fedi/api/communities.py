@@ -13,8 +13,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from fedi.api import community_moderation as community_moderation_api
 from fedi.api.accounts import present_accounts
 from fedi.api.community_entities import Membership, present_community
+from fedi.api.community_moderation import moderating
 from fedi.api.params import Params
 from fedi.api.responses import JSONResponse
 from fedi.api.units import maybe_signed_in, path_id, reading, signed_in, state_of, writing
@@ -212,7 +214,11 @@ async def requests(request: Request) -> Response:
 async def _moderate(request: Request, action: str) -> Response:
     params = await Params.read(request)
     async with writing(request) as session:
-        view, moderator = await _moderating(request, session, "write:accounts")
+        if action in ("authorize", "reject"):
+            view, _ = await _moderating(request, session, "write:accounts")
+        else:
+            # Our communities, and remote ones our teacher moderates (its Group hears).
+            view, acting = await moderating(request, session, "write:accounts")
         other = await directory.known_account(session, path_id(request))
         group = view.account
         if action == "authorize":
@@ -221,13 +227,13 @@ async def _moderate(request: Request, action: str) -> Response:
             await communities.refuse(session, group, other)
         elif action == "ban":
             reason = params.text("reason") or ""
-            await community_moderation.ban(session, group, other, reason, by=moderator)
+            await community_moderation.ban(session, group, other, reason, acting=acting)
         elif action == "unban":
-            await community_moderation.unban(session, group, other, by=moderator)
+            await community_moderation.unban(session, group, other, acting=acting)
         elif action == "add_moderator":
-            await community_moderation.add_moderator(session, group, other, by=moderator)
+            await community_moderation.add_moderator(session, group, other, acting=acting)
         else:
-            await community_moderation.remove_moderator(session, group, other, by=moderator)
+            await community_moderation.remove_moderator(session, group, other, acting=acting)
         membership = await _membership(session, view, other)
     return JSONResponse(membership)
 
@@ -249,6 +255,7 @@ def _action(action: str) -> Route:
 
 
 routes = [
+    *community_moderation_api.routes,
     Route(BASE, index, methods=["GET"]),
     Route(BASE, create, methods=["POST"]),
     Route(f"{BASE}/directory", directory_index, methods=["GET"]),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from fedi.api import entities
 from fedi.api.presenters import iso
+from fedi.db.models import CommunityPost
 from fedi.domain.communities import CommunityView
 from fedi.domain.html import html_to_text
 from fedi.domain.site import Site
@@ -63,4 +65,36 @@ def present_community(
         local=account.is_local,
         created_at=iso(community.created_at),
         membership=membership,
+    )
+
+
+class Thread(BaseModel):
+    """A post in a community, with the community's marks on it."""
+
+    id: str  # the status id
+    title: str
+    pinned: bool
+    locked: bool
+    removed: bool
+    status: entities.Status | None = None
+
+
+class ModlogEntry(BaseModel):
+    id: str
+    action: str
+    created_at: str
+    moderator: entities.Account | None  # a Mastodon Account; null for the community itself
+    account: entities.Account | None  # the account banned, unbanned, (un)made moderator
+    status_id: str | None  # the post removed, restored, locked or pinned
+    reason: str
+
+
+def present_thread(post: CommunityPost, status: entities.Status | None = None) -> Thread:
+    return Thread(
+        id=str(post.status_id),
+        title=post.title,
+        pinned=post.pinned_at is not None,
+        locked=post.locked_at is not None,
+        removed=post.removed_at is not None,
+        status=status,
     )

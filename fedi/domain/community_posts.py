@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.db.models import Account, Community, CommunityPost, Follow, Status
 from fedi.db.writes import insert_ignore
-from fedi.domain import communities, interactions
+from fedi.domain import communities, community_threads, interactions
 from fedi.domain.communities import CommunityView
 from fedi.domain.events import emit
 from fedi.domain.site import Site
@@ -30,13 +30,18 @@ OPEN = ("public", "unlisted")
 MAX_TITLE = 300
 
 
-async def refusal(session: AsyncSession, view: CommunityView, author: Account) -> str | None:
-    """Why ``author`` may not post in the community, or None when they may."""
+async def refusal(
+    session: AsyncSession, view: CommunityView, author: Account, parent: Status | None = None
+) -> str | None:
+    """Why ``author`` may not post in the community (replying to ``parent``), or None when
+    they may. Moderators may still answer in a locked thread, as in Lemmy."""
     role = await communities.role_of(session, view.account.id, author.id)
     if role == "banned":
         return "You are banned from this community"
     if role == "moderator" or author.id == view.account.id:
         return None
+    if parent is not None and await community_threads.locked(session, parent):
+        return "This thread is locked: it takes no new replies"
     policy = view.community.posting_policy
     if policy == "moderators":
         return "Only moderators may post in this community"
@@ -98,7 +103,7 @@ async def target(
     if view is None:
         return None
     if group.is_local:
-        reason = await refusal(session, view, author)
+        reason = await refusal(session, view, author, parent)
         if reason is not None:
             raise Forbidden(reason)
     else:

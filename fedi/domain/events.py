@@ -40,6 +40,7 @@ EVENT_KINDS = (
     "community.announced",
     "community.refused",
     "community.moderated",
+    "community.moderation_sent",
     "poll.updated",
     "vote.created",
 )

@@ -1,7 +1,7 @@
 """Every model, imported here so ``Base.metadata`` is complete for Alembic and tests."""
 
 from fedi.db.models.accounts import Account, AccountKey, TeacherProfile, User
-from fedi.db.models.communities import Community, CommunityPost, CommunityRole
+from fedi.db.models.communities import Community, CommunityPost, CommunityRole, ModlogEntry
 from fedi.db.models.curation import AccountList, ListAccount, Marker, Mute, StatusPin
 from fedi.db.models.federation import Peer, ReceivedActivity
 from fedi.db.models.idempotency import IdempotencyKey
@@ -43,6 +43,7 @@ __all__ = [
     "Marker",
     "MediaAttachment",
     "Mention",
+    "ModlogEntry",
     "Mute",
     "Notification",
     "Peer",

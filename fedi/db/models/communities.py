@@ -8,7 +8,9 @@ second path. What only a community has lives here, keyed by that account. Remote
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fedi.db.base import Base, CreatedMixin, IdMixin
@@ -68,3 +70,48 @@ class CommunityPost(CreatedMixin, Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     # A thread's title (the Note's ``name``, as Lemmy sends it); empty for replies.
     title: Mapped[str] = mapped_column(String(300), default="")
+    # A moderator's removal hides the post from the community; the row (and the post)
+    # stay, so a restore brings it back and the modlog can name it.
+    removed_at: Mapped[datetime | None] = mapped_column(default=None)
+    removed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+    removal_reason: Mapped[str] = mapped_column(Text, default="")
+    # A locked thread takes no new replies; a pinned one comes first (the featured
+    # collection).
+    locked_at: Mapped[datetime | None] = mapped_column(default=None)
+    pinned_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+MODLOG_ACTIONS = (
+    "ban",
+    "unban",
+    "add_moderator",
+    "remove_moderator",
+    "remove_post",
+    "restore_post",
+    "lock",
+    "unlock",
+    "pin",
+    "unpin",
+)
+
+
+class ModlogEntry(IdMixin, CreatedMixin, Base):
+    """One moderation action in a community, local or learnt from its remote Group.
+
+    The post is kept by id without a foreign key: the log outlives a deleted post."""
+
+    __tablename__ = "community_modlog"
+    __table_args__ = (Index("ix_community_modlog_community_id_id", "community_id", "id"),)
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(32))
+    moderator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+    target_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), default=None
+    )
+    target_status_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
-from fedi.db.models import Account, Community, Status
+from fedi.db.models import Account, Status
 from fedi.federation.context import Federation
 from fedi.federation.convert.outgoing import activity, iso
 from fedi.federation.delivery import statuses
-from fedi.federation.delivery.recipients import account_inboxes, follower_inboxes, unique
+from fedi.federation.delivery.recipients import account_inboxes, follower_inboxes
 from fedi.federation.delivery.types import Built
 from fedi.federation.wire.common import PUBLIC
 
@@ -51,10 +51,10 @@ async def community_announced(
     inner = p.get("activity") or await _local_activity(fed, s, p)
     if inner is None or not isinstance(inner.get("id"), str):
         return None
-    return _announce(actor, inner), await follower_inboxes(s, actor.id)
+    return announce(actor, inner), await follower_inboxes(s, actor.id)
 
 
-def _announce(group: Account, inner: dict[str, Any]) -> dict[str, Any]:
+def announce(group: Account, inner: dict[str, Any]) -> dict[str, Any]:
     """The Group's Announce of ``inner``; its id is derived from the inner id, so the same
     relay queued twice is one activity to receivers."""
     assert group.followers_url is not None
@@ -69,50 +69,6 @@ def _announce(group: Account, inner: dict[str, Any]) -> dict[str, Any]:
         audience=group.uri,
         published=iso(utcnow()),
     )
-
-
-async def community_moderated(
-    fed: Federation, s: AsyncSession, actor: Account, p: Mapping[str, Any]
-) -> Built:
-    """A moderator's Block (ban), Undo{Block}, Add or Remove (of a moderator), as Lemmy
-    sends them, announced by the Group to its members and to the account concerned."""
-    account = await s.get(Account, p["account_id"])
-    if account is None:
-        return None
-    moderator = await s.get(Account, p["moderator_id"]) if p.get("moderator_id") else None
-    by = moderator.uri if moderator is not None and moderator.is_local else actor.uri
-    community = await s.get(Community, actor.id)
-    moderators_url = (community.moderators_url if community else None) or f"{actor.uri}/moderators"
-    stamp = int(utcnow().timestamp() * 1000)
-    addressing: dict[str, Any] = {"to": [PUBLIC], "cc": [actor.uri], "audience": actor.uri}
-    action = p["action"]
-    if action in ("ban", "unban"):
-        block: dict[str, Any] = {
-            "id": f"{actor.uri}/bans/{account.id}/{stamp}",
-            "type": "Block",
-            "actor": by,
-            "object": account.uri,
-            "target": actor.uri,
-            **addressing,
-        }
-        if p.get("reason"):
-            block["summary"] = p["reason"]
-        inner = block
-        if action == "unban":
-            inner = {"id": f"{block['id']}/undo", "type": "Undo", "actor": by, "object": block}
-            inner.update(addressing)
-    else:
-        kind = "Add" if action == "add_moderator" else "Remove"
-        inner = {
-            "id": f"{moderators_url}/{kind.lower()}/{account.id}/{stamp}",
-            "type": kind,
-            "actor": by,
-            "object": account.uri,
-            "target": moderators_url,
-            **addressing,
-        }
-    inboxes = unique(await follower_inboxes(s, actor.id), await account_inboxes(s, [account.id]))
-    return _announce(actor, inner), inboxes
 
 
 async def community_refused(

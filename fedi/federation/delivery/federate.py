@@ -11,7 +11,14 @@ from typing import Any
 from fedi.db.models import Account
 from fedi.federation.actors import host_of
 from fedi.federation.context import Federation
-from fedi.federation.delivery import communities, pins, polls, social, statuses
+from fedi.federation.delivery import (
+    communities,
+    community_moderation,
+    pins,
+    polls,
+    social,
+    statuses,
+)
 from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.delivery.types import Builder
 from fedi.jobs import JobContext, enqueue
@@ -37,7 +44,8 @@ BUILDERS: dict[str, Builder] = {
     "pin.deleted": pins.pin_deleted,
     "community.announced": communities.community_announced,
     "community.refused": communities.community_refused,
-    "community.moderated": communities.community_moderated,
+    "community.moderated": community_moderation.community_moderated,
+    "community.moderation_sent": community_moderation.community_moderation_sent,
     "poll.updated": polls.poll_updated,
     "vote.created": polls.vote_created,
 }

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from fedi.db.models import Account, Status
-from fedi.domain import communities, community_moderation, community_posts
+from fedi.domain import communities, community_posts
 from fedi.domain.communities import CommunityView
 from fedi.domain.received import receive_delete, receive_edit
 from fedi.federation.convert.incoming import ensure_note, note_to_incoming, parse_note
@@ -51,9 +49,10 @@ async def thread_community(delivery: Delivery, parent: Status | None) -> Communi
     return await communities.find(delivery.session, group)
 
 
-async def refused(delivery: Delivery, view: CommunityView) -> bool:
-    """Check the signer against the community's rules; a refusal is answered with Reject."""
-    reason = await community_posts.refusal(delivery.session, view, delivery.signer)
+async def refused(delivery: Delivery, view: CommunityView, parent: Status | None = None) -> bool:
+    """Check the signer against the community's rules (and the thread's lock, for a reply
+    to ``parent``); a refusal is answered with Reject."""
+    reason = await community_posts.refusal(delivery.session, view, delivery.signer, parent)
     if reason is None:
         return False
     await community_posts.refuse_remote(delivery.session, view, delivery.signer, delivery.raw)
@@ -128,42 +127,3 @@ async def relay_change(delivery: Delivery, kind: str, uri: str) -> Status | None
 async def author_changed(delivery: Delivery, status: Status, kind: str) -> None:
     """The author edited or deleted a post filed under one of our communities: relay it."""
     await community_posts.changed(delivery.session, status, kind, activity=delivery.raw)
-
-
-MODERATION = {"Block": "ban", "Add": "add_moderator", "Remove": "remove_moderator"}
-
-
-def _ref(value: Any) -> str | None:
-    found = value.get("id") if isinstance(value, dict) else value
-    return found if isinstance(found, str) else None
-
-
-async def relay_moderation(
-    delivery: Delivery, view: CommunityView, wrapped: dict[str, Any]
-) -> None:
-    """A Group's announced ban, unban or moderator change — about itself only: a Block must
-    target the Group, an Add or Remove its moderators collection."""
-    inner: Any = wrapped
-    action = MODERATION.get(str(wrapped.get("type")))
-    if wrapped.get("type") == "Undo":
-        inner = wrapped.get("object")
-        if not isinstance(inner, dict) or inner.get("type") != "Block":
-            return
-        action = "unban"
-    if action is None:
-        return
-    group = view.account
-    if action in ("ban", "unban"):
-        allowed = {group.uri}
-    else:
-        allowed = {f"{group.uri}/moderators", view.community.moderators_url or group.uri}
-    if _ref(inner.get("target")) not in allowed:
-        raise Refused("a Group moderates only itself")
-    subject = _ref(inner.get("object"))
-    account = await delivery.session.scalar(select(Account).where(Account.uri == subject))
-    if account is None or account.id == group.id:
-        return  # nobody we know: nothing to mirror
-    summary = inner.get("summary")
-    await community_moderation.apply_remote(
-        delivery.session, group, action, account, summary if isinstance(summary, str) else ""
-    )

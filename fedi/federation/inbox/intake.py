@@ -52,6 +52,7 @@ HANDLED_TYPES = frozenset(
         "Move",
         "Add",
         "Remove",
+        "Lock",
     }
 )
 

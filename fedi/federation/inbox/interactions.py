@@ -10,6 +10,7 @@ from fedi.errors import NotFound, ValidationFailed
 from fedi.federation.addressing import visibility_of
 from fedi.federation.convert.incoming import ensure_note
 from fedi.federation.inbox import communities as groups
+from fedi.federation.inbox import community_moderation as moderation
 from fedi.federation.inbox.base import Delivery, Refused
 
 
@@ -76,9 +77,10 @@ class AnnounceHandler:
         group = await groups.relaying_group(delivery)
         wrapped = delivery.activity.object
         assert isinstance(wrapped, dict)
-        if wrapped.get("type") in MODERATION:
-            await groups.relay_moderation(delivery, group, wrapped)
+        if await moderation.relayed(delivery, group, wrapped):
             return
+        if wrapped.get("type") in MODERATION:
+            return  # a decision with nothing here to apply it to
         inner = wrapped.get("object")
         inner_id = inner.get("id") if isinstance(inner, dict) else inner
         if not isinstance(inner_id, str):
@@ -97,7 +99,7 @@ class AnnounceHandler:
 
 # Activities a Group wraps in its Announce (FEP-1b12): its members' posts and changes,
 # and its moderators' decisions.
-MODERATION = frozenset({"Block", "Undo", "Add", "Remove"})
+MODERATION = frozenset({"Block", "Undo", "Add", "Remove", "Lock"})
 WRAPPED = frozenset({"Create", "Update", "Delete"}) | MODERATION
 
 

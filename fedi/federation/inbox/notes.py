@@ -80,14 +80,18 @@ class CreateHandler:
             return
         # A post sent to one of our communities is checked before anything is stored.
         community = await groups.addressed_community(delivery, note)
-        if community is not None and await groups.refused(delivery, community):
-            return
+        if community is not None:
+            parent = await delivery.status_by_uri(note.in_reply_to) if note.in_reply_to else None
+            if await groups.refused(delivery, community, parent):
+                return
         post = await note_to_incoming(
             delivery.federation, delivery.session, note, delivery.signer, delivery.budget
         )
         if community is None:
             community = await groups.thread_community(delivery, post.in_reply_to)
-            if community is not None and await groups.refused(delivery, community):
+            if community is not None and await groups.refused(
+                delivery, community, post.in_reply_to
+            ):
                 return
         status = await receive_post(
             delivery.session,

@@ -13,6 +13,7 @@ from fedi.federation.context import Federation
 from fedi.federation.delivery import peers
 from fedi.federation.fetcher import FetchBudget
 from fedi.federation.inbox.base import Delivery, Handler, Refused
+from fedi.federation.inbox.community_moderation import ModerationFirst
 from fedi.federation.inbox.featured import AddHandler, RemoveHandler
 from fedi.federation.inbox.follows import AcceptHandler, FollowHandler, RejectHandler
 from fedi.federation.inbox.interactions import AnnounceHandler, LikeHandler, UndoHandler
@@ -27,17 +28,19 @@ HANDLERS: dict[str, Handler] = {
     "Follow": FollowHandler(),
     "Accept": AcceptHandler(),
     "Reject": RejectHandler(),
-    "Undo": UndoHandler(),
+    "Undo": ModerationFirst(UndoHandler()),
     "Create": CreateHandler(),
     "Update": UpdateHandler(),
-    "Delete": DeleteHandler(),
+    "Delete": ModerationFirst(DeleteHandler()),
     "Like": LikeHandler(),
     "Announce": AnnounceHandler(),
-    "Block": BlockHandler(),
+    "Block": ModerationFirst(BlockHandler()),
     "Flag": FlagHandler(),
     "Move": MoveHandler(),
-    "Add": AddHandler(),
-    "Remove": RemoveHandler(),
+    "Add": ModerationFirst(AddHandler()),
+    "Remove": ModerationFirst(RemoveHandler()),
+    # Lemmy's lock of a thread: only a community's moderation.
+    "Lock": ModerationFirst(),
 }
 # Per activity: a reply chain, a boosted post and its author together stay within this.
 FETCH_BUDGET = 12

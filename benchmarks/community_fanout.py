@@ -1,0 +1,426 @@
+"""One post in a community of 10,000 members on 50 instances, beside a plain post to 10,000
+followers on the same 50 instances, in the same run.
+
+    python -m benchmarks.community_fanout [--members 10000] [--hosts 50] [--posts 5]
+        [--concurrency 64] [--sqlite/--no-sqlite] [--postgres URL] [--json PATH]
+
+The sender is a real instance in this process: its database is seeded with a community
+(``maths``, a FEP-1b12 Group) whose ``--members`` remote members are spread over ``--hosts``
+receiving instances, each member with the host's shared inbox, and a teacher (Amina)
+followed by the same remote accounts. The real ``Worker`` runs the real ``federate`` and
+``deliver`` handlers. Each round, in turn:
+
+- **community**: Baraka (no followers of his own) posts a thread in ``maths``
+  (``statuses.post`` with the community): the Group files it and relays it to its members'
+  servers in two forms, ``Announce{Create}`` (FEP-1b12 peers) and ``Announce{Note}`` (the
+  Group's boost, for Mastodon);
+- **plain**: Amina posts to her followers (one ``Create``).
+
+Measured: post → the last 2xx, post → every deliver job done. Checked on every round:
+each instance receives each activity exactly once (one delivery per shared inbox), and
+nothing else. The receivers (``benchmarks.receivers``) run in another process, on the
+other core where there is one. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import orjson
+from sqlalchemy import insert, update
+from sqlalchemy.engine import make_url
+
+from benchmarks.loopback import (
+    Children,
+    Database,
+    log,
+    pin,
+    postgres_database,
+    postgres_version,
+    python,
+    run,
+    sqlite_database,
+    usable_cpus,
+    write_instance,
+)
+from benchmarks.report import Report, Stats, add_json_option, ms
+from fedi.config import load_config
+from fedi.db.base import utcnow
+from fedi.db.engine import describe_connection_error
+from fedi.db.models import Account, Follow
+from fedi.domain import communities
+from fedi.domain.accounts import Registration, register
+from fedi.domain.communities import Settings
+from fedi.domain.events import FEDERATE
+from fedi.domain.statuses import Draft, post
+from fedi.federation.delivery.deliver import DELIVER
+from fedi.ids import new_id
+from fedi.jobs import ClaimedJob, JobContext, Worker
+from fedi.jobs.registry import job_handlers
+from fedi.logging import configure
+from fedi.runtime import Runtime, open_runtime
+
+DOMAIN = "community.bench.test"
+TEXT = (
+    "Fractions with paper strips: fold into halves, quarters and eighths, then compare "
+    "them on the number line. What works in your classroom?"
+)
+COMMUNITY = "community post (Announce{Create} + Announce{Note})"
+PLAIN = "plain post to followers (Create)"
+
+
+@dataclass
+class Round:
+    """One fan-out: what each deliver job carried and when it was answered and done."""
+
+    expected: int
+    posted: float = 0.0
+    acknowledged: list[float] = field(default_factory=list)
+    done: list[float] = field(default_factory=list)
+    kinds: Counter[tuple[str, str]] = field(default_factory=Counter)  # (inbox, kind)
+    statuses: list[int] = field(default_factory=list)
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def kind_of(activity: Mapping[str, Any]) -> str:
+    """``Create``, ``Announce{Create}``, ``Announce{Note}``: what a delivery carried."""
+    inner = activity.get("object")
+    if activity.get("type") == "Announce":
+        if isinstance(inner, dict):
+            return f"Announce{{{inner.get('type')}}}"
+        return "Announce{Note}"  # a boost names the post by id
+    return str(activity.get("type"))
+
+
+class Recorder:
+    """Thin wrappers around this process's deliver handler and queue (``fedi`` unchanged)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.round: Round | None = None
+        handlers = job_handlers(runtime.federation)
+        deliver = handlers[DELIVER]
+
+        async def timed_deliver(payload: Mapping[str, Any], context: JobContext) -> None:
+            await deliver(payload, context)
+            current = self.round
+            if current is not None:
+                current.acknowledged.append(time.monotonic())
+                current.kinds[(payload["inbox"], kind_of(payload["activity"]))] += 1
+
+        self.handlers = {**handlers, DELIVER: timed_deliver}
+        complete = runtime.queue.complete
+
+        async def timed_complete(job: ClaimedJob) -> bool:
+            settled = await complete(job)
+            current = self.round
+            if current is not None and job.kind == DELIVER:
+                current.done.append(time.monotonic())
+                if len(current.done) >= current.expected:
+                    current.finished.set()
+            return settled
+
+        runtime.queue.complete = timed_complete  # type: ignore[method-assign]
+        self.federate = handlers[FEDERATE]
+
+
+@dataclass
+class Sender:
+    runtime: Runtime
+    amina: Account  # followed by every remote account
+    baraka: Account  # posts in the community; nobody follows him
+    group: Account
+    inboxes: list[str]
+
+
+async def seed(runtime: Runtime, ports: list[int], members: int) -> Sender:
+    """The community and its remote members, who also follow Amina."""
+    async with runtime.sessions() as session, session.begin():
+        people = []
+        for name in ("amina", "baraka"):
+            account, _ = await register(
+                session,
+                runtime.site,
+                Registration(
+                    username=name,
+                    email=f"{name}@school.example",
+                    password="correct horse battery",  # noqa: S106 - a throwaway account
+                ),
+            )
+            people.append(account)
+        amina, baraka = people
+        group = (
+            await communities.create(
+                session,
+                runtime.site,
+                Settings(name="maths", posting_policy="anyone"),
+                creator=amina,
+            )
+        ).account
+        accounts: list[dict[str, Any]] = []
+        follows: list[dict[str, Any]] = []
+        now = utcnow()
+        for k in range(members):
+            host = f"127.0.0.1:{ports[k % len(ports)]}"
+            username = f"teacher{k:05d}"
+            uri = f"http://{host}/users/{username}"
+            account_id = new_id()
+            accounts.append(
+                {
+                    "id": account_id,
+                    "username": username,
+                    "username_lower": username,
+                    "domain": host,
+                    "uri": uri,
+                    "url": f"http://{host}/@{username}",
+                    "inbox_url": f"{uri}/inbox",
+                    "shared_inbox_url": f"http://{host}/inbox",
+                    "followers_url": f"{uri}/followers",
+                    "public_key_id": f"{uri}#main-key",
+                    "fields": [],
+                    "also_known_as": [],
+                    "following_count": 2,
+                    "fetched_at": now,
+                }
+            )
+            for target in (amina.id, group.id):
+                follows.append(
+                    {
+                        "id": new_id(),
+                        "account_id": account_id,
+                        "target_account_id": target,
+                        "uri": f"{uri}#follows/{target}",
+                    }
+                )
+        await session.execute(insert(Account.__table__), accounts)  # type: ignore[arg-type]
+        await session.execute(insert(Follow.__table__), follows)  # type: ignore[arg-type]
+        await session.execute(
+            update(Account.__table__)  # type: ignore[arg-type]
+            .where(Account.__table__.c.id.in_([amina.id, group.id]))
+            .values(followers_count=members)
+        )
+    inboxes = sorted({f"http://127.0.0.1:{ports[k % len(ports)]}/inbox" for k in range(members)})
+    return Sender(runtime, amina, baraka, group, inboxes)
+
+
+async def fan_out(sender: Sender, worker: Worker, recorder: Recorder, *, community: bool) -> Round:
+    """One post through the real path; waits until every deliver job is done, then checks
+    that each inbox got each activity exactly once."""
+    kinds = ("Announce{Create}", "Announce{Note}") if community else ("Create",)
+    current = Round(expected=len(sender.inboxes) * len(kinds))
+    recorder.round = current
+    runtime = sender.runtime
+    current.posted = time.monotonic()
+    async with runtime.sessions() as session:
+        if community:
+            draft = Draft(text=TEXT, language="en", community_id=sender.group.id, title="Strips")
+            await post(session, runtime.site, sender.baraka, draft)
+        else:
+            await post(session, runtime.site, sender.amina, Draft(text=TEXT, language="en"))
+        await session.commit()
+    worker.wake()
+    try:
+        async with asyncio.timeout(120):
+            await current.finished.wait()
+        # Anything beyond the expected deliveries would arrive now: give it a moment.
+        await asyncio.sleep(0.2)
+    except TimeoutError:
+        raise RuntimeError(
+            f"fan-out incomplete after 120 s: {len(current.done)} of {current.expected} "
+            "deliveries done"
+        ) from None
+    finally:
+        recorder.round = None
+    wanted = Counter({(inbox, kind): 1 for inbox in sender.inboxes for kind in kinds})
+    if current.kinds != wanted:
+        extra = current.kinds - wanted
+        missing = wanted - current.kinds
+        raise AssertionError(f"deliveries differ: extra {dict(extra)}, missing {dict(missing)}")
+    return current
+
+
+async def receivers_stats(session: aiohttp.ClientSession, control: int) -> dict[str, Any]:
+    async with session.get(f"http://127.0.0.1:{control}/stats") as answer:
+        stats: dict[str, Any] = await answer.json()
+        return stats
+
+
+async def backend_run(
+    report: Report, args: argparse.Namespace, database: Database, folder: Path, ready: Any
+) -> None:
+    ports: list[int] = ready["ports"]
+    control: int = ready["control"]
+    instance = write_instance(
+        folder / f"sender-{database.backend.lower()}",
+        domain=DOMAIN,
+        port=8000,  # never served: only the outbound side runs
+        database_url=database.url,
+        extra="[jobs]\nin_process_worker = false\n",
+    )
+    config = load_config(instance, environ={})
+    async with open_runtime(config) as runtime, aiohttp.ClientSession() as plain:
+        started = time.monotonic()
+        sender = await seed(runtime, ports, args.members)
+        seeded = time.monotonic() - started
+        recorder = Recorder(runtime)
+        async with plain.post(f"http://127.0.0.1:{control}/reset"):
+            pass
+        worker = Worker(runtime.queue, recorder.handlers, concurrency=args.concurrency)
+        running = asyncio.create_task(worker.run())
+        to_2xx: dict[str, list[float]] = {COMMUNITY: [], PLAIN: []}
+        to_done: dict[str, list[float]] = {COMMUNITY: [], PLAIN: []}
+        deliveries: dict[str, int] = {}
+        try:
+            await fan_out(sender, worker, recorder, community=True)  # warm-up
+            await fan_out(sender, worker, recorder, community=False)
+            for _ in range(args.posts):
+                for label, community in ((COMMUNITY, True), (PLAIN, False)):
+                    current = await fan_out(sender, worker, recorder, community=community)
+                    to_2xx[label].append(max(current.acknowledged) - current.posted)
+                    to_done[label].append(max(current.done) - current.posted)
+                    deliveries[label] = len(current.done)
+        finally:
+            worker.stop()
+            await running
+        received = await receivers_stats(plain, control)
+
+    hosts = len(sender.inboxes)
+    section = report.section(
+        f"{database.backend} · one post to {args.members:,} members (community) and to "
+        f"{args.members:,} followers (plain) on {len(ports)} instances ({hosts} shared "
+        f"inboxes), {args.posts} posts each, Worker(concurrency={args.concurrency})"
+    )
+    section.rows = [
+        Stats(f"{COMMUNITY}: post → last 2xx", tuple(to_2xx[COMMUNITY])),
+        Stats(f"{COMMUNITY}: post → all deliver jobs done", tuple(to_done[COMMUNITY])),
+        Stats(f"{PLAIN}: post → last 2xx", tuple(to_2xx[PLAIN])),
+        Stats(f"{PLAIN}: post → all deliver jobs done", tuple(to_done[PLAIN])),
+    ]
+    section.lines.append(
+        f"deliveries per post: community {deliveries[COMMUNITY]} "
+        f"(= {hosts} instances × 2 activities: each instance got Announce{{Create}} once and "
+        f"Announce{{Note}} once), plain {deliveries[PLAIN]} (= {hosts} instances × 1 Create); "
+        "checked on every round"
+    )
+    per_activity = (sum(to_done[COMMUNITY]) / len(to_done[COMMUNITY])) / 2
+    section.lines.append(
+        f"community, per activity relayed: ~{ms(per_activity)} for {hosts} deliveries "
+        f"(seeding {args.members:,} members took {seeded:.1f} s)"
+    )
+    section.lines.append(
+        f"receivers: {received['posts']} POSTs on {received['hosts']} hosts, "
+        f"{received['signed']} signed, {received['other']} other requests (fetches)"
+    )
+    section.checks.append(
+        {
+            "deliveries_per_post": deliveries,
+            "instances": hosts,
+            "one_delivery_per_instance_per_activity": True,
+        }
+    )
+    section.print()
+
+
+async def main(args: argparse.Namespace) -> None:
+    report = Report("Jamii community fan-out benchmark")
+    report.machine(event_loop="uvloop")
+    cpus = usable_cpus()
+    sender_cpu, receivers_cpu = (cpus[0], cpus[1]) if len(cpus) > 1 else (None, None)
+    report.fact(
+        "placement",
+        f"sender (this process) on core {sender_cpu}, receivers on core {receivers_cpu}"
+        if sender_cpu is not None
+        else "one core: nothing pinned",
+    )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    report.fact("load average at start", f"{load:.2f}")
+    with (
+        tempfile.TemporaryDirectory(prefix="jamii-bench-community-") as tmp,
+        Children(Path(tmp)) as children,
+    ):
+        folder = Path(tmp)
+        ready_file = folder / "receivers.json"
+        receivers = children.spawn(
+            "receivers",
+            python(
+                "-m", "benchmarks.receivers", "--count", str(args.hosts), "--ready", str(ready_file)
+            ),
+            cpu=receivers_cpu,
+        )
+        deadline = time.monotonic() + 30
+        while not ready_file.exists():
+            if not receivers.running() or time.monotonic() > deadline:
+                raise RuntimeError(f"the receivers did not start:\n{receivers.tail()}")
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)
+        ready = orjson.loads(ready_file.read_bytes())
+        pin(sender_cpu)
+        saved = sys.stderr
+        with (folder / "sender.log").open("w") as sender_log:
+            sys.stderr = sender_log
+            try:
+                configure(json=True)
+            finally:
+                sys.stderr = saved
+            backends: list[str | None] = [None] if args.sqlite else []
+            if args.postgres:
+                backends.append(args.postgres)
+            else:
+                print("\nPostgreSQL skipped: pass --postgres URL or set JAMII_TEST_POSTGRES_URL")
+            for server_url in backends:
+                if server_url is None:
+                    database = await sqlite_database(folder / "sender.db")
+                else:
+                    try:
+                        database = await postgres_database(server_url, "community")
+                        report.fact("postgresql", await postgres_version(server_url))
+                    except (OSError, asyncpg.PostgresError) as exc:
+                        print(f"\nPostgreSQL skipped: {describe_connection_error(exc)}")
+                        continue
+                try:
+                    await backend_run(report, args, database, folder, ready)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await database.drop()
+    if args.json:
+        report.write(args.json)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.community_fanout", description=__doc__
+    )
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--hosts", type=int, default=50, help="receiving instances")
+    parser.add_argument("--posts", type=int, default=5, help="timed posts per path")
+    parser.add_argument("--concurrency", type=int, default=64, help="Worker concurrency")
+    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=os.environ.get("JAMII_TEST_POSTGRES_URL"),
+        help="PostgreSQL server (default: $JAMII_TEST_POSTGRES_URL); a temporary database "
+        "is created there and dropped",
+    )
+    add_json_option(parser)
+    args = parser.parse_args(argv)
+    if args.postgres:
+        make_url(args.postgres)
+    return args
+
+
+if __name__ == "__main__":
+    log("community fan-out benchmark starting")
+    run(main(parse()))
