@@ -21,6 +21,7 @@ from fedi.db.models import Account, Community, CommunityPost, Follow, Status
 from fedi.db.writes import insert_ignore
 from fedi.domain import communities, community_threads, interactions
 from fedi.domain.communities import CommunityView
+from fedi.domain.community_relay import community_of
 from fedi.domain.events import emit
 from fedi.domain.site import Site
 from fedi.domain.visibility import visible_to
@@ -49,16 +50,6 @@ async def refusal(
     if (policy == "members" or view.account.locked) and not member:
         return "Only members may post in this community"
     return None
-
-
-async def community_of(session: AsyncSession, status_id: int) -> Account | None:
-    """The community a post belongs to, if any."""
-    found: Account | None = await session.scalar(
-        select(Account)
-        .join(CommunityPost, CommunityPost.community_id == Account.id)
-        .where(CommunityPost.status_id == status_id)
-    )
-    return found
 
 
 async def _first_group(session: AsyncSession, candidates: Iterable[Account]) -> Account | None:

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Account, Bookmark, Favourite, Status
 from fedi.db.writes import execute_counting
-from fedi.domain import notifications, streams
+from fedi.domain import community_relay, notifications, streams
 from fedi.domain.events import emit
 from fedi.domain.site import Site
 from fedi.domain.visibility import can_see
@@ -63,6 +63,9 @@ async def favourite(
         await session.flush()
         await _count(session, status.id, "favourites_count", 1)
         await emit(session, account, "favourite.created", favourite_id=favourite_id)
+        await community_relay.relay_like(
+            session, status.id, account, uri or f"{account.uri}#likes/{favourite_id}"
+        )
         await notifications.notify(
             session,
             recipient=await _author(session, status),
@@ -88,6 +91,8 @@ async def unfavourite(session: AsyncSession, account: Account, status_id: int) -
     )
     if removed:
         await emit(session, account, "favourite.deleted", like_uri=like_uri, status_id=status.id)
+        if like_uri:
+            await community_relay.relay_like(session, status.id, account, like_uri, undone=True)
         await _count(session, status.id, "favourites_count", -1)
         await notifications.withdraw(
             session,

@@ -15,6 +15,7 @@ from fedi.db.models import Account, MediaAttachment, Mention, Status
 from fedi.db.models.statuses import VISIBILITIES
 from fedi.domain import (
     community_posts,
+    community_relay,
     history,
     languages,
     notifications,
@@ -301,7 +302,7 @@ async def _deletion_event(session: AsyncSession, status: Status) -> tuple[str, d
     if status.reblog_of_id is not None:
         return "reblog.deleted", {"boost_uri": status.uri, "status_id": status.reblog_of_id}
     mentioned = [a.id for a in await _mentioned_accounts(session, status.id)]
-    community = await community_posts.community_of(session, status.id)
+    community = await community_relay.community_of(session, status.id)
     if community is not None:
         mentioned.append(community.id)  # the community hears of it, as it heard of the post
     return "status.deleted", {

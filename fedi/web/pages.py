@@ -14,7 +14,7 @@ from starlette.types import Scope
 
 from fedi.db.repositories.accounts import teacher_profiles
 from fedi.db.repositories.statuses import account_view, load_views
-from fedi.domain import community_directory, community_posts, timelines
+from fedi.domain import community_directory, community_relay, timelines
 from fedi.domain.accounts import local_account
 from fedi.domain.interactions import visible_status
 from fedi.domain.pagination import MAX_ID, Page
@@ -92,7 +92,7 @@ async def thread(request: Request) -> Response:
         reading = await reading_of(
             request, session, reader, [*ctx.ancestors, *focus, *ctx.descendants]
         )
-        community = await community_posts.community_of(session, status.id)
+        community = await community_relay.community_of(session, status.id)
     return await render(
         request,
         "thread.html",

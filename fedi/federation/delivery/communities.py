@@ -23,14 +23,34 @@ from fedi.federation.delivery.types import Built
 from fedi.federation.wire.common import PUBLIC
 
 
+def like_of(liker: Account, like_uri: str, status: Status) -> dict[str, Any]:
+    """A Like as every server sends it (no addressing: it is the liked post's business)."""
+    return {"id": like_uri, "type": "Like", "actor": liker.uri, "object": status.uri}
+
+
+async def _like(s: AsyncSession, p: Mapping[str, Any], kind: str) -> dict[str, Any] | None:
+    """A like of a community post, or its undo, as the liker's server sent it (or we did)."""
+    liker = await s.get(Account, p["author_id"])
+    status = await s.get(Status, p["status_id"])
+    if liker is None or status is None or not p.get("like_uri"):
+        return None
+    like = like_of(liker, str(p["like_uri"]), status)
+    if kind == "Like":
+        return like
+    return activity("Undo", f"{p['like_uri']}/undo", liker.uri, like)
+
+
 async def _local_activity(
     fed: Federation, s: AsyncSession, p: Mapping[str, Any]
 ) -> dict[str, Any] | None:
-    """The local author's own Create, Update or Delete, as their followers receive it."""
+    """The local author's own Create, Update or Delete, as their followers receive it; or a
+    like (or its undo) of a community post, by anyone."""
+    kind = p.get("change", "Create")
+    if kind in ("Like", "Undo"):
+        return await _like(s, p, kind)
     author = await s.get(Account, p["author_id"])
     if author is None or not author.is_local:
         return None
-    kind = p.get("change", "Create")
     if kind == "Delete":
         built = await statuses.status_deleted(fed, s, author, p.get("deletion") or {})
     elif kind == "Update":

@@ -18,7 +18,7 @@ from fedi.db.models import (
     Status,
 )
 from fedi.db.repositories.statuses import load_views
-from fedi.domain import renditions
+from fedi.domain import community_relay, renditions
 from fedi.federation.addressing import address
 from fedi.federation.context import Federation
 from fedi.federation.convert.outgoing import activity, iso, status_to_note
@@ -123,10 +123,16 @@ async def status_deleted(
 
 
 async def _author_inbox(s: AsyncSession, status_id: int) -> tuple[Status, list[str]] | None:
+    """The liked post's author's inbox, and its community's Group's when that community
+    lives on another server (it relays the like to its members, as Lemmy expects)."""
     status = await s.get(Status, status_id)
     if status is None:
         return None
-    return status, await account_inboxes(s, [status.account_id])
+    accounts = [status.account_id]
+    group = await community_relay.community_of(s, status.id)
+    if group is not None and not group.is_local:
+        accounts.append(group.id)
+    return status, await account_inboxes(s, accounts)
 
 
 async def favourite_created(

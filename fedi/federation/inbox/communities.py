@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from fedi.db.models import Account, Status
-from fedi.domain import communities, community_posts
+from fedi.domain import communities, community_posts, community_relay
 from fedi.domain.communities import CommunityView
 from fedi.domain.received import receive_delete, receive_edit
 from fedi.federation.convert.incoming import ensure_note, note_to_incoming, parse_note
@@ -43,7 +43,7 @@ async def thread_community(delivery: Delivery, parent: Status | None) -> Communi
     """A reply joins the community of the thread it answers (when that is one of ours)."""
     if parent is None:
         return None
-    group = await community_posts.community_of(delivery.session, parent.id)
+    group = await community_relay.community_of(delivery.session, parent.id)
     if group is None or not group.is_local:
         return None
     return await communities.find(delivery.session, group)

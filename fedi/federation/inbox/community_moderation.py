@@ -22,7 +22,13 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from fedi.db.models import Account, Community, Status
-from fedi.domain import communities, community_moderation, community_posts, community_threads
+from fedi.domain import (
+    communities,
+    community_moderation,
+    community_posts,
+    community_relay,
+    community_threads,
+)
 from fedi.domain.communities import CommunityView
 from fedi.domain.community_rank import Acting
 from fedi.errors import JamiiError
@@ -173,7 +179,7 @@ async def read(
     status = await _post(delivery, subject, announcing)
     if status is None:
         return None
-    group = await community_posts.community_of(session, status.id)
+    group = await community_relay.community_of(session, status.id)
     if group is None:
         return None
     if announcing is not None:
