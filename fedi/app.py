@@ -37,7 +37,20 @@ from fedi.errors import JamiiError, Unavailable
 from fedi.runtime import open_runtime
 from fedi.state import AppState
 from fedi.streaming import listener as streaming_listener
-from fedi.web import account_pages, admin_pages, compose_pages, pages, settings_pages
+from fedi.web import (
+    account_pages,
+    admin_federation_pages,
+    admin_pages,
+    admin_people_pages,
+    admin_settings_pages,
+    compose_pages,
+    moderation_pages,
+    notification_pages,
+    pages,
+    search_pages,
+    settings_pages,
+)
+from fedi.web.access import SignInNeeded, on_sign_in_needed
 from fedi.web.headers import SecurityHeaders
 from fedi.web.rendering import reader_of, render
 
@@ -106,6 +119,12 @@ def build_routes() -> list[BaseRoute]:
         *settings_pages.routes,
         *compose_pages.routes,
         *admin_pages.routes,
+        *admin_settings_pages.routes,
+        *admin_federation_pages.routes,
+        *admin_people_pages.routes,
+        *notification_pages.routes,
+        *search_pages.routes,
+        *moderation_pages.routes,
         *libretranslate.routes,  # answers 404 unless [translation] libretranslate_api
         *pages.routes,
     ]
@@ -140,6 +159,7 @@ def create_app(config: InstanceConfig) -> Starlette:
         ],
         exception_handlers={
             JamiiError: on_error,
+            SignInNeeded: on_sign_in_needed,
             OperationalError: on_database_error,
             DBAPIError: on_database_error,
             ConnectionError: on_database_error,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from fedi import __version__
 from fedi.config import InstanceConfig
 from fedi.db.engine import create_engine, session_factory
+from fedi.domain import overrides
 from fedi.domain.site import Site
 from fedi.domain.translator import StatusTranslator, start_translator
 from fedi.federation.context import Federation
@@ -36,6 +37,8 @@ class Runtime:
     # The machine-translation engines and rendition store; None when translation is off or
     # failed to start (the reason is logged; posts stay readable untranslated).
     translator: StatusTranslator | None = None
+    # instance.toml as written; ``config`` is it with the admins' runtime overrides applied.
+    file_config: InstanceConfig | None = None
 
 
 def user_agent(config: InstanceConfig) -> str:
@@ -48,6 +51,10 @@ async def open_runtime(config: InstanceConfig) -> AsyncIterator[Runtime]:
     sessions = session_factory(engine)
     relay = Relay()
     attach(sessions, relay)
+    file_config = config
+    async with sessions() as session:
+        # What admins changed on /admin/settings (fedi.domain.overrides) holds from the start.
+        config = await overrides.effective(session, file_config)
     site = Site.from_config(config)
     preload_language_detection()  # in a thread: serving starts meanwhile
     try:
@@ -74,6 +81,7 @@ async def open_runtime(config: InstanceConfig) -> AsyncIterator[Runtime]:
                     federation=Federation(config, site, sessions, fetcher),
                     relay=relay,
                     translator=translator,
+                    file_config=file_config,
                 )
         finally:
             if translator is not None:

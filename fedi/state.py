@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -38,6 +38,23 @@ class AppState:
     # The machine-translation engines and renditions (``fedi.domain.translator``); None when
     # translation is off or could not start.
     translator: Translator | None = None
+    # instance.toml as written (``config`` adds the admins' overrides) and the site as the
+    # process started: ``reconfigure`` derives the live ones from them.
+    file_config: InstanceConfig | None = None
+    started_site: Site | None = None
+
+    def reconfigure(self, config: InstanceConfig) -> None:
+        """Apply settings an admin changed (``fedi.domain.overrides``) to this process.
+
+        Translation switched off stops eager translation of new posts too; switched on, it
+        works if the engines were started (translation was on when the process started).
+        """
+        started = self.started_site or self.site
+        site = replace(started, community_creation=config.communities.creation)
+        if not config.features.translation:
+            site = replace(site, eager_translation=False, translation_hold=0.0)
+        self.config = config
+        self.site = site
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> AppState:
@@ -69,4 +86,6 @@ class AppState:
             hub=hub,
             fanout=fanout,
             translator=runtime.translator,
+            file_config=runtime.file_config or config,
+            started_site=runtime.site,
         )

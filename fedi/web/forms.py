@@ -36,6 +36,17 @@ async def checked_form(request: Request) -> FormData:
     return form
 
 
+async def checked_upload(request: Request) -> FormData:
+    """A form with one file (``multipart/form-data``), CSRF-checked like the others."""
+    state: AppState = request.app.state.jamii
+    form = await request.form(max_files=1, max_fields=20, max_part_size=64 * 1024)
+    submitted = form.get(csrf.FIELD)
+    if not csrf.is_valid(request, state.config, submitted if isinstance(submitted, str) else None):
+        await form.close()
+        raise FormExpired()
+    return form
+
+
 def text(form: FormData, key: str, limit: int = 2000) -> str:
     value = form.get(key)
     return value.strip()[:limit] if isinstance(value, str) else ""

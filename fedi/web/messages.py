@@ -44,4 +44,11 @@ DOMAIN_MESSAGES = (
     N_("Record not found"),
     N_("No teacher by that name here"),
     N_("Text can't be blank"),
+    N_("This report is already closed"),
+    N_("This sign-up is no longer waiting for approval."),
+    N_("This value is not allowed here."),
+    N_("Languages must be among en, fr, pt, sw"),
+    N_("Follow request not found"),
+    N_("Only the community's moderators may do this"),
+    N_("This page is for the instance's administrators."),
 )
