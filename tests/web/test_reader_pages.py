@@ -3,13 +3,19 @@ people, in the reader's language, with forms that act through the domain's rules
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
 from sqlalchemy import func, select
 
 from fedi.db.models import Account, Follow, FollowRequest, Report
 from fedi.domain import communities, follows, interactions, reports
 from fedi.domain.communities import Settings
 from fedi.domain.site import Site
+from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.factories import remote_teacher, say
+from tests.federation.trio import Peer, trio
 from tests.servers import Instance
 from tests.web.browser import browser, make_teacher, speaks
 
@@ -205,3 +211,35 @@ async def test_a_community_moderator_answers_join_requests(ke: Instance) -> None
         assert accepted.status_code == 303
     async with ke.state.readers() as session:
         assert await communities.is_member(session, group.id, baraka.id)
+
+
+@pytest.fixture(params=BACKENDS)
+async def federation(
+    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
+) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
+    if request.param == "postgresql":
+        require_postgres()
+    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
+        yield peers
+
+
+async def test_the_search_page_finds_a_teacher_and_her_post_on_another_server(
+    federation: tuple[Peer, Peer, Peer],
+) -> None:
+    ke, sn, _ = federation
+    amina = await make_teacher(ke.instance, "amina")
+    async with ke.session() as session, session.begin():
+        post = await say(session, amina, "Fractions with paper strips", site=ke.site)
+    await make_teacher(sn.instance, "fatou")
+    domain = ke.instance.config.domain
+    async with browser(sn.instance) as stranger:
+        # Anonymous readers search what is known here only.
+        unknown = await stranger.get("/search", params={"q": f"amina@{domain}"})
+        assert f"@amina@{domain}</span>" not in unknown.text
+    async with browser(sn.instance) as fatou:
+        await fatou.log_in("fatou")
+        found = await fatou.get("/search", params={"q": f"@amina@{domain}"})
+        assert found.status_code == 200
+        assert f"@amina@{domain}</span>" in found.text
+        by_url = await fatou.get("/search", params={"q": f"{ke.instance.url}/@amina/{post}"})
+    assert "Fractions with paper strips" in by_url.text
