@@ -124,7 +124,7 @@ async def _read(upload: object, reader: Reader) -> str:
 
 
 async def import_roster(request: Request) -> Response:
-    form = await checked_upload(request)
+    form = await checked_upload(request, MAX_UPLOAD)
     try:
         reader = await admin(request)
         state: AppState = request.app.state.jamii

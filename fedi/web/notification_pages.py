@@ -17,11 +17,11 @@ from fedi.db.models import Account, Notification
 from fedi.db.repositories.accounts import account_views
 from fedi.db.repositories.statuses import load_views
 from fedi.db.repositories.views import AccountView, StatusView
-from fedi.domain import follows, notifications
+from fedi.domain import follows, join_requests, notifications
 from fedi.domain.pagination import MAX_ID, Page
 from fedi.errors import NotFound
 from fedi.state import AppState
-from fedi.web.access import signed_in
+from fedi.web.access import signed_in, staff_role
 from fedi.web.forms import checked_form, text
 from fedi.web.rendering import render
 
@@ -76,10 +76,19 @@ async def notifications_page(request: Request) -> Response:
     page = Page(max_id=_max_id(request), limit=PER_PAGE)
     async with state.readers() as session:
         found = await notifications.list_notifications(session, account, page)
+        # Community moderators find their join requests in the moderation queue.
+        moderates = staff_role(reader) is not None or await join_requests.moderates_any(
+            session, account, None
+        )
     shown = await _shown(state, account, found)
     older = found[-1].id if len(found) == PER_PAGE else None
     return await render(
-        request, "notifications.html", reader=reader, notifications=shown, older=older
+        request,
+        "notifications.html",
+        reader=reader,
+        notifications=shown,
+        older=older,
+        moderates=moderates,
     )
 
 

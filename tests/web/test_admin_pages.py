@@ -329,6 +329,11 @@ async def test_a_bad_roster_imports_nobody_and_names_the_line(ke: Instance) -> N
             data={"csrf_token": token.group(1), "expires_in": "1000"},
             files={"roster": ("t.csv", ROSTER.encode(), "text/csv")},
         )
+        huge = await mwangi.client.post(
+            "/admin/roster",
+            data={"csrf_token": token.group(1), "expires_in": "30"},
+            files={"roster": ("t.csv", ROSTER.encode() * 30_000, "text/csv")},
+        )
         forged = await mwangi.client.post(
             "/admin/roster",
             data={"expires_in": "30"},
@@ -340,5 +345,7 @@ async def test_a_bad_roster_imports_nobody_and_names_the_line(ke: Instance) -> N
     assert "Rien n'a été importé" in bad.text
     assert days.status_code == 422
     assert "entre 1 et 365" in days.text
+    assert huge.status_code == 413
+    assert "Ce fichier est trop volumineux." in huge.text
     assert forged.status_code == 403
     assert await count(ke, Account) == before

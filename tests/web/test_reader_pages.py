@@ -198,6 +198,8 @@ async def test_a_community_moderator_answers_join_requests(ke: Instance) -> None
         assert (await neema.get("/moderation")).status_code == 403
     async with browser(ke) as phone:
         await phone.log_in("amina")
+        notes = await phone.get("/notifications")
+        assert 'href="/moderation"' in notes.text  # where her community's requests wait
         queue = await phone.get("/moderation")
         assert queue.status_code == 200
         assert "open report" not in queue.text  # reports are the instance staff's
