@@ -9,6 +9,7 @@ Closing a report is ``fedi.domain.reports.close_report``; answering a join reque
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -19,7 +20,6 @@ from fedi.db.repositories.accounts import account_views
 from fedi.db.repositories.statuses import load_views
 from fedi.db.repositories.views import AccountView, StatusView
 from fedi.domain import join_requests, reports
-from fedi.domain.join_requests import JoinRequest
 from fedi.domain.pagination import MAX_ID
 from fedi.errors import Forbidden, NotFound
 from fedi.state import AppState
@@ -60,6 +60,29 @@ async def _reports(state: AppState) -> list[ShownReport]:
     return shown
 
 
+@dataclass(frozen=True)
+class ShownRequest:
+    community: AccountView
+    applicant: AccountView
+    requested_at: datetime
+
+
+async def _requests(state: AppState, account: Account, role: str | None) -> list[ShownRequest]:
+    async with state.readers() as session:
+        found = await join_requests.pending(session, account, role)
+        people = {
+            v.id: v
+            for v in await account_views(
+                session, [a.id for r in found for a in (r.community, r.applicant)]
+            )
+        }
+    return [
+        ShownRequest(people[r.community.id], people[r.applicant.id], r.requested_at)
+        for r in found
+        if r.community.id in people and r.applicant.id in people
+    ]
+
+
 async def _allowed(state: AppState, reader: Reader) -> tuple[Account, str | None]:
     assert reader.viewer is not None
     role = staff_role(reader)
@@ -76,8 +99,7 @@ async def queue_page(request: Request) -> Response:
     state: AppState = request.app.state.jamii
     account, role = await _allowed(state, reader)
     shown = await _reports(state) if role is not None else []
-    async with state.readers() as session:
-        requests: list[JoinRequest] = await join_requests.pending(session, account, role)
+    requests = await _requests(state, account, role)
     return await render(
         request,
         "moderation.html",

@@ -15,7 +15,7 @@ from fedi.domain.communities import Settings
 from fedi.domain.site import Site
 from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.factories import remote_teacher, say
-from tests.federation.trio import Peer, trio
+from tests.federation.trio import Peer, eventually, trio
 from tests.servers import Instance
 from tests.web.browser import browser, make_teacher, speaks
 
@@ -204,7 +204,8 @@ async def test_a_community_moderator_answers_join_requests(ke: Instance) -> None
         assert queue.status_code == 200
         assert "open report" not in queue.text  # reports are the instance staff's
         assert "asks to join" in queue.text
-        assert "Maths teachers" in queue.text
+        assert "Maths teachers</a> <span class=\"acct\">@maths_ke</span>" in queue.text
+        assert '<span class="acct">@baraka</span>' in queue.text
         accepted = await phone.submit(
             "/moderation",
             "/moderation/requests",
@@ -245,3 +246,51 @@ async def test_the_search_page_finds_a_teacher_and_her_post_on_another_server(
         assert f"@amina@{domain}</span>" in found.text
         by_url = await fatou.get("/search", params={"q": f"{ke.instance.url}/@amina/{post}"})
     assert "Fractions with paper strips" in by_url.text
+
+
+async def test_a_join_request_from_another_server_is_accepted_on_the_page(
+    federation: tuple[Peer, Peer, Peer],
+) -> None:
+    ke, sn, _ = federation
+    amina = await make_teacher(ke.instance, "amina")
+    async with ke.session() as session, session.begin():
+        creator = await session.get(Account, amina.id)
+        assert creator is not None
+        view = await communities.create(
+            session,
+            ke.site,
+            Settings(name="sayansi", display_name="Sayansi", visibility="private"),
+            creator=creator,
+        )
+        group_uri = view.account.uri
+    fatou = await make_teacher(sn.instance, "fatou")
+    group_there = await sn.account(group_uri)
+    async with sn.session() as session, session.begin():
+        member = await session.get(Account, fatou.id)
+        assert member is not None
+        await communities.join(session, member, group_there)
+
+    async def asked() -> bool:
+        async with ke.instance.state.readers() as session:
+            count = await session.scalar(select(func.count()).select_from(FollowRequest))
+        return bool(count)
+
+    await eventually(asked, wake=[ke, sn])
+    async with browser(ke.instance) as phone:
+        await phone.log_in("amina")
+        queue = await phone.get("/moderation")
+        assert "@fatou@" in queue.text, queue.text[-2500:]
+        fatou_here = queue.text.split('name="applicant" value="')[1].split('"')[0]
+        accepted = await phone.submit(
+            "/moderation",
+            "/moderation/requests",
+            {"community": str(view.account.id), "applicant": fatou_here, "decision": "accept"},
+        )
+        assert accepted.status_code == 303
+
+    async def member_there() -> bool:
+        async with sn.instance.state.readers() as session:
+            return await communities.is_member(session, group_there.id, fatou.id)
+
+    # The Accept went to Senegal: Fatou is a member there too.
+    await eventually(member_there, wake=[ke, sn])
