@@ -139,11 +139,16 @@ def create_app(config: InstanceConfig) -> Starlette:
             state = AppState.from_runtime(runtime)
             app.state.jamii = state
             worker_task = asyncio.create_task(state.worker.run()) if state.worker else None
+            pending = (
+                None if state.overrides_loaded else asyncio.create_task(state.overrides_later())
+            )
             log.info("instance_started", domain=config.domain, worker=worker_task is not None)
             try:
                 async with streaming_listener.running(state.fanout, config.database_url):
                     yield
             finally:
+                if pending is not None:
+                    pending.cancel()
                 if state.worker and worker_task:
                     state.worker.stop()
                     await worker_task

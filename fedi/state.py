@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ from fedi.domain.site import Site
 from fedi.federation.context import Federation
 from fedi.jobs import JobQueue, Worker
 from fedi.jobs.registry import job_handlers
-from fedi.runtime import Runtime
+from fedi.runtime import Runtime, load_overrides
 from fedi.streaming.fanout import Fanout
 from fedi.streaming.hub import Hub
 
@@ -42,6 +43,16 @@ class AppState:
     # process started: ``reconfigure`` derives the live ones from them.
     file_config: InstanceConfig | None = None
     started_site: Site | None = None
+    overrides_loaded: bool = True
+
+    async def overrides_later(self, every: float = 5.0) -> None:
+        """Apply the admins' overrides once the database answers (it was down at start)."""
+        while True:
+            await asyncio.sleep(every)
+            loaded = await load_overrides(self.sessions, self.file_config or self.config)
+            if loaded is not None:
+                self.reconfigure(loaded)
+                return
 
     def reconfigure(self, config: InstanceConfig) -> None:
         """Apply settings an admin changed (``fedi.domain.overrides``) to this process.
@@ -88,4 +99,5 @@ class AppState:
             translator=runtime.translator,
             file_config=runtime.file_config or config,
             started_site=runtime.site,
+            overrides_loaded=runtime.overrides_loaded,
         )

@@ -22,7 +22,7 @@ from fedi.domain.pagination import MAX_ID, Page
 from fedi.domain.signup import SignupRules
 from fedi.errors import NotFound
 from fedi.state import AppState
-from fedi.web.rendering import render
+from fedi.web.rendering import reader_of, render
 
 HERE = Path(__file__).parent
 STATIC_MAX_AGE = 7 * 24 * 3600
@@ -65,12 +65,20 @@ async def thread(request: Request) -> Response:
     raw = request.path_params["id"]
     if not raw.isdigit() or int(raw) > MAX_ID:
         raise NotFound()
+    # A signed-in teacher also sees what is addressed to them (a notification links here).
+    reader = await reader_of(request)
+    viewer = reader.viewer.account if reader.viewer is not None else None
     async with state.readers() as session:
-        status = await visible_status(session, None, int(raw))
-        ctx = await timelines.context(session, None, status.id)
-        focus = await load_views(session, [status.id], None)
+        status = await visible_status(session, viewer, int(raw))
+        ctx = await timelines.context(session, viewer, status.id)
+        focus = await load_views(session, [status.id], viewer.id if viewer is not None else None)
     return await render(
-        request, "thread.html", ancestors=ctx.ancestors, focus=focus[0], descendants=ctx.descendants
+        request,
+        "thread.html",
+        reader=reader,
+        ancestors=ctx.ancestors,
+        focus=focus[0],
+        descendants=ctx.descendants,
     )
 
 

@@ -250,7 +250,7 @@ async def test_an_approved_sign_up_can_log_in(launch: Launch) -> None:
             await mwangi.log_in("mwangi")
             listed = await mwangi.get("/admin/signups")
             assert "wanjiru@school.example" in listed.text
-            assert "Wanjiru Kamau <span class=\"acct\">@wanjiru</span>" in listed.text
+            assert 'Wanjiru Kamau <span class="acct">@wanjiru</span>' in listed.text
             approved = await mwangi.submit(
                 "/admin/signups", "/admin/signups", {"user": ids["wanjiru"], "decision": "approve"}
             )

@@ -61,6 +61,26 @@ async def test_notifications_show_what_happened_with_links_and_pages(ke: Instanc
     assert 'rel="next"' not in older.text
 
 
+async def test_a_private_mention_opens_for_the_one_it_addresses(ke: Instance) -> None:
+    site = Site.from_config(ke.config)
+    await make_teacher(ke, "amina")
+    baraka = await make_teacher(ke, "baraka")
+    async with ke.state.sessions() as session, session.begin():
+        secret = await say(
+            session, baraka, "@amina the exam dates, between us", site=site, visibility="direct"
+        )
+    async with browser(ke) as stranger:
+        assert (await stranger.get(f"/@baraka/{secret}")).status_code == 404
+    async with browser(ke) as phone:
+        await phone.log_in("amina")
+        notes = await phone.get("/notifications")
+        assert f'href="/@baraka/{secret}"' in notes.text
+        thread = await phone.get(f"/@baraka/{secret}")
+    assert thread.status_code == 200
+    assert "the exam dates, between us" in thread.text
+    assert thread.headers["cache-control"] == "private, no-store"
+
+
 async def test_notifications_in_french_and_a_follow_request_answered(ke: Instance) -> None:
     async with ke.state.sessions() as session, session.begin():
         amina = await session.get(Account, (await make_teacher(ke, "amina")).id)
@@ -204,7 +224,7 @@ async def test_a_community_moderator_answers_join_requests(ke: Instance) -> None
         assert queue.status_code == 200
         assert "open report" not in queue.text  # reports are the instance staff's
         assert "asks to join" in queue.text
-        assert "Maths teachers</a> <span class=\"acct\">@maths_ke</span>" in queue.text
+        assert 'Maths teachers</a> <span class="acct">@maths_ke</span>' in queue.text
         assert '<span class="acct">@baraka</span>' in queue.text
         accepted = await phone.submit(
             "/moderation",
