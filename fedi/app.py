@@ -47,6 +47,7 @@ from fedi.web import (
     moderation_pages,
     notification_pages,
     pages,
+    report_pages,
     search_pages,
     settings_pages,
 )
@@ -125,6 +126,7 @@ def build_routes() -> list[BaseRoute]:
         *notification_pages.routes,
         *search_pages.routes,
         *moderation_pages.routes,
+        *report_pages.routes,
         *libretranslate.routes,  # answers 404 unless [translation] libretranslate_api
         *pages.routes,
     ]

@@ -45,6 +45,7 @@ DOMAIN_MESSAGES = (
     N_("No teacher by that name here"),
     N_("Text can't be blank"),
     N_("This report is already closed"),
+    N_("Comment is longer than 1000 characters"),
     N_("This sign-up is no longer waiting for approval."),
     N_("This value is not allowed here."),
     N_("Languages must be among en, fr, pt, sw"),

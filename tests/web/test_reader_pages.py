@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from fedi.db.models import Account, Follow, FollowRequest, Report
+from fedi.db.models import Account, Follow, FollowRequest, Report, Status
 from fedi.domain import communities, follows, interactions, reports
 from fedi.domain.communities import Settings
 from fedi.domain.site import Site
@@ -314,3 +314,78 @@ async def test_a_join_request_from_another_server_is_accepted_on_the_page(
 
     # The Accept went to Senegal: Fatou is a member there too.
     await eventually(member_there, wake=[ke, sn])
+
+
+async def test_a_teacher_reports_a_post_and_a_moderator_sees_it(ke: Instance) -> None:
+    site = Site.from_config(ke.config)
+    await make_teacher(ke, "amina")
+    baraka = await make_teacher(ke, "baraka")
+    await make_teacher(ke, "juma", role="moderator")
+    async with ke.state.sessions() as session, session.begin():
+        rude = await say(session, baraka, "Buy my exam answers", site=site)
+    async with browser(ke) as stranger:
+        assert (await stranger.get(f"/report?status={rude}")).status_code == 303
+    await speaks(ke, "amina", "sw")
+    async with browser(ke) as phone:
+        await phone.log_in("amina")
+        thread = await phone.get(f"/@baraka/{rude}")
+        assert f'href="/report?status={rude}"' in thread.text
+        long = await phone.submit(
+            f"/report?status={rude}", "/report", {"status": str(rude), "comment": "x" * 1001}
+        )
+        assert long.status_code == 422
+        assert await reports_count(ke) == 0
+        sent = await phone.submit(
+            f"/report?status={rude}", "/report", {"status": str(rude), "comment": "Selling answers"}
+        )
+        assert sent.status_code == 200
+    async with browser(ke) as juma:
+        await juma.log_in("juma")
+        notes = await juma.get("/notifications")
+        assert "filed a report" in notes.text
+        queue = await juma.get("/moderation")
+    assert "Buy my exam answers" in queue.text
+    assert "Selling answers" in queue.text
+    assert "Reported by" in queue.text
+
+
+async def reports_count(instance: Instance) -> int:
+    async with instance.state.readers() as session:
+        return int(await session.scalar(select(func.count()).select_from(Report)) or 0)
+
+
+async def test_a_report_sent_on_by_another_server_reaches_the_queue(
+    federation: tuple[Peer, Peer, Peer],
+) -> None:
+    ke, sn, _ = federation
+    amina = await make_teacher(ke.instance, "amina")
+    await make_teacher(ke.instance, "mwangi", role="admin")
+    async with ke.session() as session, session.begin():
+        post = await say(session, amina, "Buy my exam answers", site=ke.site)
+    await make_teacher(sn.instance, "fatou")
+    url = f"{ke.instance.url}/@amina/{post}"
+    async with browser(sn.instance) as fatou:
+        await fatou.log_in("fatou")
+        assert "Buy my exam answers" in (await fatou.get("/search", params={"q": url})).text
+        async with sn.instance.state.readers() as session:
+            here = await session.scalar(select(Status.id).where(Status.uri.like(f"%/{post}")))
+        assert here is not None
+        form = await fatou.get(f"/report?status={here}")
+        assert "Also send the report to" in form.text
+        sent = await fatou.submit(
+            f"/report?status={here}",
+            "/report",
+            {"status": str(here), "comment": "Selling answers", "forward": "on"},
+        )
+        assert sent.status_code == 200
+
+    async def flagged() -> bool:
+        return await reports_count(ke.instance) == 1
+
+    await eventually(flagged, wake=[ke, sn])
+    async with browser(ke.instance) as mwangi:
+        await mwangi.log_in("mwangi")
+        queue = await mwangi.get("/moderation")
+    assert f"Reported from the server {sn.instance.config.domain}" in queue.text
+    assert "Selling answers" in queue.text
+    assert "Buy my exam answers" in queue.text
