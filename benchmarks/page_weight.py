@@ -178,6 +178,7 @@ async def main() -> int:
                 "admin/federation": "/admin/federation",
                 "admin/signups": "/admin/signups",
                 "admin/roster": "/admin/roster",
+                "report": f"/report?status={thread_id}",
             }
             print(f"{'page':<18}{'raw B':>9}{'gzip B':>9}   baseline: text alone gzip B")
             for name, path in pages.items():

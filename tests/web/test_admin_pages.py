@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from fedi.db.models import Account, DomainRule, InstanceOverride, User
 from fedi.domain.site import Site
+from fedi.web.headers import CSP
 from tests.factories import say
 from tests.servers import Instance, serve
 from tests.web.browser import browser, make_teacher, speaks
@@ -64,10 +65,11 @@ async def test_admin_pages_are_for_admins_only(ke: Instance) -> None:
                 assert "administrators" not in refused.text  # said in Kiswahili
     async with browser(ke) as mwangi:
         await mwangi.log_in("mwangi")
-        for path in ADMIN_PAGES:
+        for path in (*ADMIN_PAGES, "/notifications", "/moderation", "/search?q=amina"):
             page = await mwangi.get(path)
             assert page.status_code == 200, path
             assert page.headers["cache-control"] == "private, no-store"
+            assert page.headers["content-security-policy"] == CSP
             assert "<script" not in page.text
             assert "style=" not in page.text
         home = await mwangi.get("/")
