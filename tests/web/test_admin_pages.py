@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from fedi.db.models import Account, DomainRule, InstanceOverride, User
 from fedi.domain.site import Site
 from fedi.web.headers import CSP
+from tests.api.client_api import headers
 from tests.factories import say
 from tests.servers import Instance, serve
 from tests.web.browser import browser, make_teacher, speaks
@@ -352,3 +353,31 @@ async def test_a_bad_roster_imports_nobody_and_names_the_line(ke: Instance) -> N
     assert "Ce fichier est trop volumineux." in huge.text
     assert forged.status_code == 403
     assert await count(ke, Account) == before
+
+
+async def test_who_creates_communities_and_translation_switch_at_once(ke: Instance) -> None:
+    await make_teacher(ke, "mwangi", role="admin")
+    amina = await headers(ke, "amina")
+    community = {"name": "sayansi", "display_name": "Sayansi"}
+    async with browser(ke) as mwangi:
+        await mwangi.log_in("mwangi")
+        saved = await mwangi.submit(
+            "/admin/settings",
+            "/admin/settings",
+            settings_form(ke, **{"communities.creation": "admins", "features.translation": ""}),
+        )
+        assert saved.status_code == 200
+    refused = await ke.client.post("/api/jamii/v1/communities", data=community, headers=amina)
+    assert refused.status_code == 403
+    metadata = (await ke.client.get("/nodeinfo/2.1")).json()["metadata"]
+    assert metadata["translation"]["enabled"] is False
+    assert metadata["features"]["translation"] is False
+    async with browser(ke) as mwangi:
+        await mwangi.log_in("mwangi")
+        await mwangi.submit(
+            "/admin/settings",
+            "/admin/settings",
+            settings_form(ke, **{"communities.creation": "teachers"}),
+        )
+    made = await ke.client.post("/api/jamii/v1/communities", data=community, headers=amina)
+    assert made.status_code == 200, made.text
