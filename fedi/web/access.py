@@ -44,7 +44,8 @@ def staff_role(reader: Reader) -> str | None:
 async def signed_in(request: Request) -> Reader:
     reader = await reader_of(request)
     if reader.viewer is None:
-        raise SignInNeeded(request.url.path)
+        # Back to the page after log-in; a form's action (POST only) is no page to return to.
+        raise SignInNeeded(request.url.path if request.method == "GET" else "/")
     return reader
 
 
