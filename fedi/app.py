@@ -39,12 +39,20 @@ from fedi.state import AppState
 from fedi.streaming import listener as streaming_listener
 from fedi.web import (
     account_pages,
+    admin_federation_pages,
     admin_pages,
+    admin_people_pages,
+    admin_settings_pages,
     community_pages,
     compose_pages,
+    moderation_pages,
+    notification_pages,
     pages,
+    report_pages,
+    search_pages,
     settings_pages,
 )
+from fedi.web.access import SignInNeeded, on_sign_in_needed
 from fedi.web.headers import SecurityHeaders
 from fedi.web.rendering import reader_of, render
 
@@ -114,6 +122,13 @@ def build_routes() -> list[BaseRoute]:
         *compose_pages.routes,
         *community_pages.routes,
         *admin_pages.routes,
+        *admin_settings_pages.routes,
+        *admin_federation_pages.routes,
+        *admin_people_pages.routes,
+        *notification_pages.routes,
+        *search_pages.routes,
+        *moderation_pages.routes,
+        *report_pages.routes,
         *libretranslate.routes,  # answers 404 unless [translation] libretranslate_api
         *pages.routes,
     ]
@@ -128,11 +143,16 @@ def create_app(config: InstanceConfig) -> Starlette:
             state = AppState.from_runtime(runtime)
             app.state.jamii = state
             worker_task = asyncio.create_task(state.worker.run()) if state.worker else None
+            pending = (
+                None if state.overrides_loaded else asyncio.create_task(state.overrides_later())
+            )
             log.info("instance_started", domain=config.domain, worker=worker_task is not None)
             try:
                 async with streaming_listener.running(state.fanout, config.database_url):
                     yield
             finally:
+                if pending is not None:
+                    pending.cancel()
                 if state.worker and worker_task:
                     state.worker.stop()
                     await worker_task
@@ -148,6 +168,7 @@ def create_app(config: InstanceConfig) -> Starlette:
         ],
         exception_handlers={
             JamiiError: on_error,
+            SignInNeeded: on_sign_in_needed,
             OperationalError: on_database_error,
             DBAPIError: on_database_error,
             ConnectionError: on_database_error,

@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
+import structlog
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fedi import __version__
@@ -20,6 +22,7 @@ from fedi.db.engine import (
     read_session_factory,
     session_factory,
 )
+from fedi.domain import overrides
 from fedi.domain.site import Site
 from fedi.domain.translator import StatusTranslator, start_translator
 from fedi.federation.context import Federation
@@ -27,6 +30,8 @@ from fedi.federation.fetcher import Fetcher
 from fedi.jobs import JobQueue
 from fedi.streaming.commits import Relay, attach
 from translation.detect import preload as preload_language_detection
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -42,10 +47,27 @@ class Runtime:
     # The machine-translation engines and rendition store; None when translation is off or
     # failed to start (the reason is logged; posts stay readable untranslated).
     translator: StatusTranslator | None = None
+    # instance.toml as written; ``config`` is it with the admins' runtime overrides applied
+    # (``overrides_loaded`` False: the database was down at start, the file's settings serve).
+    file_config: InstanceConfig | None = None
+    overrides_loaded: bool = True
 
 
 def user_agent(config: InstanceConfig) -> str:
     return f"Jamii/{__version__} (+{config.base_url}/)"
+
+
+async def load_overrides(
+    sessions: async_sessionmaker[AsyncSession], config: InstanceConfig
+) -> InstanceConfig | None:
+    """``config`` with what admins changed on /admin/settings (``fedi.domain.overrides``);
+    None while the database cannot be reached."""
+    try:
+        async with sessions() as session:
+            return await overrides.effective(session, config)
+    except (DBAPIError, OSError) as exc:
+        log.warning("instance_overrides_unavailable", error=type(exc).__name__)
+        return None
 
 
 @asynccontextmanager
@@ -55,6 +77,11 @@ async def open_runtime(config: InstanceConfig) -> AsyncIterator[Runtime]:
     sessions = session_factory(engine)
     relay = Relay()
     attach(sessions, relay)
+    file_config = config
+    # A database that is down must not stop the server starting (its requests answer 503
+    # until it is back): the file's settings serve meanwhile (see AppState.overrides_later).
+    loaded = await load_overrides(sessions, file_config)
+    config = loaded or file_config
     site = Site.from_config(config)
     preload_language_detection()  # in a thread: serving starts meanwhile
     try:
@@ -82,6 +109,8 @@ async def open_runtime(config: InstanceConfig) -> AsyncIterator[Runtime]:
                     federation=Federation(config, site, sessions, fetcher),
                     relay=relay,
                     translator=translator,
+                    file_config=file_config,
+                    overrides_loaded=loaded is not None,
                 )
         finally:
             if translator is not None:

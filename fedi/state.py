@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -15,7 +16,7 @@ from fedi.domain.site import Site
 from fedi.federation.context import Federation
 from fedi.jobs import JobQueue, Worker
 from fedi.jobs.registry import job_handlers
-from fedi.runtime import Runtime
+from fedi.runtime import Runtime, load_overrides
 from fedi.streaming.fanout import Fanout
 from fedi.streaming.hub import Hub
 
@@ -39,6 +40,33 @@ class AppState:
     # The machine-translation engines and renditions (``fedi.domain.translator``); None when
     # translation is off or could not start.
     translator: Translator | None = None
+    # instance.toml as written (``config`` adds the admins' overrides) and the site as the
+    # process started: ``reconfigure`` derives the live ones from them.
+    file_config: InstanceConfig | None = None
+    started_site: Site | None = None
+    overrides_loaded: bool = True
+
+    async def overrides_later(self, every: float = 5.0) -> None:
+        """Apply the admins' overrides once the database answers (it was down at start)."""
+        while True:
+            await asyncio.sleep(every)
+            loaded = await load_overrides(self.sessions, self.file_config or self.config)
+            if loaded is not None:
+                self.reconfigure(loaded)
+                return
+
+    def reconfigure(self, config: InstanceConfig) -> None:
+        """Apply settings an admin changed (``fedi.domain.overrides``) to this process.
+
+        Translation switched off stops eager translation of new posts too; switched on, it
+        works if the engines were started (translation was on when the process started).
+        """
+        started = self.started_site or self.site
+        site = replace(started, community_creation=config.communities.creation)
+        if not config.features.translation:
+            site = replace(site, eager_translation=False, translation_hold=0.0)
+        self.config = config
+        self.site = site
 
     async def ask_translation(self, missing: Sequence[Versioned], languages: Sequence[str]) -> None:
         """Posts a reader was shown as written for want of a rendition in their first
@@ -79,4 +107,7 @@ class AppState:
             hub=hub,
             fanout=fanout,
             translator=runtime.translator,
+            file_config=runtime.file_config or config,
+            started_site=runtime.site,
+            overrides_loaded=runtime.overrides_loaded,
         )

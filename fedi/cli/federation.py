@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import click
-from sqlalchemy import select
 
 from fedi.cli.common import fail, instance_option, load_or_exit
 from fedi.cli.database import check_database
 from fedi.config import InstanceConfig
 from fedi.db.engine import create_engine, session_factory
-from fedi.db.models import DomainRule
+from fedi.federation.policy import list_rules as domain_rules
 from fedi.federation.policy import set_rule
 
 
@@ -28,12 +27,7 @@ async def _rules(config: InstanceConfig) -> list[tuple[str, str, str]]:
     engine = create_engine(config.database_url)
     try:
         async with session_factory(engine)() as session:
-            rows = await session.execute(
-                select(DomainRule.domain, DomainRule.policy, DomainRule.reason).order_by(
-                    DomainRule.domain
-                )
-            )
-            return [(d, p, r) for d, p, r in rows]
+            return [(r.domain, r.policy, r.reason) for r in await domain_rules(session)]
     finally:
         await engine.dispose()
 

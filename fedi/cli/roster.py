@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ from fedi.cli.database import check_database
 from fedi.config import InstanceConfig
 from fedi.db.engine import create_engine, session_factory
 from fedi.domain import activation
-from fedi.domain.roster import Activation, import_roster, parse_roster
+from fedi.domain.roster import Activation, codes_csv, import_roster, parse_roster
 from fedi.domain.site import Site
 from fedi.errors import JamiiError
 
@@ -70,17 +68,6 @@ async def _reissue(config: InstanceConfig, username: str, days: int) -> str:
         await engine.dispose()
 
 
-def _codes_csv(config: InstanceConfig, activations: list[Activation]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["username", "display_name", "activation_code", "activate_at"])
-    for item in activations:
-        writer.writerow(
-            [item.username, item.display_name, item.code, f"{config.base_url}/activate"]
-        )
-    return out.getvalue()
-
-
 @click.group()
 def roster() -> None:
     """Create teachers' accounts from the ministry's list, with activation codes."""
@@ -120,7 +107,7 @@ def import_(instance_dir: str, csv_file: Path, output: Path | None, days: int) -
         fail(exc.message)
     except UnicodeDecodeError:
         fail(f"{csv_file} is not UTF-8 text; save it from the spreadsheet as CSV UTF-8")
-    codes = _codes_csv(config, activations)
+    codes = codes_csv(config.base_url, activations)
     if output is None:
         click.echo(codes, nl=False)
     else:

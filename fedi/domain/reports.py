@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fedi.db.base import utcnow
 from fedi.db.models import Account, Report, Status, User
 from fedi.domain import notifications
 from fedi.domain.events import emit
-from fedi.errors import ValidationFailed
+from fedi.errors import NotFound, ValidationFailed
 
 MAX_COMMENT = 1000
 
@@ -73,4 +74,37 @@ async def file_report(
             type="admin.report",
             status_id=None,
         )
+    return report
+
+
+# The moderation queue -----------------------------------------------------------------------
+
+OUTCOMES = ("resolved", "dismissed")
+
+
+async def open_reports(session: AsyncSession, limit: int = 50) -> list[Report]:
+    """Reports no moderator has closed yet, oldest first (the queue's order)."""
+    found = await session.scalars(
+        select(Report).where(Report.resolved.is_(False)).order_by(Report.id).limit(limit)
+    )
+    return list(found)
+
+
+async def close_report(
+    session: AsyncSession, report_id: int, *, by: Account, outcome: str
+) -> Report:
+    """A moderator closes a report: ``resolved`` (acted on) or ``dismissed`` (nothing to do).
+    Who closed it, when and how is kept with the report."""
+    if outcome not in OUTCOMES:
+        raise ValidationFailed("Choose resolve or dismiss", field="outcome")
+    report = await session.get(Report, report_id)
+    if report is None or report.resolved:
+        raise NotFound("This report is already closed")
+    report.resolved = True
+    report.extra = {
+        **(report.extra or {}),
+        "outcome": outcome,
+        "closed_by": by.id,
+        "closed_at": utcnow().isoformat(),
+    }
     return report

@@ -26,6 +26,19 @@ MAX_ROWS = 50_000
 NO_EMAIL_DOMAIN = "roster.invalid"
 
 
+LANGUAGES_ALLOWED = "Languages must be among en, fr, pt, sw"
+
+
+class RowRefused(ValidationFailed):
+    """A bad row: ``line`` (of the file) and ``reason``, the broken rule's own message (the
+    pages translate it; ``message`` is the command line's one-line English)."""
+
+    def __init__(self, message: str, *, line: int, reason: str, field: str | None) -> None:
+        super().__init__(message, field=field)
+        self.line = line
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class RosterEntry:
     line: int
@@ -73,9 +86,11 @@ def parse_roster(text: str) -> list[RosterEntry]:
         languages = tuple(code.lower() for code in _items(cells.get("languages", "")))
         strange = [code for code in languages if code not in SUPPORTED_LANGUAGES]
         if strange:
-            raise ValidationFailed(
+            raise RowRefused(
                 f"line {reader.line_num}: languages must be among "
                 f"{', '.join(SUPPORTED_LANGUAGES)}, not {', '.join(strange)}",
+                line=reader.line_num,
+                reason=LANGUAGES_ALLOWED,
                 field="languages",
             )
         entries.append(
@@ -113,8 +128,10 @@ async def import_roster(
             account, user = await register(session, site, registration)
         except JamiiError as exc:
             field = f" ({exc.field})" if exc.field else ""
-            raise ValidationFailed(
+            raise RowRefused(
                 f"line {entry.line}, {entry.username or 'no username'}{field}: {exc.message}",
+                line=entry.line,
+                reason=exc.message,
                 field=exc.field,
             ) from None
         profile = await session.scalar(
@@ -128,3 +145,13 @@ async def import_roster(
         activations.append(Activation(account.username, account.display_name, code))
     await session.flush()
     return activations
+
+
+def codes_csv(base_url: str, activations: list[Activation]) -> str:
+    """The sheet the ministry prints: username, display_name, activation_code, activate_at."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["username", "display_name", "activation_code", "activate_at"])
+    for item in activations:
+        writer.writerow([item.username, item.display_name, item.code, f"{base_url}/activate"])
+    return out.getvalue()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.config import InstanceConfig
@@ -18,7 +19,7 @@ from fedi.db.models import Account, User
 from fedi.domain import invites
 from fedi.domain.accounts import Registration, register, registration_problems, taken_problems
 from fedi.domain.site import Site
-from fedi.errors import Forbidden, JamiiError, ValidationFailed
+from fedi.errors import Forbidden, JamiiError, NotFound, ValidationFailed
 
 CLOSED = "Sign-up is closed on this instance."
 INVITE_NEEDED = "An invite code is needed to join this instance. Ask your school or ministry."
@@ -106,3 +107,41 @@ async def sign_up(
     if invite is not None:
         await invites.use_invite(session, invite)
     return account, user
+
+
+# Approval ---------------------------------------------------------------------------------
+
+NOT_PENDING = "This sign-up is no longer waiting for approval."
+
+
+async def pending_signups(session: AsyncSession, limit: int = 100) -> list[tuple[Account, User]]:
+    """Accounts waiting for an admin's approval (``approval`` policy), oldest first."""
+    rows = await session.execute(
+        select(Account, User)
+        .join(User, User.account_id == Account.id)
+        .where(User.approved.is_(False), User.disabled.is_(False))
+        .order_by(User.id)
+        .limit(limit)
+    )
+    return [(account, user) for account, user in rows]
+
+
+async def _pending(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None or user.approved or user.disabled:
+        raise NotFound(NOT_PENDING)
+    return user
+
+
+async def approve_signup(session: AsyncSession, user_id: int) -> User:
+    """The account becomes active: its teacher can log in."""
+    user = await _pending(session, user_id)
+    user.approved = True
+    return user
+
+
+async def reject_signup(session: AsyncSession, user_id: int) -> None:
+    """The account is deleted, as Mastodon does: it never posted nor federated, and its
+    username and address become free again."""
+    user = await _pending(session, user_id)
+    await session.execute(delete(Account).where(Account.id == user.account_id))

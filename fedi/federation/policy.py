@@ -110,3 +110,8 @@ async def set_rule(
     else:
         existing.policy = policy
         existing.reason = reason
+
+
+async def list_rules(session: AsyncSession) -> list[DomainRule]:
+    """The operators' rules (``jamii federation list``, the admin page), by domain."""
+    return list(await session.scalars(select(DomainRule).order_by(DomainRule.domain)))

@@ -1,6 +1,7 @@
 """Admin pages: invites (list and create). Admins only; others get a 403 page.
 
-Other admin pages (roster import, moderation) hang off ``/admin/`` the same way.
+The other admin pages (settings, federation, sign-ups, roster) hang off ``/admin/`` the
+same way (``admin_settings_pages``, ``admin_federation_pages``, ``admin_people_pages``).
 """
 
 from __future__ import annotations
@@ -12,21 +13,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from fedi.domain import invites
-from fedi.errors import Forbidden, ValidationFailed
+from fedi.errors import ValidationFailed
 from fedi.state import AppState
+from fedi.web.access import admin
 from fedi.web.forms import checked_form, text
 from fedi.web.messages import N_
-from fedi.web.rendering import Reader, reader_of, render
+from fedi.web.rendering import Reader, render
 
-ADMINS_ONLY = N_("This page is for the instance's administrators.")
 NOT_A_NUMBER = N_("Enter a whole number, or leave it empty.")
-
-
-async def _admin(request: Request) -> Reader:
-    reader = await reader_of(request)
-    if not reader.is_admin:
-        raise Forbidden(ADMINS_ONLY)
-    return reader
 
 
 async def _page(
@@ -53,7 +47,7 @@ async def _page(
 
 
 async def invites_page(request: Request) -> Response:
-    return await _page(request, await _admin(request))
+    return await _page(request, await admin(request))
 
 
 def _whole(value: str, field: str) -> int | None:
@@ -66,7 +60,7 @@ def _whole(value: str, field: str) -> int | None:
 
 async def create_invite(request: Request) -> Response:
     form = await checked_form(request)
-    reader = await _admin(request)
+    reader = await admin(request)
     assert reader.viewer is not None
     state: AppState = request.app.state.jamii
     try:

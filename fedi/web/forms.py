@@ -15,7 +15,17 @@ from fedi.web.messages import N_
 from fedi.web.rendering import reader_of, render
 
 TOO_MANY = N_("Too many attempts from your connection. Wait a minute and try again.")
+TOO_LARGE = N_("This file is too large.")
 EXPIRED_FORM = "This form has expired or did not come from this site. Go back and try again."
+
+
+class UploadTooLarge(JamiiError):
+    """A form whose body is larger than any file the page takes: refused unread."""
+
+    status = 413
+
+    def __init__(self) -> None:
+        super().__init__(TOO_LARGE)
 
 
 class FormExpired(JamiiError):
@@ -32,6 +42,21 @@ async def checked_form(request: Request) -> FormData:
     form = await request.form(max_files=0, max_fields=50, max_part_size=64 * 1024)
     submitted = form.get(csrf.FIELD)
     if not csrf.is_valid(request, state.config, submitted if isinstance(submitted, str) else None):
+        raise FormExpired()
+    return form
+
+
+async def checked_upload(request: Request, max_bytes: int) -> FormData:
+    """A form with one file (``multipart/form-data``) of at most about ``max_bytes``,
+    CSRF-checked like the others. A larger body is refused before it is read."""
+    state: AppState = request.app.state.jamii
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit() or int(declared) > max_bytes + 64 * 1024:
+        raise UploadTooLarge()
+    form = await request.form(max_files=1, max_fields=20, max_part_size=64 * 1024)
+    submitted = form.get(csrf.FIELD)
+    if not csrf.is_valid(request, state.config, submitted if isinstance(submitted, str) else None):
+        await form.close()
         raise FormExpired()
     return form
 

@@ -62,4 +62,12 @@ DOMAIN_MESSAGES = (
     N_("At most 20 rules"),
     N_("Each of grade_levels must be 1-100 characters"),
     N_("Each of rules must be 1-500 characters"),
+    N_("This report is already closed"),
+    N_("Comment is longer than 1000 characters"),
+    N_("This sign-up is no longer waiting for approval."),
+    N_("This value is not allowed here."),
+    N_("Languages must be among en, fr, pt, sw"),
+    N_("Follow request not found"),
+    N_("Only the community's moderators may do this"),
+    N_("This page is for the instance's administrators."),
 )

@@ -83,6 +83,7 @@ async def thread(request: Request) -> Response:
     raw = request.path_params["id"]
     if not raw.isdigit() or int(raw) > MAX_ID:
         raise NotFound()
+    # A signed-in teacher also sees what is addressed to them (a notification links here).
     reader = await reader_of(request)
     viewer = reader.viewer.account if reader.viewer else None
     async with state.readers() as session:

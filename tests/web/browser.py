@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from fedi.db.models import Account, User
 from fedi.domain.site import Site
@@ -61,3 +61,13 @@ async def make_teacher(instance: Instance, username: str, *, role: str = "user")
                 update(User).where(User.account_id == account.id).values(role=role)
             )
         return account
+
+
+async def speaks(instance: Instance, username: str, lang: str) -> None:
+    """Set a teacher's interface language (their setting beats the browser's)."""
+    async with instance.state.sessions() as session, session.begin():
+        await session.execute(
+            update(User)
+            .where(User.account_id.in_(select(Account.id).where(Account.username == username)))
+            .values(locale=lang)
+        )

@@ -10,6 +10,7 @@ from fedi.db.models.media import MediaAttachment
 from fedi.db.models.moderation import Block, DomainRule, Report
 from fedi.db.models.notifications import Notification
 from fedi.db.models.oauth import AccessToken, Application, AuthorizationCode
+from fedi.db.models.overrides import InstanceOverride
 from fedi.db.models.polls import Poll, PollVote
 from fedi.db.models.preferences import ReadingPreferences
 from fedi.db.models.renditions import Rendition, TranslationApiKey
@@ -37,6 +38,7 @@ __all__ = [
     "Follow",
     "FollowRequest",
     "IdempotencyKey",
+    "InstanceOverride",
     "Invite",
     "Job",
     "ListAccount",
