@@ -16,6 +16,7 @@ from fedi.db.base import utcnow
 from fedi.domain.browser_sessions import SignedIn
 from fedi.state import AppState
 from fedi.web import csrf, i18n
+from fedi.web.attachments import attachment
 from fedi.web.sessions import viewer_of
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -40,6 +41,7 @@ def environment(lang: str) -> Environment:
     env.globals["language_in"] = i18n.language_in
     # Whether a poll has ended is decided at render time (macros see globals, not the context).
     env.globals["utcnow"] = utcnow
+    env.globals["attachment"] = attachment
     return env
 
 

@@ -38,6 +38,8 @@ class Shown:
     translated_from: str | None = None
     # Set when the reader asked for this post as written although a rendition exists.
     original_shown: bool = False
+    # The attachments' descriptions in the text's language, by attachment id.
+    descriptions: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Reading:
             found.spoiler_text or post.spoiler_text,
             found.language,
             translated_from=found.source_language,
+            descriptions={int(ident): str(text) for ident, text in found.media_descriptions},
         )
 
     def title(self, post: StatusView) -> str:
