@@ -34,6 +34,7 @@ from fedi.api.ratelimit import RateLimitHeaders
 from fedi.api.responses import JSONResponse, error_response
 from fedi.config import InstanceConfig
 from fedi.errors import JamiiError, Unavailable
+from fedi.gc_tuning import settle_after_start
 from fedi.runtime import open_runtime
 from fedi.state import AppState
 from fedi.streaming import listener as streaming_listener
@@ -111,8 +112,12 @@ def build_routes() -> list[BaseRoute]:
     ]
 
 
-def create_app(config: InstanceConfig) -> Starlette:
-    """The application for one instance; the database must already be migrated."""
+def create_app(config: InstanceConfig, *, tune_gc: bool = False) -> Starlette:
+    """The application for one instance; the database must already be migrated.
+
+    ``tune_gc`` (``jamii serve``) sets the garbage collector for a long-running server once
+    started (``fedi.gc_tuning``); not for tests or embedders, whose process is not ours.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -121,6 +126,8 @@ def create_app(config: InstanceConfig) -> Starlette:
             app.state.jamii = state
             worker_task = asyncio.create_task(state.worker.run()) if state.worker else None
             log.info("instance_started", domain=config.domain, worker=worker_task is not None)
+            if tune_gc:
+                settle_after_start()
             try:
                 async with streaming_listener.running(state.fanout, config.database_url):
                     yield

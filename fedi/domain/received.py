@@ -11,14 +11,16 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Status, Tombstone
-from fedi.db.writes import insert_ignore
 from fedi.domain import history, languages, notifications, polls, renditions, streams
 from fedi.domain.content import Rendered, store_links
 from fedi.domain.html import html_to_text, sanitize_html
@@ -56,6 +58,29 @@ class IncomingPost:
     poll: RemotePoll | None = None
 
 
+@lru_cache(maxsize=2)
+def _insert_new_for(dialect: str) -> ReturningInsert[Any]:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(Status).on_conflict_do_nothing().returning(Status)
+
+
+def _insert_new(session: AsyncSession) -> ReturningInsert[Any]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING the status, built once per dialect."""
+    return _insert_new_for(session.get_bind().dialect.name)
+
+
+_accounts = cast(Table, Account.__table__)
+_COUNT_POST = (
+    update(_accounts)
+    .where(_accounts.c.id == bindparam("author_id"))
+    .values(statuses_count=_accounts.c.statuses_count + 1, last_status_at=bindparam("published"))
+)
+
+
+_tombstones = cast(Table, Tombstone.__table__)
+_TOMBSTONE = select(_tombstones.c.account_id).where(_tombstones.c.uri == bindparam("uri"))
+
+
 def _media_type(mime_type: str) -> str:
     kind = mime_type.split("/", 1)[0]
     return {"image": "image", "video": "video", "audio": "audio"}.get(kind, "document")
@@ -67,10 +92,11 @@ async def is_tombstoned(session: AsyncSession, uri: str, author: Account | None 
     A Delete from another account on the same server must not keep the real author's post
     out when it arrives.
     """
-    tombstone = await session.get(Tombstone, uri)
-    if tombstone is None:
+    # A Core statement built once, not the ORM's get: asked for every post that arrives.
+    found = (await session.execute(_TOMBSTONE, {"uri": uri})).first()
+    if found is None:
         return False
-    return author is None or tombstone.account_id in (None, author.id)
+    return author is None or found.account_id in (None, author.id)
 
 
 async def receive_post(
@@ -90,9 +116,6 @@ async def receive_post(
     """
     if await is_tombstoned(session, post.uri, author):
         return None
-    existing = await session.scalar(select(Status).where(Status.uri == post.uri))
-    if existing is not None:
-        return existing
     html = sanitize_html(post.html)
     # Remote posts sort by when they were published (ids are time-sortable), not by when
     # they reached us — but never in the future, where they would pin the timeline's top.
@@ -120,24 +143,22 @@ async def receive_post(
         "local": False,
         "created_at": published,
     }
-    # Two deliveries of one post (a Group's Announce{Create} and Announce{Note} arrive
-    # together) may store it at the same moment: the database decides, and the loser takes
-    # the winner's row instead of failing. (Not a savepoint: on SQLite, a savepoint opened
-    # before a transaction's first write commits on release.)
-    if not await insert_ignore(session, Status, [values]):
+    # The same post twice (a re-delivery, or a Group's Announce{Create} and Announce{Note}
+    # arriving together) is stored once: the database decides, and the later one takes the
+    # stored row instead of failing. Inserting first spares the common case (a new post) a
+    # look-up, and RETURNING gives the row as the ORM object. (Not a savepoint: on SQLite,
+    # a savepoint opened before a transaction's first write commits on release.)
+    status: Status | None = (await session.scalars(_insert_new(session), [values])).one_or_none()
+    if status is None:
         return await session.scalar(select(Status).where(Status.uri == post.uri))
-    status = await session.get(Status, status_id)
-    assert status is not None
     await _attach(session, author, status.id, post.media)
     await polls.store_remote(session, status, post.poll)
     await store_links(
         session, status.id, Rendered(html=html, mentioned=post.mentioned, tags=post.tags)
     )
-    await session.execute(
-        update(Account)
-        .where(Account.id == author.id)
-        .values(statuses_count=Account.statuses_count + 1, last_status_at=published)
-    )
+    # Core on the table, built once: the ORM's UPDATE would also search the session for
+    # the author to refresh, for a counter nothing here reads.
+    await session.execute(_COUNT_POST, {"author_id": author.id, "published": published})
     if parent is not None:
         await session.execute(
             update(Status)
@@ -158,6 +179,8 @@ async def receive_post(
 async def _attach(
     session: AsyncSession, author: Account, status_id: int, media: list[IncomingMedia]
 ) -> None:
+    if not media:
+        return
     for item in media:
         session.add(
             MediaAttachment(

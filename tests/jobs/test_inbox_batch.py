@@ -1,0 +1,136 @@
+"""Many inbox jobs applied in one transaction: each still succeeds, fails or is refused alone.
+
+The batcher is driven by the real worker and queue on a real database; the activities are
+applied by a small function of the test's (the batcher's ``apply`` parameter) that writes a
+row and a stream signal, then succeeds, raises, or refuses, so every outcome meets the
+others in the same batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+import orjson
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fedi.db.models import Job, Tag
+from fedi.db.writes import insert_ignore
+from fedi.domain import streams
+from fedi.federation.delivery.peers import PeerState
+from fedi.federation.inbox.base import Refused
+from fedi.federation.inbox.batch import Attempt, InboxBatcher
+from fedi.jobs import JobQueue, Worker, enqueue
+from fedi.runtime import open_runtime
+from fedi.streaming.commits import CHANNEL, attach
+from tests.servers import free_port, write_instance
+
+KIND = "inbox.test"
+
+
+async def _apply(
+    session: AsyncSession,
+    payload: Mapping[str, Any],
+    hosts: Mapping[str, PeerState],
+    attempt: Attempt,
+) -> str | None:
+    name = f"batch{payload['n']}"
+    if payload.get("refuse_early"):
+        raise Refused("checked before writing")
+    attempt.writing = True
+    await insert_ignore(session, Tag, [{"name": name, "name_lower": name}])
+    streams.note(session, streams.STATUS_CREATED, status_id=payload["n"])
+    if payload.get("fail"):
+        raise RuntimeError("a bug after writing")
+    if payload.get("refuse"):
+        raise Refused("broke a rule after writing")
+    return None
+
+
+@asynccontextmanager
+async def _streams(
+    database_url: str, streamed: list[streams.Signal]
+) -> AsyncIterator[Callable[[], Awaitable[None]]]:
+    """Where committed stream signals arrive: the session's sink on SQLite; on PostgreSQL
+    they leave as NOTIFY, heard here as every process's listener hears them."""
+    if not database_url.startswith("postgresql"):
+
+        async def nothing_to_wait_for() -> None:
+            return None
+
+        yield nothing_to_wait_for
+        return
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    connection = await asyncpg.connect(dsn)
+
+    def received(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        streamed.extend(orjson.loads(payload))
+
+    async def round_trip() -> None:
+        # Notifications committed before this query reach us before its answer.
+        await connection.fetchval("SELECT 1")
+
+    try:
+        await connection.add_listener(CHANNEL, received)
+        yield round_trip
+    finally:
+        await connection.close()
+
+
+async def _tags(session: AsyncSession) -> set[str]:
+    return set(await session.scalars(select(Tag.name).where(Tag.name.like("batch%"))))
+
+
+async def test_one_activity_failing_rolls_back_only_itself(
+    tmp_path: Path, database_url: str
+) -> None:
+    config = write_instance(tmp_path, code="ke", port=free_port(), database_url=database_url)
+    streamed: list[streams.Signal] = []
+    async with open_runtime(config) as runtime, _streams(database_url, streamed) as heard:
+        attach(runtime.sessions, streamed.extend)
+        payloads = [
+            {"n": 1},
+            {"n": 2, "fail": True},
+            {"n": 3},
+            {"n": 4, "refuse": True},
+            {"n": 5, "refuse_early": True},
+            {"n": 6},
+        ]
+        async with runtime.sessions() as session, session.begin():
+            for payload in payloads:
+                await enqueue(session, KIND, payload)
+
+        async def nothing_to_load(session: AsyncSession, payloads: list[Any]) -> None:
+            return None
+
+        batcher = InboxBatcher(runtime.federation, _apply, nothing_to_load)
+        queue = JobQueue(runtime.sessions)
+        worker = Worker(queue, {KIND: batcher.submit}, concurrency=len(payloads))
+        assert await worker.run_once() == len(payloads)
+
+        async with runtime.sessions() as session:
+            # Applied together; the failed and the late-refused ones left nothing behind.
+            assert await _tags(session) == {"batch1", "batch3", "batch6"}
+            jobs = {
+                job.payload["n"]: job
+                for job in await session.scalars(select(Job).where(Job.kind == KIND))
+            }
+            assert {n: job.state for n, job in jobs.items()} == {
+                1: "done",
+                2: "queued",  # retried later, with backoff, as any failed job
+                3: "done",
+                4: "done",  # refused means never: not retried
+                5: "done",
+                6: "done",
+            }
+            assert jobs[2].last_error == "RuntimeError: a bug after writing"
+            assert jobs[2].attempts == 1
+            assert all(jobs[n].last_error is None for n in (1, 3, 4, 5, 6))
+        # Streams hear of what was committed, and only that.
+        await heard()
+        assert sorted(s["status_id"] for s in streamed) == [1, 3, 6]
