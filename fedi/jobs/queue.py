@@ -7,13 +7,13 @@ short transactions written in SQLAlchemy Core, because they are the hot path of 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import random
 import secrets
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
@@ -24,6 +24,7 @@ from fedi.db.base import utcnow
 from fedi.db.models.jobs import Job
 from fedi.ids import new_id
 from fedi.jobs.backoff import DEFAULT_MAX_ATTEMPTS, backoff_delay
+from fedi.jobs.writer_lock import WriterLock
 
 jobs = cast(Table, Job.__table__)
 
@@ -101,19 +102,21 @@ class JobQueue:
         self._rng = rng or random.Random()  # noqa: S311
         self._next_burial: datetime | None = None
         bind = sessions.kw.get("bind")
-        self._one_writer = bind is not None and bind.dialect.name == "sqlite"
-        self._write_lock = asyncio.Lock()
+        self._writer_lock: WriterLock | None = None
+        if bind is not None and bind.dialect.name == "sqlite":
+            database = bind.url.database
+            on_disk = database and database != ":memory:" and not database.startswith("file:")
+            self._writer_lock = WriterLock(Path(database) if on_disk else None)
 
     @contextlib.asynccontextmanager
     async def writing(self) -> AsyncIterator[None]:
-        """Held around each write transaction of this process's queue and of the workers'
-        batches, on SQLite only. SQLite has one writer at a time and makes the others sleep
-        in its busy handler (1, 2, 5 … 100 ms at a time); waiting our turn here instead
-        wakes the next writer the moment the previous one commits."""
-        if not self._one_writer:
+        """Held around each write transaction of the queue and of the workers' batches, on
+        SQLite only: one writer at a time among this database's worker processes
+        (``fedi.jobs.writer_lock``)."""
+        if self._writer_lock is None:
             yield
             return
-        async with self._write_lock:
+        async with self._writer_lock.held():
             yield
 
     async def claim(self, limit: int, kinds: Collection[str] | None = None) -> list[ClaimedJob]:

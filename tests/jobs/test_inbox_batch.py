@@ -134,3 +134,47 @@ async def test_one_activity_failing_rolls_back_only_itself(
         # Streams hear of what was committed, and only that.
         await heard()
         assert sorted(s["status_id"] for s in streamed) == [1, 3, 6]
+
+
+async def test_an_activity_that_fetches_is_applied_alone(tmp_path: Path, database_url: str) -> None:
+    """On SQLite a batch holds the only write lock: an activity that needs a fetch is set
+    aside and applied on its own afterwards, where its fetch really happens."""
+    config = write_instance(tmp_path, code="ke", port=free_port(), database_url=database_url)
+    async with open_runtime(config) as runtime:
+        federation = runtime.federation
+
+        async def apply(
+            session: AsyncSession,
+            payload: Mapping[str, Any],
+            hosts: Mapping[str, PeerState],
+            attempt: Attempt,
+        ) -> str | None:
+            attempt.writing = True
+            name = f"batch{payload['n']}"
+            await insert_ignore(session, Tag, [{"name": name, "name_lower": name}])
+            if payload.get("fetch"):
+                # Nothing listens there: the fetch itself fails, as a peer that is down.
+                await federation.fetch(f"http://127.0.0.1:{free_port()}/notes/1")
+            return None
+
+        async def nothing_to_load(session: AsyncSession, payloads: list[Any]) -> None:
+            return None
+
+        async with runtime.sessions() as session, session.begin():
+            for payload in ({"n": 1}, {"n": 2, "fetch": True}, {"n": 3}):
+                await enqueue(session, KIND, payload)
+        batcher = InboxBatcher(federation, apply, nothing_to_load)
+        worker = Worker(JobQueue(runtime.sessions), {KIND: batcher.submit}, concurrency=3)
+        assert await worker.run_once() == 3
+
+        async with runtime.sessions() as session:
+            assert await _tags(session) == {"batch1", "batch3"}
+            jobs = {
+                job.payload["n"]: job
+                for job in await session.scalars(select(Job).where(Job.kind == KIND))
+            }
+        assert (jobs[1].state, jobs[3].state) == ("done", "done")
+        # The fetch was really tried (alone, on SQLite) and failed: retried later.
+        assert jobs[2].state == "queued"
+        assert jobs[2].last_error is not None
+        assert not jobs[2].last_error.startswith("FetchDeferred")

@@ -13,6 +13,11 @@ rows and its stream signals), and its job gets the error, to be retried with bac
 buried exactly as before; a refused one is rolled back and marked done, as before; the
 others commit. Events leave only after the commit (stream signals, the jobs the activities
 queued). If the batch's commit itself fails, every activity is applied again alone.
+
+On SQLite a batch holds the database's single write lock from its first statement to its
+commit, so an activity that needs a fetch (a reply's unknown parent, a Note given by
+reference, a new actor) is not fetched there: it is set aside (``FetchDeferred``) and
+applied alone after the batch, as before batches, its first write after its fetches.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.base import utcnow
 from fedi.domain import streams
 from fedi.federation.actors import host_of
-from fedi.federation.context import Federation
+from fedi.federation.context import NO_FETCHES, Federation, FetchDeferred
 from fedi.federation.delivery.peers import PeerState
 from fedi.federation.inbox.base import Refused
 from fedi.jobs import JobContext
@@ -42,8 +47,8 @@ log = structlog.get_logger(__name__)
 # Activities per transaction. SQLite holds its write lock from the batch's first write to
 # its commit, so a batch is also how long the web process's writes may wait (~1–2 ms each).
 MAX_BATCH = 32
-# A batch that fetched from other servers (a reply's parent, an unknown actor) commits
-# early rather than hold the write lock across more fetches.
+# A slow batch (on PostgreSQL, activities fetching a reply's parent or an unknown actor)
+# commits early rather than hold its leases and row locks across more fetches.
 MAX_BATCH_SECONDS = 0.25
 # Loop turns given to the other jobs of the same claim to hand in their activities.
 COLLECT_TURNS = 4
@@ -65,6 +70,7 @@ class _Item:
     done: asyncio.Future[None]
     error: BaseException | None = field(default=None)
     forget: str | None = None
+    deferred: bool = False  # it needs a fetch: applied alone, after the batch
 
 
 class BatchInterrupted(Exception):
@@ -148,11 +154,16 @@ class InboxBatcher:
                     await self._apply_batch([item])
                 return
             for item in left[:applied]:
+                if item.deferred:
+                    continue
                 if item.forget is not None:
                     self._federation.peers.forget(item.forget)
                 _resolve(item)
+            deferred = [item for item in left[:applied] if item.deferred]
             left = left[applied:]
             savepoints = False
+            for item in deferred:
+                await self._alone(item, hosts)
 
     async def _before_transaction(self, items: list[_Item]) -> dict[str, PeerState]:
         """What may write on its own connection is done before the batch's transaction:
@@ -163,12 +174,32 @@ class InboxBatcher:
             if isinstance(activity := item.payload.get("activity"), dict)
             and isinstance(actor := activity.get("actor"), str)
         }
-        found = {host: await self._federation.peers.get(host) for host in hosts}
-        if self._federation.config.is_sqlite:
-            # Fetching a reply's parent or an actor signs as the instance actor, made on
-            # first use.
-            await self._federation.instance_actor()
-        return found
+        return {host: await self._federation.peers.get(host) for host in hosts}
+
+    async def _alone(self, item: _Item, hosts: Mapping[str, PeerState]) -> None:
+        """An activity that must fetch, in its own transaction, as every activity was
+        applied before batches: its first write comes after its fetches, so no lock is
+        held while a remote server answers."""
+        item.deferred = False
+        context = item.context
+        try:
+            async with self._federation.sessions() as session:
+                try:
+                    item.forget = await self._apply(session, item.payload, hosts, Attempt())
+                except Refused as refusal:
+                    await session.rollback()
+                    _log_refusal(item, refusal)
+                    item.forget = None
+                if context.queue is not None and context.lease_token is not None:
+                    context.completed = await context.queue.complete_in(
+                        session, context.job_id, context.lease_token
+                    )
+                await session.commit()
+        except Exception as exc:
+            item.error = exc
+        if item.forget is not None:
+            self._federation.peers.forget(item.forget)
+        _resolve(item)
 
     async def _transaction(
         self, items: list[_Item], hosts: Mapping[str, PeerState], *, savepoints: bool
@@ -180,33 +211,42 @@ class InboxBatcher:
         raises ``_NeedsSavepoints``: two statements fewer per activity when all goes well.
         """
         queue = next((i.context.queue for i in items if i.context.queue is not None), None)
-        async with (
-            queue.writing() if queue is not None else contextlib.nullcontext(),
-            self._federation.sessions() as session,
-        ):
-            started = time.monotonic()
-            # The first statement writes (the leases, renewed): on SQLite it is what opens
-            # the transaction, so the savepoints below nest in it instead of committing.
-            held = await _hold_leases(session, items)
-            await self._prepare(session, [item.payload for item in items])
-            taken = 0
-            settled: list[_Item] = []
-            for item in items:
-                taken += 1
-                item.error = item.forget = None
-                if item.context.queue is not None and item.context.job_id not in held:
-                    item.context.completed = False  # another worker holds it now
-                    continue
-                if await self._one(session, item, hosts, savepoint=savepoints):
-                    settled.append(item)
-                if time.monotonic() - started > MAX_BATCH_SECONDS:
-                    break
-            # The activities' effects and their jobs' "done" commit together.
-            if queue is not None:
-                done = await queue.complete_held_in(session, [i.context.job_id for i in settled])
-                for item in settled:
-                    item.context.completed = item.context.job_id in done
-            await session.commit()
+        # On SQLite the batch holds the database's only write lock from its first statement:
+        # an activity that needs a fetch is set aside rather than keep every writer waiting.
+        no_fetches = NO_FETCHES.set(self._federation.config.is_sqlite)
+        try:
+            async with (
+                queue.writing() if queue is not None else contextlib.nullcontext(),
+                self._federation.sessions() as session,
+            ):
+                started = time.monotonic()
+                # The first statement writes (the leases, renewed): on SQLite it is what opens
+                # the transaction, so the savepoints below nest in it instead of committing.
+                held = await _hold_leases(session, items)
+                await self._prepare(session, [item.payload for item in items])
+                taken = 0
+                settled: list[_Item] = []
+                for item in items:
+                    taken += 1
+                    item.error = item.forget = None
+                    item.deferred = False
+                    if item.context.queue is not None and item.context.job_id not in held:
+                        item.context.completed = False  # another worker holds it now
+                        continue
+                    if await self._one(session, item, hosts, savepoint=savepoints):
+                        settled.append(item)
+                    if time.monotonic() - started > MAX_BATCH_SECONDS:
+                        break
+                # The activities' effects and their jobs' "done" commit together.
+                if queue is not None:
+                    done = await queue.complete_held_in(
+                        session, [i.context.job_id for i in settled]
+                    )
+                    for item in settled:
+                        item.context.completed = item.context.job_id in done
+                await session.commit()
+        finally:
+            NO_FETCHES.reset(no_fetches)
         return taken
 
     async def _one(
@@ -236,6 +276,9 @@ class InboxBatcher:
                 # Something may have been written (or PostgreSQL's transaction is aborted).
                 raise _NeedsSavepoints from exc
             item.forget = None
+            if isinstance(exc, FetchDeferred):
+                item.deferred = True
+                return False
             if not isinstance(exc, Refused):
                 item.error = exc
                 return False
