@@ -112,11 +112,12 @@ def build_routes() -> list[BaseRoute]:
     ]
 
 
-def create_app(config: InstanceConfig, *, tune_gc: bool = False) -> Starlette:
+def create_app(config: InstanceConfig, *, own_process: bool = False) -> Starlette:
     """The application for one instance; the database must already be migrated.
 
-    ``tune_gc`` (``jamii serve``) sets the garbage collector for a long-running server once
-    started (``fedi.gc_tuning``); not for tests or embedders, whose process is not ours.
+    ``own_process`` (``jamii serve``): the process is ours, so once started the garbage
+    collector is set for a long-running server (``fedi.gc_tuning``) and accepted inbox
+    POSTs leave uvicorn's access log; not for tests or embedders.
     """
 
     @contextlib.asynccontextmanager
@@ -126,7 +127,8 @@ def create_app(config: InstanceConfig, *, tune_gc: bool = False) -> Starlette:
             app.state.jamii = state
             worker_task = asyncio.create_task(state.worker.run()) if state.worker else None
             log.info("instance_started", domain=config.domain, worker=worker_task is not None)
-            if tune_gc:
+            if own_process:
+                inbox.quiet_accepted_deliveries()
                 settle_after_start()
             try:
                 async with streaming_listener.running(state.fanout, config.database_url):
