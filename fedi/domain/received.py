@@ -70,11 +70,42 @@ def _insert_new(session: AsyncSession) -> ReturningInsert[Any]:
 
 
 _accounts = cast(Table, Account.__table__)
-_COUNT_POST = (
+_COUNT_POSTS = (
     update(_accounts)
     .where(_accounts.c.id == bindparam("author_id"))
-    .values(statuses_count=_accounts.c.statuses_count + 1, last_status_at=bindparam("published"))
+    .values(
+        statuses_count=_accounts.c.statuses_count + bindparam("posts"),
+        last_status_at=bindparam("published"),
+    )
 )
+# session.info key: authors' counters held back until ``count_held_posts`` (a worker
+# applying many deliveries in one transaction), as [(author id, published), …].
+HELD_COUNTS = "jamii.received.held_counts"
+
+
+def hold_post_counts(session: AsyncSession) -> None:
+    """Count the posts this session receives only at ``count_held_posts``.
+
+    Many posts by the same few authors in one long transaction would otherwise lock each
+    author's row from their first post to the commit, and two workers doing the same would
+    wait on each other (or deadlock, taking the rows in different orders).
+    """
+    session.info[HELD_COUNTS] = []
+
+
+async def count_held_posts(session: AsyncSession) -> None:
+    """One UPDATE per author for the posts held since ``hold_post_counts``, in id order
+    (every worker takes the rows in the same order), just before the commit."""
+    held: list[tuple[int, datetime]] = session.info.pop(HELD_COUNTS, None) or []
+    per_author: dict[int, tuple[int, datetime]] = {}
+    for author_id, published in held:
+        posts, _ = per_author.get(author_id, (0, published))
+        per_author[author_id] = (posts + 1, published)  # the last one, as one by one
+    for author_id in sorted(per_author):
+        posts, published = per_author[author_id]
+        await session.execute(
+            _COUNT_POSTS, {"author_id": author_id, "posts": posts, "published": published}
+        )
 
 
 _tombstones = cast(Table, Tombstone.__table__)
@@ -158,7 +189,13 @@ async def receive_post(
     )
     # Core on the table, built once: the ORM's UPDATE would also search the session for
     # the author to refresh, for a counter nothing here reads.
-    await session.execute(_COUNT_POST, {"author_id": author.id, "published": published})
+    held = session.info.get(HELD_COUNTS)
+    if held is not None:
+        held.append((author.id, published))
+    else:
+        await session.execute(
+            _COUNT_POSTS, {"author_id": author.id, "posts": 1, "published": published}
+        )
     if parent is not None:
         await session.execute(
             update(Status)

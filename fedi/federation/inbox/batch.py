@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
-from fedi.domain import streams
+from fedi.domain import received, streams
 from fedi.federation.actors import host_of
 from fedi.federation.context import NO_FETCHES, Federation, FetchDeferred
 from fedi.federation.delivery.peers import PeerState
@@ -224,6 +224,7 @@ class InboxBatcher:
                 # the transaction, so the savepoints below nest in it instead of committing.
                 held = await _hold_leases(session, items)
                 await self._prepare(session, [item.payload for item in items])
+                received.hold_post_counts(session)
                 taken = 0
                 settled: list[_Item] = []
                 for item in items:
@@ -237,6 +238,7 @@ class InboxBatcher:
                         settled.append(item)
                     if time.monotonic() - started > MAX_BATCH_SECONDS:
                         break
+                await received.count_held_posts(session)
                 # The activities' effects and their jobs' "done" commit together.
                 if queue is not None:
                     done = await queue.complete_held_in(
@@ -259,8 +261,7 @@ class InboxBatcher:
     ) -> bool:
         """Apply one activity; True if its job is done (applied or refused), False if it
         failed (its error is kept for its worker to settle: retried or buried)."""
-        pending = session.info.get(streams.PENDING)
-        mark = len(pending) if pending is not None else 0
+        marks = _marks(session)
         nested = await session.begin_nested() if savepoint else None
         attempt = Attempt()
         try:
@@ -271,7 +272,7 @@ class InboxBatcher:
         except Exception as exc:
             if nested is not None:
                 await nested.rollback()
-                _forget_signals(session, mark)
+                _forget_since(session, marks)
             elif attempt.writing or isinstance(exc, SQLAlchemyError):
                 # Something may have been written (or PostgreSQL's transaction is aborted).
                 raise _NeedsSavepoints from exc
@@ -324,12 +325,21 @@ async def _hold_leases(session: AsyncSession, items: list[_Item]) -> set[int]:
     return await queue.renew_in(session, claims)
 
 
-def _forget_signals(session: AsyncSession, mark: int) -> None:
-    # A savepoint's rollback keeps the transaction's stream signals; the rolled-back
-    # activity's own must not reach anyone.
-    pending = session.info.get(streams.PENDING)
-    if pending is not None:
-        del pending[mark:]
+# What a session holds until its commit, beside its rows: stream signals, post counts.
+_HELD = (streams.PENDING, received.HELD_COUNTS)
+
+
+def _marks(session: AsyncSession) -> dict[str, int]:
+    return {key: len(session.info.get(key) or ()) for key in _HELD}
+
+
+def _forget_since(session: AsyncSession, marks: Mapping[str, int]) -> None:
+    # A savepoint's rollback keeps what the transaction holds for its commit; what the
+    # rolled-back activity added (a stream signal, a post to count) must go with it.
+    for key, mark in marks.items():
+        held = session.info.get(key)
+        if held is not None:
+            del held[mark:]
 
 
 def _resolve(item: _Item) -> None:
