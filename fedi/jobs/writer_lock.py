@@ -48,6 +48,13 @@ class WriterLock:
 
 
 async def _lock(fd: int) -> None:
+    try:
+        # Free most of the time (one worker process, or the other one between commits):
+        # taken at once, without a thread.
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return
+    except BlockingIOError:
+        pass
     # flock blocks, so it waits in a thread; if we are cancelled meanwhile, the thread may
     # still get the lock, and must then give it back at once.
     waiting = asyncio.get_running_loop().run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
