@@ -15,8 +15,10 @@ from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.dml import ReturningInsert
 
 from fedi.db.base import utcnow
@@ -58,15 +60,38 @@ class IncomingPost:
     poll: RemotePoll | None = None
 
 
+_statuses = cast(Table, Status.__table__)
+# (attribute, column) of every mapped column: a returned row becomes a Status.
+_STATUS_FIELDS = [
+    (prop.key, prop.columns[0])
+    for prop in sa_inspect(Status).column_attrs
+    if prop.columns[0].table is _statuses
+]
+
+
 @lru_cache(maxsize=2)
 def _insert_new_for(dialect: str) -> ReturningInsert[Any]:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(Status).on_conflict_do_nothing().returning(Status)
+    return insert(_statuses).on_conflict_do_nothing().returning(*_statuses.c)
 
 
-def _insert_new(session: AsyncSession) -> ReturningInsert[Any]:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING the status, built once per dialect."""
-    return _insert_new_for(session.get_bind().dialect.name)
+async def _insert_new(session: AsyncSession, values: dict[str, Any]) -> Status | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING every column (built once per dialect); the
+    row as a Status of the session, or None if the post was there already.
+
+    Core, not the ORM's INSERT … RETURNING: this is the statement every received post
+    makes, and the ORM's bulk path cost ~3× a Core statement here (docs/benchmarks.md).
+    Every column comes back, defaults included, so the object is complete as if loaded.
+    """
+    statement = _insert_new_for(session.get_bind().dialect.name)
+    row = (await session.execute(statement, values)).first()
+    if row is None:
+        return None
+    mapping = row._mapping
+    status = Status(**{key: mapping[column] for key, column in _STATUS_FIELDS})
+    make_transient_to_detached(status)
+    session.add(status)
+    return status
 
 
 _accounts = cast(Table, Account.__table__)
@@ -101,11 +126,16 @@ async def count_held_posts(session: AsyncSession) -> None:
     for author_id, published in held:
         posts, _ = per_author.get(author_id, (0, published))
         per_author[author_id] = (posts + 1, published)  # the last one, as one by one
-    for author_id in sorted(per_author):
-        posts, published = per_author[author_id]
-        await session.execute(
-            _COUNT_POSTS, {"author_id": author_id, "posts": posts, "published": published}
-        )
+    if not per_author:
+        return
+    # One statement, many parameter sets: one round trip for the whole batch.
+    await session.execute(
+        _COUNT_POSTS,
+        [
+            {"author_id": author_id, "posts": posts, "published": published}
+            for author_id, (posts, published) in sorted(per_author.items())
+        ],
+    )
 
 
 _tombstones = cast(Table, Tombstone.__table__)
@@ -117,12 +147,29 @@ def _media_type(mime_type: str) -> str:
     return {"image": "image", "video": "video", "audio": "audio"}.get(kind, "document")
 
 
+# session.info key: URIs found without a tombstone by ``check_tombstones``.
+UNTOMBSTONED = "jamii.received.untombstoned"
+
+
+async def check_tombstones(session: AsyncSession, uris: list[str]) -> None:
+    """Look up many posts' tombstones in one query; ``is_tombstoned`` then answers for the
+    ones without, with no query of its own. Only for a session that deletes nothing
+    meanwhile (a worker applying a batch of Creates): a tombstone it added would be missed.
+    """
+    if not uris:
+        return
+    found = set(await session.scalars(select(_tombstones.c.uri).where(_tombstones.c.uri.in_(uris))))
+    session.info[UNTOMBSTONED] = set(uris) - found
+
+
 async def is_tombstoned(session: AsyncSession, uri: str, author: Account | None = None) -> bool:
     """Whether ``uri`` was deleted; with ``author``, deleted by that author (or by its server).
 
     A Delete from another account on the same server must not keep the real author's post
     out when it arrives.
     """
+    if uri in session.info.get(UNTOMBSTONED, ()):
+        return False
     # A Core statement built once, not the ORM's get: asked for every post that arrives.
     found = (await session.execute(_TOMBSTONE, {"uri": uri})).first()
     if found is None:
@@ -177,9 +224,9 @@ async def receive_post(
     # The same post twice (a re-delivery, or a Group's Announce{Create} and Announce{Note}
     # arriving together) is stored once: the database decides, and the later one takes the
     # stored row instead of failing. Inserting first spares the common case (a new post) a
-    # look-up, and RETURNING gives the row as the ORM object. (Not a savepoint: on SQLite,
-    # a savepoint opened before a transaction's first write commits on release.)
-    status: Status | None = (await session.scalars(_insert_new(session), [values])).one_or_none()
+    # look-up, and RETURNING gives the whole row. (Not a savepoint: on SQLite, a savepoint
+    # opened before a transaction's first write commits on release.)
+    status = await _insert_new(session, values)
     if status is None:
         return await session.scalar(select(Status).where(Status.uri == post.uri))
     await _attach(session, author, status.id, post.media)

@@ -82,6 +82,10 @@ async def _streams(
         await connection.close()
 
 
+async def nothing_to_finish(session: AsyncSession) -> None:
+    return None
+
+
 async def _tags(session: AsyncSession) -> set[str]:
     return set(await session.scalars(select(Tag.name).where(Tag.name.like("batch%"))))
 
@@ -108,7 +112,7 @@ async def test_one_activity_failing_rolls_back_only_itself(
         async def nothing_to_load(session: AsyncSession, payloads: list[Any]) -> None:
             return None
 
-        batcher = InboxBatcher(runtime.federation, _apply, nothing_to_load)
+        batcher = InboxBatcher(runtime.federation, _apply, nothing_to_load, nothing_to_finish)
         queue = JobQueue(runtime.sessions)
         worker = Worker(queue, {KIND: batcher.submit}, concurrency=len(payloads))
         assert await worker.run_once() == len(payloads)
@@ -163,7 +167,7 @@ async def test_an_activity_that_fetches_is_applied_alone(tmp_path: Path, databas
         async with runtime.sessions() as session, session.begin():
             for payload in ({"n": 1}, {"n": 2, "fetch": True}, {"n": 3}):
                 await enqueue(session, KIND, payload)
-        batcher = InboxBatcher(federation, apply, nothing_to_load)
+        batcher = InboxBatcher(federation, apply, nothing_to_load, nothing_to_finish)
         worker = Worker(JobQueue(runtime.sessions), {KIND: batcher.submit}, concurrency=3)
         assert await worker.run_once() == 3
 

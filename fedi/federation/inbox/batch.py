@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
-from fedi.domain import received, streams
+from fedi.domain import content, received, streams
 from fedi.federation.actors import host_of
 from fedi.federation.context import NO_FETCHES, Federation, FetchDeferred
 from fedi.federation.delivery.peers import PeerState
@@ -61,6 +61,8 @@ Apply = Callable[
 ]
 # Loads in one query what the batch's activities will look up one by one (their signers).
 Prepare = Callable[[AsyncSession, list[Mapping[str, Any]]], Awaitable[None]]
+# Writes what the activities held back for the end of the batch, before its commit.
+Finish = Callable[[AsyncSession], Awaitable[None]]
 
 
 @dataclass
@@ -85,12 +87,14 @@ class InboxBatcher:
         federation: Federation,
         apply: Apply,
         prepare: Prepare,
+        finish: Finish,
         *,
         max_batch: int = MAX_BATCH,
     ) -> None:
         self._federation = federation
         self._apply = apply
         self._prepare = prepare
+        self._finish = finish
         self._max_batch = max_batch
         self._waiting: list[_Item] = []
         self._runner: asyncio.Task[None] | None = None
@@ -224,7 +228,6 @@ class InboxBatcher:
                 # the transaction, so the savepoints below nest in it instead of committing.
                 held = await _hold_leases(session, items)
                 await self._prepare(session, [item.payload for item in items])
-                received.hold_post_counts(session)
                 taken = 0
                 settled: list[_Item] = []
                 for item in items:
@@ -238,7 +241,7 @@ class InboxBatcher:
                         settled.append(item)
                     if time.monotonic() - started > MAX_BATCH_SECONDS:
                         break
-                await received.count_held_posts(session)
+                await self._finish(session)
                 # The activities' effects and their jobs' "done" commit together.
                 if queue is not None:
                     done = await queue.complete_held_in(
@@ -325,8 +328,9 @@ async def _hold_leases(session: AsyncSession, items: list[_Item]) -> set[int]:
     return await queue.renew_in(session, claims)
 
 
-# What a session holds until its commit, beside its rows: stream signals, post counts.
-_HELD = (streams.PENDING, received.HELD_COUNTS)
+# What a session holds until its commit, beside its rows: stream signals, post counts,
+# hashtag links.
+_HELD = (streams.PENDING, received.HELD_COUNTS, content.HELD_STATUS_TAGS)
 
 
 def _marks(session: AsyncSession) -> dict[str, int]:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Account
+from fedi.domain import content, received
 from fedi.federation.actors import host_of
 from fedi.federation.context import Federation
 from fedi.federation.delivery import peers
@@ -55,7 +56,7 @@ def processor(federation: Federation) -> Any:
     activities (``fedi.federation.inbox.batch``); each job still succeeds, fails or is
     refused on its own.
     """
-    batcher = InboxBatcher(federation, partial(apply, federation), load_signers)
+    batcher = InboxBatcher(federation, partial(apply, federation), prepare_batch, finish_batch)
 
     async def process(payload: Mapping[str, Any], context: JobContext) -> None:
         await batcher.submit(payload, context)
@@ -63,13 +64,40 @@ def processor(federation: Federation) -> Any:
     return process
 
 
-async def load_signers(session: AsyncSession, payloads: list[Mapping[str, Any]]) -> None:
-    """The batch's signers in one query: each activity then finds its own in the session."""
+async def prepare_batch(session: AsyncSession, payloads: list[Mapping[str, Any]]) -> None:
+    """What the batch's activities would each look up, in one query each: their signers
+    (then found in the session) and, for a batch of Creates only, their Notes' tombstones
+    (no activity of such a batch deletes anything, so none can appear meanwhile); such a
+    batch also inserts its posts' hashtag links together, when it ends
+    (``finish_batch``)."""
+    # Authors' post counts are written once each, at the end (``finish_batch``).
+    received.hold_post_counts(session)
     ids = {p["signer_id"] for p in payloads if isinstance(p.get("signer_id"), int)}
     if len(ids) > 1:
         # Held by the session's info: its identity map keeps only weak references.
         found = await session.scalars(select(Account).where(Account.id.in_(ids)))
         session.info[SIGNERS] = list(found)
+    notes: list[str] = []
+    for payload in payloads:
+        activity = payload.get("activity")
+        if not isinstance(activity, dict) or activity.get("type") != "Create":
+            return
+        note = activity.get("object")
+        if not isinstance(note, dict):
+            return
+        if isinstance(note.get("id"), str):
+            notes.append(note["id"])
+    if len(notes) > 1:
+        await received.check_tombstones(session, notes)
+        # Nor does any read a post's hashtag links: they can all be inserted at the end.
+        content.hold_status_tags(session)
+
+
+async def finish_batch(session: AsyncSession) -> None:
+    """What the batch's activities held back, written just before its commit."""
+    await content.insert_held_status_tags(session)
+    # Last, in id order, so two workers lock authors' rows briefly and in the same order.
+    await received.count_held_posts(session)
 
 
 async def apply(
