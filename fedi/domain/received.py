@@ -119,8 +119,8 @@ def hold_post_counts(session: AsyncSession) -> None:
 
 
 async def count_held_posts(session: AsyncSession) -> None:
-    """One UPDATE per author for the posts held since ``hold_post_counts``, in id order
-    (every worker takes the rows in the same order), just before the commit."""
+    """Count the posts held since ``hold_post_counts``: each author's row updated once, in
+    id order (every worker takes the rows in the same order), by one statement."""
     held: list[tuple[int, datetime]] = session.info.pop(HELD_COUNTS, None) or []
     per_author: dict[int, tuple[int, datetime]] = {}
     for author_id, published in held:

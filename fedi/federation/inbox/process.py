@@ -44,8 +44,7 @@ HANDLERS: dict[str, Handler] = {
 }
 # Per activity: a reply chain, a boosted post and its author together stay within this.
 FETCH_BUDGET = 12
-
-
+# session.info key: the batch's signers, loaded together by ``prepare_batch``.
 SIGNERS = "jamii.inbox.signers"
 
 
