@@ -19,15 +19,18 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Job, Tag
+from fedi.db.models import Account, Job, Status, StatusTag, Tag
 from fedi.db.writes import insert_ignore
-from fedi.domain import streams
+from fedi.domain import history, streams
 from fedi.federation.delivery.peers import PeerState
 from fedi.federation.inbox.base import Refused
 from fedi.federation.inbox.batch import Attempt, InboxBatcher
+from fedi.federation.inbox.writer import PROCESS
 from fedi.jobs import JobQueue, Worker, enqueue
+from fedi.jobs.registry import job_handlers
 from fedi.runtime import open_runtime
 from fedi.streaming.commits import CHANNEL, attach
+from tests.factories import remote_teacher
 from tests.servers import free_port, write_instance
 
 KIND = "inbox.test"
@@ -182,3 +185,94 @@ async def test_an_activity_that_fetches_is_applied_alone(tmp_path: Path, databas
         assert jobs[2].state == "queued"
         assert jobs[2].last_error is not None
         assert not jobs[2].last_error.startswith("FetchDeferred")
+
+
+PUBLIC = "https://www.w3.org/ns/activitystreams#Public"
+
+
+def _create(author: str, n: int, tag: str) -> dict[str, Any]:
+    note = f"{author}/statuses/{n}"
+    return {
+        "id": f"{note}/activity",
+        "type": "Create",
+        "actor": author,
+        "to": [PUBLIC],
+        "object": {
+            "id": note,
+            "type": "Note",
+            "attributedTo": author,
+            "to": [PUBLIC],
+            "content": f"<p>Post {n} #{tag}</p>",
+            "tag": [{"type": "Hashtag", "name": f"#{tag}", "href": f"https://x.example/t/{tag}"}],
+            "published": "2026-11-20T10:00:00Z",
+        },
+    }
+
+
+async def test_a_batch_of_creates_through_the_real_handlers(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Creates applied together keep every rule of one at a time: a tombstoned post stays
+    out, hashtags are linked, each author's count is right, a replay is stored once."""
+    config = write_instance(tmp_path, code="ke", port=free_port(), database_url=database_url)
+    async with open_runtime(config) as runtime:
+        async with runtime.sessions() as session, session.begin():
+            amina = await remote_teacher(session, "amina", "school-a.example")
+            baraka = await remote_teacher(session, "baraka", "school-b.example")
+            authors = {amina.uri: amina.id, baraka.uri: baraka.id}
+            # Deleted by its author before its Create arrives.
+            await history.tombstone(session, f"{baraka.uri}/statuses/2", baraka.id)
+            activities = [
+                _create(amina.uri, 1, "maths"),
+                _create(baraka.uri, 2, "maths"),
+                _create(amina.uri, 3, "science"),
+                _create(baraka.uri, 4, "maths"),
+                _create(amina.uri, 1, "maths"),  # the same post again
+            ]
+            for activity in activities:
+                await enqueue(
+                    session,
+                    PROCESS,
+                    {"activity": activity, "signer_id": authors[activity["actor"]]},
+                )
+        handlers = job_handlers(runtime.federation)
+        worker = Worker(runtime.queue, {PROCESS: handlers[PROCESS]}, concurrency=8)
+        assert await worker.run_once() == len(activities)
+
+        async with runtime.sessions() as session:
+            jobs = list(await session.scalars(select(Job).where(Job.kind == PROCESS)))
+            assert {job.state for job in jobs} == {"done"}
+            stored = dict(
+                (
+                    await session.execute(
+                        select(Status.uri, Status.id).where(Status.local.is_(False))
+                    )
+                ).all()
+            )
+            assert sorted(stored) == [
+                f"{amina.uri}/statuses/1",
+                f"{amina.uri}/statuses/3",
+                f"{baraka.uri}/statuses/4",
+            ]
+            links = (
+                await session.execute(
+                    select(Status.uri, Tag.name_lower)
+                    .join(StatusTag, StatusTag.status_id == Status.id)
+                    .join(Tag, Tag.id == StatusTag.tag_id)
+                )
+            ).all()
+            assert sorted(links) == [
+                (f"{amina.uri}/statuses/1", "maths"),
+                (f"{amina.uri}/statuses/3", "science"),
+                (f"{baraka.uri}/statuses/4", "maths"),
+            ]
+            counts = dict(
+                (
+                    await session.execute(
+                        select(Account.username, Account.statuses_count).where(
+                            Account.id.in_(list(authors.values()))
+                        )
+                    )
+                ).all()
+            )
+            assert counts == {"amina": 2, "baraka": 1}
