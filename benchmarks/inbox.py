@@ -2,7 +2,7 @@
 
     python -m benchmarks.inbox [--requests 10000] [--warmup 1000] [--actors 50]
         [--concurrency 64] [--time-cap 60] [--processed 2000] [--workers 2]
-        [--worker-concurrency 4] [--process-cap 60] [--sqlite/--no-sqlite]
+        [--worker-concurrency 32] [--process-cap 60] [--only inbox|processed] [--sqlite/--no-sqlite]
         [--postgres URL] [--json PATH]
 
 A real instance (``python -m fedi serve``: uvicorn, one process, pinned to one core) receives
@@ -782,7 +782,8 @@ async def main(args: argparse.Namespace, prep: Prepared) -> None:
     report.fact("load average at start", f"{load:.2f}")
     pin(load_cpu)  # this process only waits and polls from here on
 
-    await verify_loop(report, prep, args.warmup, args.requests)
+    if args.only != "processed":
+        await verify_loop(report, prep, args.warmup, args.requests)
     with (
         tempfile.TemporaryDirectory(prefix="jamii-bench-inbox-") as tmp,
         Children(Path(tmp)) as children,
@@ -798,18 +799,19 @@ async def main(args: argparse.Namespace, prep: Prepared) -> None:
         keys_file.write_text(json.dumps({a.key_id: prep.pems[a.index] for a in prep.actors}))
         bench = Bench(args, folder, children, requests_file, server_cpu, load_cpu)
 
-        bare, noop = await bare_runs(bench, keys_file, with_noop=True)
-        section = report.section(
-            f"baselines over HTTP, {args.requests} requests, {args.concurrency} connections"
-        )
-        section.rows = [bare] + ([noop] if noop else [])
-        for row in section.rows:
-            assert isinstance(row, Load)
-            section.lines.append(
-                f"{row.label}: {row.answers}; server CPU {row.server_cpu_us:.0f} µs/request; "
-                f"load generator busy {row.generator_busy:.0%}"
+        if args.only != "processed":
+            bare, noop = await bare_runs(bench, keys_file, with_noop=True)
+            section = report.section(
+                f"baselines over HTTP, {args.requests} requests, {args.concurrency} connections"
             )
-        section.print()
+            section.rows = [bare] + ([noop] if noop else [])
+            for row in section.rows:
+                assert isinstance(row, Load)
+                section.lines.append(
+                    f"{row.label}: {row.answers}; server CPU {row.server_cpu_us:.0f} µs/request; "
+                    f"load generator busy {row.generator_busy:.0%}"
+                )
+            section.print()
 
         backends: list[tuple[str, str | None]] = []
         if args.sqlite:
@@ -822,8 +824,9 @@ async def main(args: argparse.Namespace, prep: Prepared) -> None:
                 print(f"\nPostgreSQL skipped: {describe_connection_error(exc)}")
         else:
             print("\nPostgreSQL skipped: pass --postgres URL or set JAMII_TEST_POSTGRES_URL")
+        parts = ("inbox", "processed") if args.only is None else (args.only,)
         for _, server_url in backends:
-            for what in ("inbox", "processed"):
+            for what in parts:
                 if server_url is None:
                     database = await sqlite_database(folder / f"{what}.db")
                 else:
@@ -856,7 +859,17 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=64, help="client connections")
     parser.add_argument("--time-cap", type=float, default=60.0, help="seconds per load run")
     parser.add_argument("--workers", type=int, default=2, help="jamii worker processes")
-    parser.add_argument("--worker-concurrency", type=int, default=4, help="jobs at once per worker")
+    parser.add_argument(
+        "--worker-concurrency",
+        type=int,
+        default=32,
+        help="jobs at once per worker (default: [jobs] concurrency's default)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=("inbox", "processed"),
+        help="run only the HTTP intake part or only the fully-processed part",
+    )
     parser.add_argument(
         "--processed", type=int, default=2000, help="Creates accepted, then fully processed"
     )

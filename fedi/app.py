@@ -34,6 +34,7 @@ from fedi.api.ratelimit import RateLimitHeaders
 from fedi.api.responses import JSONResponse, error_response
 from fedi.config import InstanceConfig
 from fedi.errors import JamiiError, Unavailable
+from fedi.gc_tuning import settle_after_start
 from fedi.runtime import open_runtime
 from fedi.state import AppState
 from fedi.streaming import listener as streaming_listener
@@ -134,8 +135,13 @@ def build_routes() -> list[BaseRoute]:
     ]
 
 
-def create_app(config: InstanceConfig) -> Starlette:
-    """The application for one instance; the database must already be migrated."""
+def create_app(config: InstanceConfig, *, own_process: bool = False) -> Starlette:
+    """The application for one instance; the database must already be migrated.
+
+    ``own_process`` (``jamii serve``): the process is ours, so once started the garbage
+    collector is set for a long-running server (``fedi.gc_tuning``) and accepted inbox
+    POSTs leave uvicorn's access log; not for tests or embedders.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -147,6 +153,9 @@ def create_app(config: InstanceConfig) -> Starlette:
                 None if state.overrides_loaded else asyncio.create_task(state.overrides_later())
             )
             log.info("instance_started", domain=config.domain, worker=worker_task is not None)
+            if own_process:
+                inbox.quiet_accepted_deliveries()
+                settle_after_start()
             try:
                 async with streaming_listener.running(state.fanout, config.database_url):
                     yield

@@ -99,14 +99,17 @@ async def open_runtime(config: InstanceConfig) -> AsyncIterator[Runtime]:
             async with Fetcher(
                 allow_private=config.dev_insecure, user_agent=user_agent(config)
             ) as fetcher:
+                queue = JobQueue(sessions)
+                federation = Federation(config, site, sessions, fetcher)
+                federation.inbox_writer.writing = queue.writing
                 yield Runtime(
                     config=config,
                     site=site,
                     engine=engine,
                     sessions=sessions,
                     readers=read_session_factory(read_engine),
-                    queue=JobQueue(sessions),
-                    federation=Federation(config, site, sessions, fetcher),
+                    queue=queue,
+                    federation=federation,
                     relay=relay,
                     translator=translator,
                     file_config=file_config,

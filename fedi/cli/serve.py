@@ -19,7 +19,7 @@ def serve(instance_dir: str, host: str | None, port: int | None) -> None:
     config = load_or_exit(instance_dir)
     check_database(config, require_migrated=True)
     uvicorn.run(
-        create_app(config),
+        create_app(config, own_process=True),
         host=host or config.server.host,
         port=port or config.server.port,
         log_level="info",

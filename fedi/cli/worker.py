@@ -21,6 +21,7 @@ from fedi.db.engine import (
     describe_connection_error,
     session_factory,
 )
+from fedi.gc_tuning import settle_after_start
 from fedi.jobs.queue import JobQueue
 from fedi.jobs.registry import job_handlers
 from fedi.jobs.worker import Worker
@@ -92,6 +93,8 @@ async def _work(config: InstanceConfig, concurrency: int, *, once: bool) -> str 
                 ran = await worker.run_once()
                 logger.info("worker_finished", ran=ran, **await _stats(runtime.queue))
                 return None
+            # Long-running from here on (not for --once, which tests run in their process).
+            settle_after_start()
             reporter = asyncio.create_task(_report(runtime.queue))
             try:
                 await _run_until_signalled(worker)

@@ -35,6 +35,19 @@ async def insert_ignore(
     return inserted
 
 
+async def insert_ignore_many(
+    session: AsyncSession, model: type[Base], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """``insert_ignore`` as one statement with many parameter sets (one round trip), for
+    callers that need no count of the rows inserted."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model.__table__).on_conflict_do_nothing()  # type: ignore[arg-type]
+    await session.execute(statement, list(rows))
+
+
 async def execute_counting(session: AsyncSession, statement: Executable) -> int:
     """Run an UPDATE or DELETE and return how many rows it changed."""
     result = cast(CursorResult[Any], await session.execute(statement))

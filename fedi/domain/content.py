@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, event, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from fedi.db.models import Account, Mention, StatusTag, Tag
-from fedi.db.writes import insert_ignore
+from fedi.db.writes import insert_ignore, insert_ignore_many
 from fedi.domain.html import sanitize_html
 from fedi.domain.site import Site
 from fedi.domain.text import Handle, extract_hashtags, extract_mentions, render_text
+
+TAG_IDS = "jamii.content.tag_ids"
+# session.info key: hashtag links held for ``insert_held_status_tags``.
+HELD_STATUS_TAGS = "jamii.content.held_status_tags"
 
 
 @dataclass(frozen=True)
@@ -76,12 +81,42 @@ async def store_links(
     )
     if not rendered.tags:
         return
-    await insert_ignore(
-        session, Tag, [{"name": name, "name_lower": name.lower()} for name in rendered.tags]
-    )
-    tag_ids = await session.scalars(
-        select(Tag.id).where(Tag.name_lower.in_([name.lower() for name in rendered.tags]))
-    )
-    await insert_ignore(
-        session, StatusTag, [{"status_id": status_id, "tag_id": tag_id} for tag_id in tag_ids]
-    )
+    # Tags are never deleted, so a session that stores many posts (a worker applying a batch
+    # of deliveries) looks each one up once. Any rollback, a savepoint's included, forgets
+    # them (``_forget_tags``): a tag inserted there is gone again.
+    known: dict[str, int] = session.info.setdefault(TAG_IDS, {})
+    names = {name.lower(): name for name in rendered.tags}
+    missing = [lower for lower in names if lower not in known]
+    if missing:
+        await insert_ignore(
+            session, Tag, [{"name": names[lower], "name_lower": lower} for lower in missing]
+        )
+        rows = await session.execute(
+            select(Tag.name_lower, Tag.id).where(Tag.name_lower.in_(missing))
+        )
+        known.update((row.name_lower, row.id) for row in rows)
+    links = [{"status_id": status_id, "tag_id": known[lower]} for lower in names if lower in known]
+    held = session.info.get(HELD_STATUS_TAGS)
+    if held is not None and not replace:
+        held.extend(links)
+        return
+    await insert_ignore(session, StatusTag, links)
+
+
+def hold_status_tags(session: AsyncSession) -> None:
+    """Insert the posts' hashtag links only at ``insert_held_status_tags``, all at once.
+
+    For a session that stores many new posts and reads no links meanwhile (a worker's batch
+    of received Creates): one statement for the batch instead of one per post.
+    """
+    session.info[HELD_STATUS_TAGS] = []
+
+
+async def insert_held_status_tags(session: AsyncSession) -> None:
+    held: list[dict[str, int]] = session.info.pop(HELD_STATUS_TAGS, None) or []
+    await insert_ignore_many(session, StatusTag, held)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_tags(session: Session, _previous: SessionTransaction) -> None:
+    session.info.pop(TAG_IDS, None)

@@ -11,14 +11,18 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.sql.dml import ReturningInsert
 
 from fedi.db.base import utcnow
 from fedi.db.models import Account, MediaAttachment, Status, Tombstone
-from fedi.db.writes import insert_ignore
 from fedi.domain import history, languages, notifications, polls, renditions, streams
 from fedi.domain.content import Rendered, store_links
 from fedi.domain.html import html_to_text, sanitize_html
@@ -56,9 +60,106 @@ class IncomingPost:
     poll: RemotePoll | None = None
 
 
+_statuses = cast(Table, Status.__table__)
+# (attribute, column) of every mapped column: a returned row becomes a Status.
+_STATUS_FIELDS = [
+    (prop.key, prop.columns[0])
+    for prop in sa_inspect(Status).column_attrs
+    if prop.columns[0].table is _statuses
+]
+
+
+@lru_cache(maxsize=2)
+def _insert_new_for(dialect: str) -> ReturningInsert[Any]:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(_statuses).on_conflict_do_nothing().returning(*_statuses.c)
+
+
+async def _insert_new(session: AsyncSession, values: dict[str, Any]) -> Status | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING every column (built once per dialect); the
+    row as a Status of the session, or None if the post was there already.
+
+    Core, not the ORM's INSERT … RETURNING: this is the statement every received post
+    makes, and the ORM's bulk path cost ~3× a Core statement here (docs/benchmarks.md).
+    Every column comes back, defaults included, so the object is complete as if loaded.
+    """
+    statement = _insert_new_for(session.get_bind().dialect.name)
+    row = (await session.execute(statement, values)).first()
+    if row is None:
+        return None
+    mapping = row._mapping
+    status = Status(**{key: mapping[column] for key, column in _STATUS_FIELDS})
+    make_transient_to_detached(status)
+    session.add(status)
+    return status
+
+
+_accounts = cast(Table, Account.__table__)
+_COUNT_POSTS = (
+    update(_accounts)
+    .where(_accounts.c.id == bindparam("author_id"))
+    .values(
+        statuses_count=_accounts.c.statuses_count + bindparam("posts"),
+        last_status_at=bindparam("published"),
+    )
+)
+# session.info key: authors' counters held back until ``count_held_posts`` (a worker
+# applying many deliveries in one transaction), as [(author id, published), …].
+HELD_COUNTS = "jamii.received.held_counts"
+
+
+def hold_post_counts(session: AsyncSession) -> None:
+    """Count the posts this session receives only at ``count_held_posts``.
+
+    Many posts by the same few authors in one long transaction would otherwise lock each
+    author's row from their first post to the commit, and two workers doing the same would
+    wait on each other (or deadlock, taking the rows in different orders).
+    """
+    session.info[HELD_COUNTS] = []
+
+
+async def count_held_posts(session: AsyncSession) -> None:
+    """Count the posts held since ``hold_post_counts``: each author's row updated once, in
+    id order (every worker takes the rows in the same order), by one statement."""
+    held: list[tuple[int, datetime]] = session.info.pop(HELD_COUNTS, None) or []
+    per_author: dict[int, tuple[int, datetime]] = {}
+    for author_id, published in held:
+        posts, _ = per_author.get(author_id, (0, published))
+        per_author[author_id] = (posts + 1, published)  # the last one, as one by one
+    if not per_author:
+        return
+    # One statement, many parameter sets: one round trip for the whole batch.
+    await session.execute(
+        _COUNT_POSTS,
+        [
+            {"author_id": author_id, "posts": posts, "published": published}
+            for author_id, (posts, published) in sorted(per_author.items())
+        ],
+    )
+
+
+_tombstones = cast(Table, Tombstone.__table__)
+_TOMBSTONE = select(_tombstones.c.account_id).where(_tombstones.c.uri == bindparam("uri"))
+
+
 def _media_type(mime_type: str) -> str:
     kind = mime_type.split("/", 1)[0]
     return {"image": "image", "video": "video", "audio": "audio"}.get(kind, "document")
+
+
+# session.info key: URIs found without a tombstone by ``check_tombstones``.
+UNTOMBSTONED = "jamii.received.untombstoned"
+
+
+async def check_tombstones(session: AsyncSession, uris: list[str]) -> None:
+    """Look up many posts' tombstones in one query; ``is_tombstoned`` then answers for the
+    ones without, with no query of its own. Only for a session that deletes nothing
+    meanwhile (a worker applying a batch of Creates): a tombstone it added would be missed.
+    """
+    if not uris:
+        return
+    found = set(await session.scalars(select(_tombstones.c.uri).where(_tombstones.c.uri.in_(uris))))
+    session.info[UNTOMBSTONED] = set(uris) - found
 
 
 async def is_tombstoned(session: AsyncSession, uri: str, author: Account | None = None) -> bool:
@@ -67,10 +168,13 @@ async def is_tombstoned(session: AsyncSession, uri: str, author: Account | None 
     A Delete from another account on the same server must not keep the real author's post
     out when it arrives.
     """
-    tombstone = await session.get(Tombstone, uri)
-    if tombstone is None:
+    if uri in session.info.get(UNTOMBSTONED, ()):
         return False
-    return author is None or tombstone.account_id in (None, author.id)
+    # A Core statement built once, not the ORM's get: asked for every post that arrives.
+    found = (await session.execute(_TOMBSTONE, {"uri": uri})).first()
+    if found is None:
+        return False
+    return author is None or found.account_id in (None, author.id)
 
 
 async def receive_post(
@@ -90,9 +194,6 @@ async def receive_post(
     """
     if await is_tombstoned(session, post.uri, author):
         return None
-    existing = await session.scalar(select(Status).where(Status.uri == post.uri))
-    if existing is not None:
-        return existing
     html = sanitize_html(post.html)
     # Remote posts sort by when they were published (ids are time-sortable), not by when
     # they reached us — but never in the future, where they would pin the timeline's top.
@@ -120,24 +221,28 @@ async def receive_post(
         "local": False,
         "created_at": published,
     }
-    # Two deliveries of one post (a Group's Announce{Create} and Announce{Note} arrive
-    # together) may store it at the same moment: the database decides, and the loser takes
-    # the winner's row instead of failing. (Not a savepoint: on SQLite, a savepoint opened
-    # before a transaction's first write commits on release.)
-    if not await insert_ignore(session, Status, [values]):
+    # The same post twice (a re-delivery, or a Group's Announce{Create} and Announce{Note}
+    # arriving together) is stored once: the database decides, and the later one takes the
+    # stored row instead of failing. Inserting first spares the common case (a new post) a
+    # look-up, and RETURNING gives the whole row. (Not a savepoint: on SQLite, a savepoint
+    # opened before a transaction's first write commits on release.)
+    status = await _insert_new(session, values)
+    if status is None:
         return await session.scalar(select(Status).where(Status.uri == post.uri))
-    status = await session.get(Status, status_id)
-    assert status is not None
     await _attach(session, author, status.id, post.media)
     await polls.store_remote(session, status, post.poll)
     await store_links(
         session, status.id, Rendered(html=html, mentioned=post.mentioned, tags=post.tags)
     )
-    await session.execute(
-        update(Account)
-        .where(Account.id == author.id)
-        .values(statuses_count=Account.statuses_count + 1, last_status_at=published)
-    )
+    # Core on the table, built once: the ORM's UPDATE would also search the session for
+    # the author to refresh, for a counter nothing here reads.
+    held = session.info.get(HELD_COUNTS)
+    if held is not None:
+        held.append((author.id, published))
+    else:
+        await session.execute(
+            _COUNT_POSTS, {"author_id": author.id, "posts": 1, "published": published}
+        )
     if parent is not None:
         await session.execute(
             update(Status)
@@ -158,6 +263,8 @@ async def receive_post(
 async def _attach(
     session: AsyncSession, author: Account, status_id: int, media: list[IncomingMedia]
 ) -> None:
+    if not media:
+        return
     for item in media:
         session.add(
             MediaAttachment(

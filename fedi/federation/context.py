@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +18,16 @@ from fedi.federation.instance_actor import ensure_instance_actor
 from fedi.federation.policy import DomainPolicy
 from fedi.federation.signatures import KeyCache, load_private_key, sign_cavage, sign_rfc9421
 from fedi.federation.signatures.keys import PrivateKey
+
+# Set while a batch of inbox activities holds SQLite's write lock: a fetch there (whole
+# seconds on the real network) would keep every other writer waiting, so the activity is
+# set aside and applied alone afterwards (``fedi.federation.inbox.batch``).
+NO_FETCHES: ContextVar[bool] = ContextVar("jamii_no_fetches", default=False)
+
+
+class FetchDeferred(Exception):
+    """A fetch asked for where none may happen (``NO_FETCHES``). Not a ``FetchError``: no
+    handler may take it for a failed fetch and go on without the document."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,8 @@ class Federation:
         self, url: str, budget: FetchBudget | None = None
     ) -> tuple[str, dict[str, object]]:
         """An ActivityPub document, fetched with a GET signed by the instance actor."""
+        if NO_FETCHES.get():
+            raise FetchDeferred(url)
         actor = await self.instance_actor()
         signer = self.signer(await self.local_key(actor.id))
         return await self.fetcher.get_activity_json(url, signer=signer, budget=budget)

@@ -7,11 +7,13 @@ short transactions written in SQLAlchemy Core, because they are the hot path of 
 
 from __future__ import annotations
 
+import contextlib
 import random
 import secrets
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
@@ -22,6 +24,7 @@ from fedi.db.base import utcnow
 from fedi.db.models.jobs import Job
 from fedi.ids import new_id
 from fedi.jobs.backoff import DEFAULT_MAX_ATTEMPTS, backoff_delay
+from fedi.jobs.writer_lock import WriterLock
 
 jobs = cast(Table, Job.__table__)
 
@@ -98,6 +101,23 @@ class JobQueue:
         # Jitter only spreads retries apart; it protects no secret.
         self._rng = rng or random.Random()  # noqa: S311
         self._next_burial: datetime | None = None
+        bind = sessions.kw.get("bind")
+        self._writer_lock: WriterLock | None = None
+        if bind is not None and bind.dialect.name == "sqlite":
+            database = bind.url.database
+            on_disk = database and database != ":memory:" and not database.startswith("file:")
+            self._writer_lock = WriterLock(Path(database) if on_disk else None)
+
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """Held around each write transaction of the queue and of the workers' batches, on
+        SQLite only: one writer at a time among this database's worker processes
+        (``fedi.jobs.writer_lock``)."""
+        if self._writer_lock is None:
+            yield
+            return
+        async with self._writer_lock.held():
+            yield
 
     async def claim(self, limit: int, kinds: Collection[str] | None = None) -> list[ClaimedJob]:
         """Lease up to ``limit`` due jobs (oldest ``run_at`` first) and commit the claim.
@@ -128,7 +148,7 @@ class JobQueue:
             eligible = and_(eligible, jobs.c.kind.in_(list(kinds)))
         candidates = select(jobs.c.id).where(eligible).order_by(jobs.c.run_at, jobs.c.id)
         returning = (jobs.c.id, jobs.c.kind, jobs.c.payload, jobs.c.attempts, jobs.c.max_attempts)
-        async with self.sessions() as session, session.begin():
+        async with self.writing(), self.sessions() as session, session.begin():
             connection = await session.connection()
             if self._next_burial is None or now >= self._next_burial:
                 # Leases lapse in minutes, not milliseconds: looking every few seconds is
@@ -187,7 +207,7 @@ class JobQueue:
 
     async def complete(self, job: ClaimedJob) -> bool:
         """Mark the job done. False if our lease was lost (someone re-claimed it)."""
-        async with self.sessions() as session, session.begin():
+        async with self.writing(), self.sessions() as session, session.begin():
             return await self.complete_in(session, job.id, job.lease_token)
 
     async def complete_in(self, session: AsyncSession, job_id: int, lease_token: str) -> bool:
@@ -202,6 +222,36 @@ class JobQueue:
             },
         )
         return _rowcount(result) == 1
+
+    async def renew_in(self, session: AsyncSession, claims: Mapping[int, str]) -> set[int]:
+        """Extend the leases of jobs (``{id: lease_token}``) in the caller's transaction;
+        returns the ids whose lease we still hold. A worker applying many jobs in one
+        transaction calls it first: the jobs it lost are skipped, the others stay leased."""
+        expires = self._clock() + timedelta(seconds=self.lease_seconds)
+        return await renew_leases(session, claims, expires)
+
+    async def complete_held_in(self, session: AsyncSession, job_ids: Collection[int]) -> set[int]:
+        """Mark many jobs done in the caller's transaction, one statement; the ids marked.
+
+        Only for jobs whose leases ``renew_in`` confirmed earlier in this same transaction:
+        from then on no other worker can take them (PostgreSQL holds their row locks,
+        SQLite its write lock), so the lease tokens need no second check.
+        """
+        if not job_ids:
+            return set()
+        rows = await session.execute(
+            update(jobs)
+            .where(jobs.c.id.in_(list(job_ids)), jobs.c.state == "running")
+            .values(
+                state="done",
+                finished_at=self._clock(),
+                last_error=None,
+                lease_token=None,
+                lease_expires_at=None,
+            )
+            .returning(jobs.c.id)
+        )
+        return set(rows.scalars())
 
     async def fail(
         self, job: ClaimedJob, error: str, *, after: float | None = None, permanent: bool = False
@@ -261,14 +311,14 @@ class JobQueue:
 
     async def prune(self, *, finished_before: datetime) -> int:
         """Delete done jobs finished before a moment; dead jobs stay for operators to read."""
-        async with self.sessions() as session, session.begin():
+        async with self.writing(), self.sessions() as session, session.begin():
             result = await session.execute(
                 delete(jobs).where(jobs.c.state == "done", jobs.c.finished_at < finished_before)
             )
         return _rowcount(result)
 
     async def _settle(self, job: ClaimedJob, **values: Any) -> bool:
-        async with self.sessions() as session, session.begin():
+        async with self.writing(), self.sessions() as session, session.begin():
             result = await session.execute(
                 update(jobs)
                 .where(
@@ -297,6 +347,25 @@ _SETTLE = (
         lease_expires_at=None,
     )
 )
+
+
+async def renew_leases(
+    session: AsyncSession, claims: Mapping[int, str], expires: datetime
+) -> set[int]:
+    """One UPDATE, even for no claims (it then matches nothing): being a write, it is what
+    opens a SQLite transaction, so savepoints after it nest instead of committing."""
+    tokens = set(claims.values())
+    rows = await session.execute(
+        update(jobs)
+        .where(
+            jobs.c.id.in_(list(claims)),
+            jobs.c.lease_token.in_(list(tokens)),
+            jobs.c.state == "running",
+        )
+        .values(lease_expires_at=expires)
+        .returning(jobs.c.id, jobs.c.lease_token)
+    )
+    return {row.id for row in rows if claims.get(row.id) == row.lease_token}
 
 
 def _rowcount(result: Result[Any]) -> int:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fedi.db.models import Account, Status
 from fedi.federation.context import Federation
 from fedi.federation.fetcher import FetchBudget
-from fedi.federation.wire import Activity
+from fedi.federation.wire import Activity, Note
 
 
 class Refused(Exception):
@@ -26,6 +26,8 @@ class Delivery:
     activity: Activity
     budget: FetchBudget
     raw: dict[str, Any]
+    # The activity's Note once checked (verify and receive both need it; parsed once).
+    note: Note | None = None
 
     @property
     def site(self) -> Any:

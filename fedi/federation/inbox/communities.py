@@ -35,7 +35,13 @@ def named_uris(note: Note) -> list[str]:
 
 async def addressed_community(delivery: Delivery, note: Note) -> CommunityView | None:
     """The community of ours this Note is sent to, by its addressing alone."""
-    views = await community_posts.local_groups(delivery.session, named_uris(note))
+    # Our communities' ids are under our base URL: most Notes name none of ours (Public and
+    # their author's followers), and need no query.
+    ours = delivery.site.base_url + "/"
+    named = [uri for uri in named_uris(note) if uri.startswith(ours)]
+    if not named:
+        return None
+    views = await community_posts.local_groups(delivery.session, named)
     return views[0] if views else None
 
 

@@ -27,6 +27,8 @@ from fedi.federation.wire import Note
 async def _authored_note(delivery: Delivery) -> Note:
     """The activity's Note, trusted only if it is the signer's own on the signer's server;
     a Note given by reference, or embedded from elsewhere, is fetched from its origin."""
+    if delivery.note is not None:
+        return delivery.note
     activity = delivery.activity
     note = parse_note(activity.object) if isinstance(activity.object, dict) else None
     trusted = (
@@ -47,6 +49,7 @@ async def _authored_note(delivery: Delivery) -> Note:
     if host_of(note.id) != host_of(delivery.signer.uri):
         # Even when its origin vouches for the signer: a note lives on its author's server.
         raise Refused("the note is not on its author's server")
+    delivery.note = note
     return note
 
 

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
-import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Account
+from fedi.domain import content, received
 from fedi.federation.actors import host_of
 from fedi.federation.context import Federation
 from fedi.federation.delivery import peers
+from fedi.federation.delivery.peers import PeerState
 from fedi.federation.fetcher import FetchBudget
-from fedi.federation.inbox.base import Delivery, Handler, Refused
+from fedi.federation.inbox.base import Delivery, Handler
+from fedi.federation.inbox.batch import Attempt, InboxBatcher
 from fedi.federation.inbox.community_moderation import ModerationFirst
 from fedi.federation.inbox.featured import AddHandler, RemoveHandler
 from fedi.federation.inbox.follows import AcceptHandler, FollowHandler, RejectHandler
@@ -21,8 +26,6 @@ from fedi.federation.inbox.moderation import BlockHandler, FlagHandler, MoveHand
 from fedi.federation.inbox.notes import CreateHandler, DeleteHandler, UpdateHandler
 from fedi.federation.wire import Activity
 from fedi.jobs import JobContext
-
-log = structlog.get_logger(__name__)
 
 HANDLERS: dict[str, Handler] = {
     "Follow": FollowHandler(),
@@ -44,54 +47,99 @@ HANDLERS: dict[str, Handler] = {
 }
 # Per activity: a reply chain, a boosted post and its author together stay within this.
 FETCH_BUDGET = 12
+# session.info key: the batch's signers, loaded together by ``prepare_batch``.
+SIGNERS = "jamii.inbox.signers"
 
 
 def processor(federation: Federation) -> Any:
-    """The ``inbox.process`` job handler bound to this process's federation context."""
+    """The ``inbox.process`` job handler bound to this process's federation context.
+
+    The jobs a worker runs at once are applied together, one transaction for many
+    activities (``fedi.federation.inbox.batch``); each job still succeeds, fails or is
+    refused on its own.
+    """
+    batcher = InboxBatcher(federation, partial(apply, federation), prepare_batch, finish_batch)
 
     async def process(payload: Mapping[str, Any], context: JobContext) -> None:
-        raw = payload["activity"]
-        activity = Activity.model_validate(raw)
-        handler = HANDLERS.get(activity.type)
-        if handler is None:
-            return
-        async with federation.sessions() as session:
-            signer = await session.get(Account, payload["signer_id"])
-            if signer is None:
-                return  # the account was deleted since: nothing left to apply
-            delivery = Delivery(
-                federation=federation,
-                session=session,
-                signer=signer,
-                activity=activity,
-                budget=FetchBudget(remaining=FETCH_BUDGET),
-                raw=raw,
-            )
-            # Read before any rollback: a rollback expires the signer, and reloading it
-            # lazily is IO this async session cannot do.
-            host = host_of(signer.uri)
-            # Before this session writes anything: the peer book may write on its own
-            # connection, which SQLite would make wait for this transaction's lock.
-            peer = await federation.peers.get(host)
-            try:
-                await handler.verify(delivery)
-                await handler.receive(delivery)
-                # A server that talks to us is up: resume deliveries parked for it.
-                if peer.unavailable_since is not None:
-                    await peers.heard_from(session, host)
-                    federation.peers.forget(host)
-                # The activity's effects and the job's "done" commit together.
-                await context.complete_in(session)
-                await session.commit()
-            except Refused as refusal:
-                # Refused means "never": no retry, and nothing the handler did is kept.
-                await session.rollback()
-                log.info(
-                    "inbox_refused",
-                    type=activity.type,
-                    host=host,
-                    reason=str(refusal),
-                    job=context.job_id,
-                )
+        await batcher.submit(payload, context)
 
     return process
+
+
+async def prepare_batch(session: AsyncSession, payloads: list[Mapping[str, Any]]) -> None:
+    """What the batch's activities would each look up, in one query each: their signers
+    (then found in the session) and, for a batch of Creates only, their Notes' tombstones
+    (no activity of such a batch deletes anything, so none can appear meanwhile); such a
+    batch also inserts its posts' hashtag links together, when it ends
+    (``finish_batch``)."""
+    # Authors' post counts are written once each, at the end (``finish_batch``).
+    received.hold_post_counts(session)
+    ids = {p["signer_id"] for p in payloads if isinstance(p.get("signer_id"), int)}
+    if len(ids) > 1:
+        # Held by the session's info: its identity map keeps only weak references.
+        found = await session.scalars(select(Account).where(Account.id.in_(ids)))
+        session.info[SIGNERS] = list(found)
+    notes: list[str] = []
+    for payload in payloads:
+        activity = payload.get("activity")
+        if not isinstance(activity, dict) or activity.get("type") != "Create":
+            return
+        note = activity.get("object")
+        if not isinstance(note, dict):
+            return
+        if isinstance(note.get("id"), str):
+            notes.append(note["id"])
+    if len(notes) > 1:
+        await received.check_tombstones(session, notes)
+        # Nor does any read a post's hashtag links: they can all be inserted at the end.
+        content.hold_status_tags(session)
+
+
+async def finish_batch(session: AsyncSession) -> None:
+    """What the batch's activities held back, written just before its commit."""
+    await content.insert_held_status_tags(session)
+    # Last, in id order, so two workers lock authors' rows briefly and in the same order.
+    await received.count_held_posts(session)
+
+
+async def apply(
+    federation: Federation,
+    session: AsyncSession,
+    payload: Mapping[str, Any],
+    hosts: Mapping[str, PeerState],
+    attempt: Attempt,
+) -> str | None:
+    """Apply one stored delivery in ``session`` (not committed; the batcher marks the job
+    done in the same transaction).
+
+    Raises ``Refused`` when the activity breaks a rule. Returns the signer's host when it
+    was marked unavailable and must be forgotten by the peer book once this commits.
+    """
+    raw = payload["activity"]
+    activity = Activity.model_validate(raw)
+    handler = HANDLERS.get(activity.type)
+    signer = await session.get(Account, payload["signer_id"]) if handler is not None else None
+    if handler is None or signer is None:
+        # Not a type we act on, or the account was deleted since: nothing left to apply.
+        return None
+    delivery = Delivery(
+        federation=federation,
+        session=session,
+        signer=signer,
+        activity=activity,
+        budget=FetchBudget(remaining=FETCH_BUDGET),
+        raw=raw,
+    )
+    host = host_of(signer.uri)
+    # Read before the batch's transaction began: the peer book may write on its own
+    # connection, which SQLite would make wait for this transaction's lock.
+    peer = hosts.get(host)
+    await handler.verify(delivery)
+    # Checks only read; from here on a failure must undo what was written.
+    attempt.writing = True
+    await handler.receive(delivery)
+    if peer is None or peer.unavailable_since is None:
+        return None
+    # A server that talks to us is up: resume deliveries parked for it.
+    await peers.heard_from(session, host)
+    return host

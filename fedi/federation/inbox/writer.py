@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -45,6 +47,10 @@ def _record_ids(dialect: str) -> ReturningInsert[Any]:
     )
 
 
+def _no_turns() -> AbstractAsyncContextManager[None]:
+    return contextlib.nullcontext()
+
+
 @dataclass
 class _Pending:
     activity_id: str
@@ -58,6 +64,10 @@ class InboxWriter:
         self._sessions = sessions
         self._queue: asyncio.Queue[_Pending] | None = None
         self._task: asyncio.Task[None] | None = None
+        # The job queue's turn-taking among writers (``JobQueue.writing``; SQLite only):
+        # with the in-process worker, its batches and these commits then take turns
+        # instead of sleeping in SQLite's busy handler. Set by the runtime.
+        self.writing: Callable[[], AbstractAsyncContextManager[None]] = _no_turns
 
     async def store(self, activity_id: str, document: dict[str, Any], signer_id: int) -> bool:
         """Record the activity and queue its processing; False if it was already recorded."""
@@ -99,7 +109,7 @@ class InboxWriter:
             # A duplicate within one batch (the same activity delivered twice at once) is
             # new only for its first copy.
             unique.setdefault(pending.activity_id, pending)
-        async with self._sessions() as session, session.begin():
+        async with self.writing(), self._sessions() as session, session.begin():
             connection = await session.connection()
             dialect = connection.dialect.name
             # One statement, many parameter sets: SQLAlchemy sends them as multi-row
