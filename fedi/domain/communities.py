@@ -357,6 +357,18 @@ async def moderators(session: AsyncSession, group_id: int) -> list[Account]:
     return list(rows)
 
 
+async def banned(session: AsyncSession, group_id: int, *, limit: int = 80) -> list[CommunityRole]:
+    """The community's bans (each with its reason), latest first; ``role.account_id`` is
+    the banned account."""
+    rows = await session.scalars(
+        select(CommunityRole)
+        .where(CommunityRole.community_id == group_id, CommunityRole.role == "banned")
+        .order_by(CommunityRole.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
 # Membership ----------------------------------------------------------------------------
 
 

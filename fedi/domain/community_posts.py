@@ -29,6 +29,20 @@ from fedi.errors import Forbidden, NotFound, ValidationFailed
 
 OPEN = ("public", "unlisted")
 MAX_TITLE = 300
+LOCKED = "This thread is locked: it takes no new replies"
+
+
+async def locked_for(
+    session: AsyncSession, group: Account, author: Account, parent: Status
+) -> bool:
+    """Whether ``author``'s reply to ``parent`` falls in a locked thread that refuses it:
+    the community's moderators (and the Group) may still answer, as in Lemmy. The pages
+    ask it to hide the reply link; ``refusal`` to refuse the reply."""
+    if author.id == group.id or await communities.role_of(session, group.id, author.id) == (
+        "moderator"
+    ):
+        return False
+    return await community_threads.locked(session, parent)
 
 
 async def refusal(
@@ -41,8 +55,8 @@ async def refusal(
         return "You are banned from this community"
     if role == "moderator" or author.id == view.account.id:
         return None
-    if parent is not None and await community_threads.locked(session, parent):
-        return "This thread is locked: it takes no new replies"
+    if parent is not None and await locked_for(session, view.account, author, parent):
+        return LOCKED
     policy = view.community.posting_policy
     if policy == "moderators":
         return "Only moderators may post in this community"
@@ -265,22 +279,16 @@ async def threads(
     max_id: int | None = None,
 ) -> list[int]:
     """The ids of a community's threads (its posts that answer nothing) the viewer may
-    read, newest first: a private community's only for its members (``visible_to``)."""
-    query = (
-        select(Status.id)
-        .join(CommunityPost, CommunityPost.status_id == Status.id)
-        .where(
-            CommunityPost.community_id == group_id,
-            Status.in_reply_to_id.is_(None),
-            Status.reblog_of_id.is_(None),
-            visible_to(viewer.id if viewer is not None else None),
-        )
-        .order_by(Status.id.desc())
-        .limit(limit)
+    read — a private community's only for its members (``visible_to``) — in the order of
+    ``community_threads.threads``: pinned first, then newest; removed ones left out."""
+    posts = await community_threads.threads(
+        session,
+        group_id,
+        limit=limit,
+        max_id=max_id,
+        readable=visible_to(viewer.id if viewer is not None else None),
     )
-    if max_id is not None:
-        query = query.where(Status.id < max_id)
-    return list(await session.scalars(query))
+    return [post.status_id for post in posts]
 
 
 async def may_start_threads(session: AsyncSession, view: CommunityView, author: Account) -> bool:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.base import utcnow
@@ -151,10 +151,16 @@ async def locked(session: AsyncSession, parent: Status | None) -> bool:
 
 
 async def threads(
-    session: AsyncSession, group_id: int, *, limit: int = 20, max_id: int | None = None
+    session: AsyncSession,
+    group_id: int,
+    *,
+    limit: int = 20,
+    max_id: int | None = None,
+    readable: ColumnElement[bool] | None = None,
 ) -> list[CommunityPost]:
     """The community's threads (posts that start one), pinned first on the first page,
-    then newest first; removed ones are left out. ``max_id`` pages back (unpinned only)."""
+    then newest first; removed ones are left out. ``max_id`` pages back (unpinned only).
+    ``readable`` narrows them to what a reader may see (the pages' ``visible_to``)."""
     base = (
         select(CommunityPost)
         .join(Status, Status.id == CommunityPost.status_id)
@@ -165,6 +171,8 @@ async def threads(
             Status.reblog_of_id.is_(None),
         )
     )
+    if readable is not None:
+        base = base.where(readable)
     pinned: list[CommunityPost] = []
     if max_id is None:
         pinned = list(
@@ -196,3 +204,27 @@ async def pinned_ids(session: AsyncSession, group_id: int) -> list[int]:
         .limit(40)
     )
     return list(rows)
+
+
+async def records(session: AsyncSession, status_ids: list[int]) -> dict[int, CommunityPost]:
+    """The community records of these posts (those filed in a community), by post id: what
+    the pages mark as pinned, locked or removed."""
+    if not status_ids:
+        return {}
+    rows = await session.scalars(
+        select(CommunityPost).where(CommunityPost.status_id.in_(status_ids))
+    )
+    return {row.status_id: row for row in rows}
+
+
+async def root_of(session: AsyncSession, status: Status) -> Status:
+    """The post that starts ``status``'s thread (itself when it answers nothing)."""
+    current = status
+    for _ in range(MAX_DEPTH):
+        if current.in_reply_to_id is None:
+            break
+        parent = await session.get(Status, current.in_reply_to_id)
+        if parent is None:
+            break
+        current = parent
+    return current

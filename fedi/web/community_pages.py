@@ -25,7 +25,13 @@ from starlette.routing import Route
 
 from fedi.db.models import Account, User
 from fedi.db.repositories.statuses import load_views
-from fedi.domain import communities, community_directory, community_posts, idempotency
+from fedi.domain import (
+    communities,
+    community_directory,
+    community_posts,
+    community_threads,
+    idempotency,
+)
 from fedi.domain.communities import CommunityView, Settings
 from fedi.domain.community_directory import Filters
 from fedi.domain.pagination import MAX_ID
@@ -36,6 +42,7 @@ from fedi.state import AppState
 from fedi.web import i18n
 from fedi.web.forms import checked_form, text
 from fedi.web.messages import N_
+from fedi.web.moderating import may_moderate
 from fedi.web.rendering import Reader, reader_of, render
 from fedi.web.shown import reading_of
 
@@ -183,6 +190,8 @@ async def community_page(
         )
         posts = await load_views(session, ids[:PAGE_SIZE], viewer.id if viewer else None)
         reading = await reading_of(request, session, reader, posts)
+        records = await community_threads.records(session, [p.id for p in posts])
+        moderating = await may_moderate(session, view, reader)
     default_language = reader.viewer.user.default_language if reader.viewer else None
     shown_values = values or {
         "language": default_language if default_language in i18n.LANGUAGES else reader.lang
@@ -201,6 +210,8 @@ async def community_page(
         moderators=moderators,
         posts=posts,
         reading=reading,
+        records=records,
+        moderating=moderating,
         next_max_id=posts[-1].id if len(ids) > PAGE_SIZE and posts else None,
         values=shown_values,
         errors=errors or {},

@@ -10,7 +10,7 @@ from starlette.routing import Route
 from fedi.db.models import User
 from fedi.domain import idempotency
 from fedi.domain.statuses import Draft
-from fedi.errors import ValidationFailed
+from fedi.errors import Forbidden, ValidationFailed
 from fedi.state import AppState
 from fedi.web import i18n
 from fedi.web.forms import checked_form, text
@@ -74,9 +74,10 @@ async def compose(request: Request) -> Response:
                 default_language=user.default_language,
             )
             status_id = status.id
-    except ValidationFailed as exc:
+    except (ValidationFailed, Forbidden) as exc:
+        # A refusal (a locked thread, a ban) is shown on the form, with what was typed.
         errors = {exc.field or "status": reader.gettext(exc.message)}
-        return await _form(request, reader, 422, values=values, errors=errors)
+        return await _form(request, reader, exc.status, values=values, errors=errors)
     return RedirectResponse(f"/@{reader.viewer.account.username}/{status_id}", status_code=303)
 
 

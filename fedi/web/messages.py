@@ -69,5 +69,17 @@ DOMAIN_MESSAGES = (
     N_("Languages must be among en, fr, pt, sw"),
     N_("Follow request not found"),
     N_("Only the community's moderators may do this"),
+    # Community moderation (fedi.domain.community_rank, community_moderation,
+    # community_threads, community_modlog, community_posts).
+    N_("Only a moderator appointed earlier, or an admin, may act on a moderator"),
+    N_("A community keeps at least one moderator"),
+    N_("A community cannot moderate a community"),
+    N_("Not a moderator of this community"),
+    N_("A community cannot ban itself"),
+    N_("A moderator cannot ban themselves"),
+    N_("Post not found in this community"),
+    N_("A removed post cannot be pinned"),
+    N_("This thread is locked: it takes no new replies"),
+    N_("Only the community's moderators may read its moderation log"),
     N_("This page is for the instance's administrators."),
 )

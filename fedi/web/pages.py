@@ -3,26 +3,38 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from fedi.db.models import Account, CommunityPost, Status
 from fedi.db.repositories.accounts import teacher_profiles
 from fedi.db.repositories.statuses import account_view, load_views
-from fedi.domain import community_directory, community_relay, timelines
+from fedi.domain import (
+    communities,
+    community_directory,
+    community_posts,
+    community_relay,
+    community_threads,
+    timelines,
+)
 from fedi.domain.accounts import local_account
+from fedi.domain.communities import CommunityView
 from fedi.domain.interactions import visible_status
 from fedi.domain.pagination import MAX_ID, Page
 from fedi.domain.signup import SignupRules
 from fedi.errors import NotFound
 from fedi.state import AppState
 from fedi.web import community_pages
-from fedi.web.rendering import reader_of, render
+from fedi.web.moderating import may_moderate
+from fedi.web.rendering import Reader, reader_of, render
 from fedi.web.shown import reading_of
 
 HERE = Path(__file__).parent
@@ -78,6 +90,45 @@ async def profile(request: Request) -> Response:
     )
 
 
+@dataclass(frozen=True)
+class CommunityThread:
+    """What a thread page shows of the community a post belongs to: markers for everyone,
+    the moderation forms for its moderators, and whether the reader may still reply."""
+
+    view: CommunityView
+    record: CommunityPost | None  # the focused post's
+    locked: bool
+    pinned: bool
+    moderating: bool
+    reply_closed: bool
+
+
+async def _community_thread(
+    session: AsyncSession, reader: Reader, status: Status, group: Account | None
+) -> CommunityThread | None:
+    if group is None:
+        return None
+    view = await communities.find(session, group)
+    if view is None:
+        return None
+    root = await community_threads.root_of(session, status)
+    records = await community_threads.records(session, list({status.id, root.id}))
+    root_record = records.get(root.id)
+    moderating = await may_moderate(session, view, reader)
+    locked = await community_threads.locked(session, status)
+    viewer = reader.viewer.account if reader.viewer else None
+    return CommunityThread(
+        view=view,
+        record=records.get(status.id),
+        locked=locked,
+        pinned=root_record is not None and root_record.pinned_at is not None,
+        moderating=moderating,
+        reply_closed=locked
+        and viewer is not None
+        and await community_posts.locked_for(session, group, viewer, status),
+    )
+
+
 async def thread(request: Request) -> Response:
     state: AppState = request.app.state.jamii
     raw = request.path_params["id"]
@@ -94,6 +145,7 @@ async def thread(request: Request) -> Response:
             request, session, reader, [*ctx.ancestors, *focus, *ctx.descendants]
         )
         community = await community_relay.community_of(session, status.id)
+        thread_of = await _community_thread(session, reader, status, community)
     return await render(
         request,
         "thread.html",
@@ -103,6 +155,8 @@ async def thread(request: Request) -> Response:
         descendants=ctx.descendants,
         reading=reading,
         community=community,
+        page=community_pages.page_path(thread_of.view) if thread_of else "",
+        thread_of=thread_of,
     )
 
 
