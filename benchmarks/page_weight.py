@@ -35,14 +35,15 @@ from fedi.app import create_app
 from fedi.config import load_config
 from fedi.db import migrate
 from fedi.db.models import User
-from fedi.domain import communities, follows, interactions, reports, statuses
+from fedi.domain import communities, community_threads, follows, interactions, reports, statuses
 from fedi.domain.accounts import Registration, register
+from fedi.domain.community_rank import Acting
 from fedi.domain.site import Site
 from fedi.state import AppState
 
 THREAD_BUDGET = 30 * 1024
 # Pages held to the thread's budget.
-BUDGETED = ("thread", "community", "directory")
+BUDGETED = ("thread", "community", "directory", "modlog")
 PASSWORD = secrets.token_urlsafe(16)  # amina logs in with it; nobody else knows it
 REPLIES = 20
 THREADS = 20
@@ -117,8 +118,9 @@ async def seed(state: AppState) -> tuple[str, int, str]:
             )
         for person in people[1:]:
             await communities.join(session, person, maths.account)
+        threads = []
         for index in range(THREADS):
-            await statuses.post(
+            thread = await statuses.post(
                 session,
                 site,
                 people[1 + index % (len(people) - 1)],
@@ -128,6 +130,14 @@ async def seed(state: AppState) -> tuple[str, int, str]:
                     title=f"Fractions with paper strips, idea {index}",
                 ),
             )
+            threads.append(thread.id)
+        # Moderation: two threads pinned, one locked (the modlog page has entries to show).
+        acting = Acting(by=people[0])
+        for status_id in threads[:2]:
+            await community_threads.pin(session, maths.account, status_id, True, acting=acting)
+        await community_threads.lock(
+            session, maths.account, threads[0], True, "Answered", acting=acting
+        )
         # Amina administers the instance: her notifications, searches and admin pages too.
         user = await session.scalar(select(User).where(User.account_id == people[0].id))
         assert user is not None
@@ -215,12 +225,15 @@ async def main() -> int:
                 "log-in": "/login",
                 "community": "/communities/maths",
                 "directory": "/communities",
+                "modlog": "/communities/maths/modlog",
             }
             # Pages for a signed-in teacher (and admin), fetched with her session cookie.
             signed_in = {
                 "notifications": "/notifications",
                 "search": "/search?q=fractions",
                 "moderation": "/moderation",
+                "community (mod)": "/communities/maths",
+                "members": "/communities/maths/members",
                 "admin/settings": "/admin/settings",
                 "admin/federation": "/admin/federation",
                 "admin/signups": "/admin/signups",

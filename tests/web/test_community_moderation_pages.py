@@ -218,3 +218,38 @@ async def _role(instance: Instance, account: Account) -> str | None:
         group = await session.scalar(select(Account.id).where(Account.username == "maths"))
         assert group is not None
         return await communities.role_of(session, group, account.id)
+
+
+async def test_a_private_communitys_log_and_members_are_for_its_moderators(ke: Instance) -> None:
+    amina = await make_teacher(ke, "amina")
+    await make_teacher(ke, "neema")
+    await make_teacher(ke, "root", role="admin")
+    async with ke.state.sessions() as session, session.begin():
+        creator = await session.get(Account, amina.id)
+        await communities.create(
+            session,
+            ke.state.site,
+            Settings(name="staffroom", display_name="Staff room", visibility="private"),
+            creator=creator,
+        )
+    async with browser(ke) as anonymous:
+        assert (await anonymous.get("/communities/staffroom/modlog")).status_code == 403
+        page = await anonymous.get("/communities/staffroom")
+        assert 'id="modlog-link"' not in page.text
+        # Signing in comes first for the members page.
+        members = await anonymous.get("/communities/staffroom/members")
+        assert members.status_code == 303
+        assert members.headers["location"].startswith("/login")
+    async with browser(ke) as neema:
+        await neema.log_in("neema")
+        assert (await neema.get("/communities/staffroom/modlog")).status_code == 403
+        assert (await neema.get("/communities/staffroom/members")).status_code == 403
+    for moderator in ("amina", "root"):  # its moderator, and our admin
+        async with browser(ke) as reader:
+            await reader.log_in(moderator)
+            page = await reader.get("/communities/staffroom")
+            assert 'id="modlog-link"' in page.text
+            log = await reader.get("/communities/staffroom/modlog")
+            assert log.status_code == 200
+            assert "No moderation yet." in log.text
+            assert (await reader.get("/communities/staffroom/members")).status_code == 200
