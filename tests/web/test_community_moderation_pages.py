@@ -184,6 +184,9 @@ async def test_moderators_pin_lock_remove_and_ban_from_the_pages(ke: Instance) -
         assert banned.status_code == 303
         members = await b_amina.get("/communities/maths/members")
         assert f'id="banned-{neema.id}"' in members.text
+        # A later moderator may be banned by Amina; she is offered no ban of herself.
+        assert f'action="/communities/maths/members/{baraka.id}/ban"' in members.text
+        assert f'action="/communities/maths/members/{amina.id}/ban"' not in members.text
         assert "Rude to colleagues" in members.text
         assert (
             "You are banned from this community" in (await b_neema.get("/communities/maths")).text
@@ -202,6 +205,7 @@ async def test_moderators_pin_lock_remove_and_ban_from_the_pages(ke: Instance) -
     assert "a épinglé un fil" in log.text
     assert "a verrouillé un fil" in log.text
     assert "Off topic" in log.text
+    assert f'href="/@baraka/{second}" class="post-link"' in log.text  # where to restore it
     assert "Rude to colleagues" in log.text
     assert re.search(r"<time datetime=\"[^\"]+\">[^<]*20\d\d", log.text)
     # Newest first.
