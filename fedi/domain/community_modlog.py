@@ -78,14 +78,19 @@ async def decided(
         await emit(session, acting.by, "community.moderation_sent", group_id=group.id, **fields)
 
 
-async def readable(session: AsyncSession, view: CommunityView, reader: Acting | None) -> None:
-    """Raise Forbidden unless ``reader`` may read the log: anyone for a public community,
-    its moderators (and our admins) for a private one."""
+async def may_read(session: AsyncSession, view: CommunityView, reader: Acting | None) -> bool:
+    """Whether ``reader`` may read the log: anyone for a public community, its moderators
+    (and our admins) for a private one."""
     if view.community.visibility == "public":
-        return
+        return True
     if reader is None or reader.by is None:
-        raise Forbidden("Only the community's moderators may read its moderation log")
-    if not await community_rank.may_moderate(session, view.account, reader):
+        return False
+    return await community_rank.may_moderate(session, view.account, reader)
+
+
+async def readable(session: AsyncSession, view: CommunityView, reader: Acting | None) -> None:
+    """Raise Forbidden unless ``reader`` may read the log (``may_read``)."""
+    if not await may_read(session, view, reader):
         raise Forbidden("Only the community's moderators may read its moderation log")
 
 

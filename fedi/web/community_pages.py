@@ -28,6 +28,7 @@ from fedi.db.repositories.statuses import load_views
 from fedi.domain import (
     communities,
     community_directory,
+    community_modlog,
     community_posts,
     community_threads,
     idempotency,
@@ -42,7 +43,7 @@ from fedi.state import AppState
 from fedi.web import i18n
 from fedi.web.forms import checked_form, text
 from fedi.web.messages import N_
-from fedi.web.moderating import may_moderate
+from fedi.web.moderating import acting_of, may_moderate
 from fedi.web.rendering import Reader, reader_of, render
 from fedi.web.shown import reading_of
 
@@ -192,6 +193,7 @@ async def community_page(
         reading = await reading_of(request, session, reader, posts)
         records = await community_threads.records(session, [p.id for p in posts])
         moderating = await may_moderate(session, view, reader)
+        log_readable = await community_modlog.may_read(session, view, acting_of(reader))
     default_language = reader.viewer.user.default_language if reader.viewer else None
     shown_values = values or {
         "language": default_language if default_language in i18n.LANGUAGES else reader.lang
@@ -212,6 +214,7 @@ async def community_page(
         reading=reading,
         records=records,
         moderating=moderating,
+        log_readable=log_readable,
         next_max_id=posts[-1].id if len(ids) > PAGE_SIZE and posts else None,
         values=shown_values,
         errors=errors or {},
