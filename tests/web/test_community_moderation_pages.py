@@ -18,8 +18,9 @@ import re
 from sqlalchemy import select
 
 from fedi.db.models import Account, CommunityPost, ModlogEntry, Status
-from fedi.domain import communities
+from fedi.domain import communities, community_threads
 from fedi.domain.communities import Settings
+from fedi.domain.community_rank import Acting
 from tests.servers import Instance
 from tests.web.browser import Browser, browser, make_teacher, speaks
 
@@ -257,3 +258,31 @@ async def test_a_private_communitys_log_and_members_are_for_its_moderators(ke: I
             assert log.status_code == 200
             assert "No moderation yet." in log.text
             assert (await reader.get("/communities/staffroom/members")).status_code == 200
+
+
+async def test_the_log_is_paged_newest_first(ke: Instance) -> None:
+    amina = await make_teacher(ke, "amina")
+    await _community(ke, amina)
+    async with browser(ke) as b_amina:
+        await b_amina.log_in("amina")
+        lesson = await _thread(b_amina, "Fractions", "Fold a strip")
+    async with ke.state.sessions() as session, session.begin():
+        group = await session.scalar(select(Account).where(Account.username == "maths"))
+        moderator = await session.get(Account, amina.id)
+        assert group is not None
+        for index in range(45):  # pin, unpin, pin, … : 45 entries, the last a pin
+            await community_threads.pin(
+                session, group, lesson, index % 2 == 0, acting=Acting(by=moderator)
+            )
+    async with browser(ke, **{"Accept-Language": "sw"}) as anonymous:
+        first = await anonymous.get("/communities/maths/modlog")
+        assert first.text.count('class="entry ') == 40
+        assert "alibandika mjadala" in first.text  # Kiswahili
+        older = re.search(r'href="(/communities/maths/modlog\?max_id=\d+)" rel="next"', first.text)
+        assert older is not None
+        second = await anonymous.get(older.group(1))
+    assert second.text.count('class="entry ') == 5
+    assert 'rel="next"' not in second.text
+    ids = re.findall(r'id="entry-(\d+)"', first.text + second.text)
+    assert len(set(ids)) == 45
+    assert [int(i) for i in ids] == sorted((int(i) for i in ids), reverse=True)
