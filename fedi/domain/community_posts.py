@@ -32,15 +32,18 @@ MAX_TITLE = 300
 LOCKED = "This thread is locked: it takes no new replies"
 
 
+def _answers_anyway(group: Account, author: Account, role: str | None) -> bool:
+    # Moderators (and the Group) post whatever the thread's state, as in Lemmy.
+    return role == "moderator" or author.id == group.id
+
+
 async def locked_for(
     session: AsyncSession, group: Account, author: Account, parent: Status
 ) -> bool:
-    """Whether ``author``'s reply to ``parent`` falls in a locked thread that refuses it:
-    the community's moderators (and the Group) may still answer, as in Lemmy. The pages
-    ask it to hide the reply link; ``refusal`` to refuse the reply."""
-    if author.id == group.id or await communities.role_of(session, group.id, author.id) == (
-        "moderator"
-    ):
+    """Whether ``author``'s reply to ``parent`` falls in a locked thread that refuses it
+    (what ``refusal`` says): the pages ask it to hide the reply link."""
+    role = await communities.role_of(session, group.id, author.id)
+    if _answers_anyway(group, author, role):
         return False
     return await community_threads.locked(session, parent)
 
@@ -53,9 +56,9 @@ async def refusal(
     role = await communities.role_of(session, view.account.id, author.id)
     if role == "banned":
         return "You are banned from this community"
-    if role == "moderator" or author.id == view.account.id:
+    if _answers_anyway(view.account, author, role):
         return None
-    if parent is not None and await locked_for(session, view.account, author, parent):
+    if parent is not None and await community_threads.locked(session, parent):
         return LOCKED
     policy = view.community.posting_policy
     if policy == "moderators":
