@@ -118,7 +118,9 @@ async def test_moderators_pin_lock_remove_and_ban_from_the_pages(ke: Instance) -
         # Locked: from the thread page, which returns there.
         thread_path = f"/@baraka/{first}"
         locked = await b_amina.submit(
-            thread_path, f"/communities/maths/posts/{first}/lock", {"next": thread_path}
+            thread_path,
+            f"/communities/maths/posts/{first}/lock",
+            {"next": thread_path, "reason": "Answered in full"},
         )
         assert locked.status_code == 303
         assert locked.headers["location"] == thread_path
@@ -206,6 +208,7 @@ async def test_moderators_pin_lock_remove_and_ban_from_the_pages(ke: Instance) -
     assert "a épinglé un fil" in log.text
     assert "a verrouillé un fil" in log.text
     assert "Off topic" in log.text
+    assert "Answered in full" in log.text
     assert f'href="/@baraka/{second}" class="post-link"' in log.text  # where to restore it
     assert "Rude to colleagues" in log.text
     assert re.search(r"<time datetime=\"[^\"]+\">[^<]*20\d\d", log.text)
