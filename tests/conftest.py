@@ -17,6 +17,9 @@ from tests.databases import (
     require_postgres,
 )
 
+# Session fixtures shared across folders (one argostranslate per process).
+pytest_plugins = ["tests.translation.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def db_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fedi.domain.translator import StatusTranslator
 from tests.servers import Instance, free_port, serve, write_instance
-from tests.translation.conftest import TinyPackages
+from tests.translation.fixtures import TinyPackages
 from translation import ArgosEngine, ArgosPaths
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.translation.conftest import TinyPackages
+from tests.translation.fixtures import TinyPackages
 from tests.translation.tinymodels import build_argosmodel
 from translation import models
 from translation.argos_engine import ArgosEngine, ArgosOptions

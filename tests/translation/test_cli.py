@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.servers import write_instance
-from tests.translation.conftest import IndexServer, TinyPackages
+from tests.translation.fixtures import IndexServer, TinyPackages
 from tests.translation.tinymodels import build_opus_mt_folder, leet, minisbd_model
 
 

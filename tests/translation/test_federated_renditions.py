@@ -26,7 +26,7 @@ from tests.federation.test_languages import _variant
 from tests.federation.test_peer_payloads import amina, aminas_post, peer, server
 from tests.federation.trio import Peer, eventually, trio
 from tests.servers import Instance
-from tests.translation.conftest import TinyPackages
+from tests.translation.fixtures import TinyPackages
 from tests.translation.instances import argos_batches, translation_table
 from translation import ArgosPaths
 

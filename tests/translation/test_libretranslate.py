@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.translation.conftest import TinyPackages
+from tests.translation.fixtures import TinyPackages
 from translation import (
     ArgosEngine,
     EngineChain,

@@ -11,7 +11,7 @@ import pytest
 
 from fedi.domain.translation_keys import add_key
 from tests.conftest import Database
-from tests.translation.conftest import TinyPackages
+from tests.translation.fixtures import TinyPackages
 from tests.translation.instances import translating_instance
 from translation import (
     EngineUnavailable,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.translation.conftest import IndexServer, TinyPackages
+from tests.translation.fixtures import IndexServer, TinyPackages
 from tests.translation.tinymodels import build_argosmodel, build_opus_mt_folder, minisbd_model
 from translation import models
 from translation.argos_engine import ArgosEngine

@@ -16,7 +16,7 @@ from fedi.db.models import Job, Rendition
 from tests.api.client_api import call, close_clients, headers, mastodon
 from tests.conftest import Database
 from tests.servers import Instance, free_port, serve, write_instance
-from tests.translation.conftest import TinyPackages
+from tests.translation.fixtures import TinyPackages
 from tests.translation.instances import argos_batches, translating_instance
 from translation import ArgosPaths
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fedi.domain.html import sanitize_html
-from tests.translation.conftest import TinyPackages
+from tests.translation.fixtures import TinyPackages
 from translation import (
     ArgosEngine,
     EngineChain,

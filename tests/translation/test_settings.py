@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.translation.conftest import TinyPackages
+from tests.translation.fixtures import TinyPackages
 from translation import (
     ArgosEngine,
     LibreTranslateEngine,

@@ -29,12 +29,12 @@ from fedi.domain.communities import Settings
 from tests.api.client_api import call, close_clients, mastodon
 from tests.databases import Templates
 from tests.federation.trio import Peer, eventually, trio
-from tests.translation.conftest import TinyPackages, argos, index_server, paths, tiny
+from tests.translation.fixtures import TinyPackages
 from tests.translation.instances import translation_table
 from tests.web.test_browser import CHROMEDRIVER, CHROMIUM, SCREENSHOTS
 from translation import ArgosPaths
 
-__all__ = ["argos", "close_clients", "index_server", "paths", "tiny"]
+__all__ = ["close_clients"]
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None or CHROMEDRIVER is None,

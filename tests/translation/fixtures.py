@@ -1,5 +1,8 @@
 """argostranslate configured once per test process, tiny packages, and a local package index.
 
+A plugin of the whole test run (``tests/conftest.py``): the pages' browser story uses the
+same argostranslate as the translation tests, and a process can configure it only once.
+
 argostranslate reads its folders from the environment at import, once per process; the
 session fixture points them at a temporary folder before anything imports it, with the
 package index on a local http.server that serves the tiny packages (and can play offline).
