@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.api import entities
+from fedi.api.auth import Reader
 from fedi.api.params import Params
 from fedi.db.models import Account, Rendition, User
 from fedi.db.repositories.views import StatusView
@@ -49,6 +50,19 @@ async def reader_languages(
         unless_chosen=True,
         fallback=state.site.primary_language,
     )
+
+
+async def languages_of(
+    session: AsyncSession, params: Params, state: AppState, reader: Reader
+) -> list[str]:
+    """``reader_languages`` for a ``Reader``: the log-in is loaded only when a language can
+    apply, as ``shown_languages`` gives [] to a client reader who chose none and did not
+    ask (``translate=true``)."""
+    if not state.config.features.translation:
+        return []
+    if not reader.reading_languages and params.boolean("translate") is not True:
+        return []
+    return await reader_languages(session, params, Account(id=reader.account_id), state)
 
 
 async def present(

@@ -12,11 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from fedi.api.auth import reader_for
 from fedi.api.pagination import status_links
 from fedi.api.params import Params
-from fedi.api.reading import present, reader_languages
+from fedi.api.reading import languages_of, present, reader_languages
 from fedi.api.responses import JSONResponse
 from fedi.api.units import maybe_signed_in, reading, signed_in, state_of
+from fedi.db.models import Account
 from fedi.domain import timelines
 from fedi.errors import NotFound, ValidationFailed
 
@@ -27,9 +29,10 @@ async def home(request: Request) -> Response:
     page = params.page()
     state = state_of(request)
     async with reading(request) as session:
-        account, user = await signed_in(request, session, "read:statuses")
-        views = await timelines.home(session, account, page)
-        languages = await reader_languages(session, params, account, state, user)
+        # Ids are all a page needs: no ORM objects for the token, log-in and account.
+        reader = await reader_for(request, session, "read:statuses")
+        views = await timelines.home(session, Account(id=reader.account_id), page)
+        languages = await languages_of(session, params, state, reader)
         presented = await present(session, state, views, languages)
     links = status_links(
         state.site.base_url,
