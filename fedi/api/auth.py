@@ -29,6 +29,7 @@ from starlette.requests import HTTPConnection, Request
 from fedi.api.ratelimit import count_api_request
 from fedi.db.base import utcnow
 from fedi.db.models import AccessToken, Account, User
+from fedi.db.reads import Reads, connection_of
 from fedi.domain.oauth import digest
 from fedi.domain.scopes import allows, parse_scopes
 from fedi.errors import Forbidden, Unauthorized, ValidationFailed
@@ -168,13 +169,14 @@ async def viewer_for(
     )
 
 
-async def reader_for(request: Request, session: AsyncSession, *required: str) -> Reader:
+async def reader_for(request: Request, db: Reads, *required: str) -> Reader:
     """As ``authenticate`` for a teacher (an app's own token is refused, 422), with the same
-    checks and refusals in the same order, answered as ids by one Core statement."""
+    checks and refusals in the same order, answered as ids by one Core statement (on a
+    session or a bare connection, ``fedi.db.reads``)."""
     plaintext = await presented_token(request)
     if not plaintext:
         raise Unauthorized(INVALID_TOKEN)
-    connection = await session.connection()
+    connection = await connection_of(db)
     result = await connection.execute(_LIVE_TOKEN_COLUMNS, {"token_hash": digest(plaintext)})
     row = result.first()
     if row is None:

@@ -52,17 +52,14 @@ async def reader_languages(
     )
 
 
-async def languages_of(
-    session: AsyncSession, params: Params, state: AppState, reader: Reader
-) -> list[str]:
-    """``reader_languages`` for a ``Reader``: the log-in is loaded only when a language can
-    apply, as ``shown_languages`` gives [] to a client reader who chose none and did not
-    ask (``translate=true``)."""
+def may_translate(params: Params, state: AppState, reader: Reader) -> bool:
+    """False when ``reader_languages`` is sure to give [] for this reader: translation is
+    off, or the teacher chose no reading language and the request did not ask for one
+    (``shown_languages`` reads a client's timeline as written then). Spares the log-in's
+    query, and the session, on the home timeline's usual path."""
     if not state.config.features.translation:
-        return []
-    if not reader.reading_languages and params.boolean("translate") is not True:
-        return []
-    return await reader_languages(session, params, Account(id=reader.account_id), state)
+        return False
+    return bool(reader.reading_languages) or params.boolean("translate") is True
 
 
 async def present(
