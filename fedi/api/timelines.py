@@ -32,10 +32,10 @@ async def home(request: Request) -> Response:
     # as ids (``reader_for``), the page as Core rows, plain dicts out (benchmarks/home_http.py).
     async with state.read_engine.connect() as connection:
         reader = await reader_for(request, connection, "read:statuses")
-        viewer = Account(id=reader.account_id)
-        views = await timelines.home(connection, viewer, page)
+        views = await timelines.home_of(connection, reader.account_id, page)
     if may_translate(params, state, reader):
         async with reading(request) as session:
+            viewer = Account(id=reader.account_id)  # all reader_languages reads of it
             languages = await reader_languages(session, params, viewer, state)
             presented = await present(session, state, views, languages)
     else:

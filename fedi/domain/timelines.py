@@ -230,12 +230,17 @@ async def _page(
 async def home(session: Reads, viewer: Account, page: Page) -> list[StatusView]:
     """Posts and boosts of the accounts the viewer follows, and the viewer's own (on a
     session or a bare connection, ``fedi.db.reads``)."""
+    return await home_of(session, viewer.id, page)
+
+
+async def home_of(session: Reads, viewer_id: int, page: Page) -> list[StatusView]:
+    """``home`` for a viewer known by id (the API's hot path builds no ``Account``)."""
     dialect = dialect_of(session)
 
     async def fetch(cursor: Page) -> list[StatusView]:
-        return await _page(session, ("home",), lambda: _home_filter(dialect), cursor, viewer.id)
+        return await _page(session, ("home",), lambda: _home_filter(dialect), cursor, viewer_id)
 
-    return await _without_muted_boosts(session, viewer.id, fetch, page)
+    return await _without_muted_boosts(session, viewer_id, fetch, page)
 
 
 _HOME_READERS: dict[str, Select[Any]] = {}
