@@ -12,6 +12,10 @@ Any one of the listed scopes suffices; ``read`` covers ``read:*`` and so on
 revoked token, 403 for a scope the token lacks, 422 when the endpoint needs a teacher and
 the token is an app's own (client_credentials), 403 for a disabled, unconfirmed or
 unapproved login.
+
+``reader_for`` is ``authenticate`` for a teacher as ids (one Core statement, no ORM objects,
+on a session or a bare connection): the home timeline's hot path. Same checks, same
+refusals, same order; tokens are looked up on every request either way, never cached.
 """
 
 from __future__ import annotations
