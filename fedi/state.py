@@ -46,6 +46,14 @@ class AppState:
     started_site: Site | None = None
     overrides_loaded: bool = True
 
+    @property
+    def read_engine(self) -> AsyncEngine:
+        """The engine behind ``readers`` (autocommit: ``fedi.db.engine.create_read_engine``),
+        for a read that needs no ORM session (``fedi.db.reads``)."""
+        engine = self.readers.kw["bind"]
+        assert isinstance(engine, AsyncEngine)
+        return engine
+
     async def overrides_later(self, every: float = 5.0) -> None:
         """Apply the admins' overrides once the database answers (it was down at start)."""
         while True:

@@ -12,6 +12,10 @@ Any one of the listed scopes suffices; ``read`` covers ``read:*`` and so on
 revoked token, 403 for a scope the token lacks, 422 when the endpoint needs a teacher and
 the token is an app's own (client_credentials), 403 for a disabled, unconfirmed or
 unapproved login.
+
+``reader_for`` is ``authenticate`` for a teacher as ids (one Core statement, no ORM objects,
+on a session or a bare connection): the home timeline's hot path. Same checks, same
+refusals, same order; tokens are looked up on every request either way, never cached.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from starlette.requests import HTTPConnection, Request
 from fedi.api.ratelimit import count_api_request
 from fedi.db.base import utcnow
 from fedi.db.models import AccessToken, Account, User
+from fedi.db.reads import Reads, connection_of
 from fedi.domain.oauth import digest
 from fedi.domain.scopes import allows, parse_scopes
 from fedi.errors import Forbidden, Unauthorized, ValidationFailed
@@ -53,6 +58,28 @@ _LIVE_TOKEN = (
     .outerjoin(Account, Account.id == User.account_id)
     .where(AccessToken.token_hash == bindparam("token_hash"), AccessToken.revoked_at.is_(None))
 )
+# The same look-up as plain columns, for reads that need only ids (``reader_for``): loading
+# three ORM objects was about a fifth of a home timeline's event-loop time (py-spy,
+# benchmarks/home_http.py). Same joins and conditions as ``_LIVE_TOKEN``.
+_LIVE_TOKEN_COLUMNS = (
+    select(
+        AccessToken.id,
+        AccessToken.user_id,
+        AccessToken.application_id,
+        AccessToken.scopes,
+        AccessToken.last_used_at,
+        User.id,
+        User.disabled,
+        User.confirmed_at,
+        User.approved,
+        User.reading_languages,
+        Account.id,
+        Account.suspended_at,
+    )
+    .outerjoin(User, User.id == AccessToken.user_id)
+    .outerjoin(Account, Account.id == User.account_id)
+    .where(AccessToken.token_hash == bindparam("token_hash"), AccessToken.revoked_at.is_(None))
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +94,18 @@ class Viewer:
 
     def allows(self, scope: str) -> bool:
         return allows(self.scopes, scope)
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """A signed-in teacher behind a valid token, as ids: what a read such as the home
+    timeline needs, without loading the token, log-in and account as ORM objects."""
+
+    token_id: int
+    scopes: frozenset[str]
+    user_id: int
+    account_id: int
+    reading_languages: list[str]
 
 
 async def presented_token(request: Request) -> str | None:
@@ -114,18 +153,17 @@ async def viewer_for(
     if row is None:
         raise Unauthorized(INVALID_TOKEN)
     token, user, account = row
-    # Mastodon counts each teacher's requests (an app's own token on its own).
-    count_api_request(connection, f"user:{token.user_id}" if token.user_id else f"app:{token.id}")
-    scopes = parse_scopes(token.scopes)
-    if required and not any(allows(scopes, scope) for scope in required):
-        raise Forbidden(OUTSIDE_SCOPES)
+    scopes = _admit(connection, token.id, token.user_id, token.scopes, required)
     if token.user_id is not None and user is None:
         raise Unauthorized(INVALID_TOKEN)
     if user is None and require_user:
         raise ValidationFailed(USER_REQUIRED)
     if user is not None:
-        _check_login(user, account)
-    await _touch(connection, token)
+        suspended_at = account.suspended_at if account is not None else None
+        _check_login(
+            user.disabled, user.confirmed_at, user.approved, account is not None, suspended_at
+        )
+    await _touch(connection, token.id, token.last_used_at)
     return Viewer(
         token_id=token.id,
         scopes=scopes,
@@ -133,6 +171,64 @@ async def viewer_for(
         user=user,
         account=account,
     )
+
+
+async def reader_for(request: Request, db: Reads, *required: str) -> Reader:
+    """As ``authenticate`` for a teacher (an app's own token is refused, 422), with the same
+    checks and refusals in the same order, answered as ids by one Core statement (on a
+    session or a bare connection, ``fedi.db.reads``)."""
+    plaintext = await presented_token(request)
+    if not plaintext:
+        raise Unauthorized(INVALID_TOKEN)
+    connection = await connection_of(db)
+    result = await connection.execute(_LIVE_TOKEN_COLUMNS, {"token_hash": digest(plaintext)})
+    row = result.first()
+    if row is None:
+        raise Unauthorized(INVALID_TOKEN)
+    (
+        token_id,
+        token_user_id,
+        _,
+        token_scopes,
+        last_used_at,
+        user_id,
+        disabled,
+        confirmed_at,
+        approved,
+        reading_languages,
+        account_id,
+        suspended_at,
+    ) = row
+    scopes = _admit(request, token_id, token_user_id, token_scopes, required)
+    if token_user_id is not None and user_id is None:
+        raise Unauthorized(INVALID_TOKEN)
+    if user_id is None:
+        raise ValidationFailed(USER_REQUIRED)
+    _check_login(disabled, confirmed_at, approved, account_id is not None, suspended_at)
+    await _touch(request, token_id, last_used_at)
+    return Reader(
+        token_id=token_id,
+        scopes=scopes,
+        user_id=user_id,
+        account_id=account_id,
+        reading_languages=list(reading_languages or []),
+    )
+
+
+def _admit(
+    connection: HTTPConnection,
+    token_id: int,
+    user_id: int | None,
+    token_scopes: str,
+    required: tuple[str, ...],
+) -> frozenset[str]:
+    """Count the request and check the token's scopes: its scopes, or Forbidden."""
+    # Mastodon counts each teacher's requests (an app's own token on its own).
+    count_api_request(connection, f"user:{user_id}" if user_id else f"app:{token_id}")
+    scopes = parse_scopes(token_scopes)
+    if required and not any(allows(scopes, scope) for scope in required):
+        raise Forbidden(OUTSIDE_SCOPES)
+    return scopes
 
 
 async def optional_viewer(request: Request, session: AsyncSession, *required: str) -> Viewer | None:
@@ -144,24 +240,30 @@ async def optional_viewer(request: Request, session: AsyncSession, *required: st
     return await authenticate(request, session, *required, require_user=False)
 
 
-def _check_login(user: User, account: Account | None) -> None:
-    if user.disabled or account is None or account.suspended_at is not None:
+def _check_login(
+    disabled: bool,
+    confirmed_at: datetime | None,
+    approved: bool,
+    has_account: bool,
+    suspended_at: object,
+) -> None:
+    if disabled or not has_account or suspended_at is not None:
         raise Forbidden("Your login is currently disabled")
-    if user.confirmed_at is None:
+    if confirmed_at is None:
         raise Forbidden("Your login is missing a confirmed e-mail address")
-    if not user.approved:
+    if not approved:
         raise Forbidden("Your login is currently pending approval")
 
 
-async def _touch(request: HTTPConnection, token: AccessToken) -> None:
+async def _touch(request: HTTPConnection, token_id: int, last_used_at: datetime | None) -> None:
     now = utcnow()
-    if token.last_used_at is not None and now - token.last_used_at < TOUCH_INTERVAL:
+    if last_used_at is not None and now - last_used_at < TOUCH_INTERVAL:
         return
     # Its own short transaction: the caller's session may be a read-only one. Best effort:
     # a busy SQLite writer must not fail the request over a bookkeeping timestamp.
     state: AppState = request.app.state.jamii
     try:
-        await _record_use(state, token.id, now)
+        await _record_use(state, token_id, now)
     except OperationalError as exc:
         log.warning("token_use_not_recorded", error=type(exc).__name__)
 

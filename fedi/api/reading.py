@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.api import entities
+from fedi.api.auth import Reader
 from fedi.api.params import Params
 from fedi.db.models import Account, Rendition, User
 from fedi.db.repositories.views import StatusView
@@ -49,6 +50,16 @@ async def reader_languages(
         unless_chosen=True,
         fallback=state.site.primary_language,
     )
+
+
+def may_translate(params: Params, state: AppState, reader: Reader) -> bool:
+    """False when ``reader_languages`` is sure to give [] for this reader: translation is
+    off, or the teacher chose no reading language and the request did not ask for one
+    (``shown_languages`` reads a client's timeline as written then). Spares the log-in's
+    query, and the session, on the home timeline's usual path."""
+    if not state.config.features.translation:
+        return False
+    return bool(reader.reading_languages) or params.boolean("translate") is True
 
 
 async def present(

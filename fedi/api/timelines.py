@@ -12,11 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from fedi.api.auth import reader_for
 from fedi.api.pagination import status_links
 from fedi.api.params import Params
-from fedi.api.reading import present, reader_languages
+from fedi.api.reading import may_translate, present, reader_languages
 from fedi.api.responses import JSONResponse
 from fedi.api.units import maybe_signed_in, reading, signed_in, state_of
+from fedi.db.models import Account
 from fedi.domain import timelines
 from fedi.errors import NotFound, ValidationFailed
 
@@ -26,11 +28,18 @@ async def home(request: Request) -> Response:
     params = await Params.read(request)
     page = params.page()
     state = state_of(request)
-    async with reading(request) as session:
-        account, user = await signed_in(request, session, "read:statuses")
-        views = await timelines.home(session, account, page)
-        languages = await reader_languages(session, params, account, state, user)
-        presented = await present(session, state, views, languages)
+    # The usual path runs on one connection of the read engine, no ORM session: the token
+    # as ids (``reader_for``), the page as Core rows, plain dicts out (benchmarks/home_http.py).
+    async with state.read_engine.connect() as connection:
+        reader = await reader_for(request, connection, "read:statuses")
+        views = await timelines.home_of(connection, reader.account_id, page)
+    if may_translate(params, state, reader):
+        async with reading(request) as session:
+            viewer = Account(id=reader.account_id)  # all reader_languages reads of it
+            languages = await reader_languages(session, params, viewer, state)
+            presented = await present(session, state, views, languages)
+    else:
+        presented = state.presenter.statuses(views)  # what ``present`` gives for []
     links = status_links(
         state.site.base_url,
         "/api/v1/timelines/home",

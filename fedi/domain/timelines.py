@@ -48,6 +48,7 @@ from fedi.db.models import (
     StatusTag,
     Tag,
 )
+from fedi.db.reads import Reads, connection_of, dialect_of
 from fedi.db.repositories.statuses import VIEWER, load_views, view_rows, views_from_rows
 from fedi.db.repositories.views import StatusView
 from fedi.domain.interactions import visible_status
@@ -83,7 +84,7 @@ def _not_muted() -> ColumnElement[bool]:
 
 
 async def _without_muted_boosts(
-    session: AsyncSession,
+    session: Reads,
     viewer_id: int,
     fetch: Callable[[Page], Awaitable[list[StatusView]]],
     page: Page,
@@ -203,14 +204,14 @@ def _statement(
 
 
 async def _page(
-    session: AsyncSession,
+    session: Reads,
     shape: tuple[Hashable, ...],
     condition: Callable[[], ColumnElement[bool]],
     page: Page,
     viewer_id: int | None,
     **params: Any,
 ) -> list[StatusView]:
-    dialect = session.get_bind().dialect.name
+    dialect = dialect_of(session)
     statement = _statement((dialect, *shape), condition, page, viewer_id is not None)
     values = {
         "viewer_id": viewer_id,
@@ -221,19 +222,25 @@ async def _page(
         "now": utcnow(),
         **params,
     }
-    connection = await session.connection()
+    connection = await connection_of(session)
     rows = list(await connection.execute(statement, values))
     return await views_from_rows(session, page.ordered(rows), viewer_id)
 
 
-async def home(session: AsyncSession, viewer: Account, page: Page) -> list[StatusView]:
-    """Posts and boosts of the accounts the viewer follows, and the viewer's own."""
-    dialect = session.get_bind().dialect.name
+async def home(session: Reads, viewer: Account, page: Page) -> list[StatusView]:
+    """Posts and boosts of the accounts the viewer follows, and the viewer's own (on a
+    session or a bare connection, ``fedi.db.reads``)."""
+    return await home_of(session, viewer.id, page)
+
+
+async def home_of(session: Reads, viewer_id: int, page: Page) -> list[StatusView]:
+    """``home`` for a viewer known by id (the API's hot path builds no ``Account``)."""
+    dialect = dialect_of(session)
 
     async def fetch(cursor: Page) -> list[StatusView]:
-        return await _page(session, ("home",), lambda: _home_filter(dialect), cursor, viewer.id)
+        return await _page(session, ("home",), lambda: _home_filter(dialect), cursor, viewer_id)
 
-    return await _without_muted_boosts(session, viewer.id, fetch, page)
+    return await _without_muted_boosts(session, viewer_id, fetch, page)
 
 
 _HOME_READERS: dict[str, Select[Any]] = {}

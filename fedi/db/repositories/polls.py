@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import BindParameter, and_, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Poll, PollVote
+from fedi.db.reads import Reads, connection_of
 from fedi.db.repositories.views import PollView
 
 _IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
@@ -36,11 +36,11 @@ _POLLS = (
 
 
 async def load_polls(
-    session: AsyncSession, ids: Sequence[int], viewer_id: int | None
+    session: Reads, ids: Sequence[int], viewer_id: int | None
 ) -> dict[int, PollView]:
     if not ids:
         return {}
-    connection = await session.connection()
+    connection = await connection_of(session)
     result = await connection.execute(_POLLS, {"ids": list(ids), "viewer_id": viewer_id})
     found: dict[int, PollView] = {}
     for (

@@ -46,6 +46,7 @@ from fedi.db.models import (
     StatusTag,
     Tag,
 )
+from fedi.db.reads import Reads, connection_of
 from fedi.db.repositories.polls import load_polls
 from fedi.db.repositories.views import AccountView, MediaView, MentionView, StatusView
 
@@ -200,18 +201,18 @@ def _account(row: Sequence[Any]) -> AccountView:
 
 
 async def rows_by_ids(
-    session: AsyncSession, ids: Sequence[int], viewer_id: int | None
+    session: Reads, ids: Sequence[int], viewer_id: int | None
 ) -> list[Sequence[Any]]:
     if not ids:
         return []
-    connection = await session.connection()
+    connection = await connection_of(session)
     statement = _BY_IDS[viewer_id is not None, connection.dialect.name]
     result = await connection.execute(statement, {"ids": list(ids), "viewer_id": viewer_id})
     return list(result)
 
 
 async def _extras(
-    session: AsyncSession, ids: list[int]
+    session: Reads, ids: list[int]
 ) -> tuple[dict[int, list[MediaView]], dict[int, list[MentionView]], dict[int, list[str]]]:
     media: dict[int, list[MediaView]] = defaultdict(list)
     mentions: dict[int, list[MentionView]] = defaultdict(list)
@@ -220,7 +221,7 @@ async def _extras(
         return media, mentions, tags
     # Core execution on the session's connection: these rows need no ORM processing
     # (through Session.execute the ORM's result machinery measured ~0.2 ms a statement).
-    connection = await session.connection()
+    connection = await connection_of(session)
     statement = _EXTRAS[connection.dialect.name]
     rows = sorted(await connection.execute(statement, {"ids": ids}), key=lambda r: (r[1], r[2]))
     for status_id, kind, _, ident, a, b, c, d, e, f, meta in rows:
@@ -234,7 +235,7 @@ async def _extras(
 
 
 async def views_from_rows(
-    session: AsyncSession, page: Sequence[Sequence[Any]], viewer_id: int | None
+    session: Reads, page: Sequence[Sequence[Any]], viewer_id: int | None
 ) -> list[StatusView]:
     """Views for rows selected with ``view_rows``, in their order."""
     rows = {row[0]: row for row in page}
