@@ -122,8 +122,8 @@ async def hold_status_inserts(session: AsyncSession, uris: list[str]) -> None:
     Only for a session whose posts no other activity of it reads meanwhile (a worker's
     batch of Creates, none replying to another of the batch, no post twice): a held post
     is in the session, not yet in the database. Which posts are plain is decided one by
-    one (``receive_post``): no media, poll, mention or translation, which would write rows
-    pointing at it before it exists.
+    one (``receive_post``): no media, poll, mention or translation, and not a reply (which
+    its thread's community may file), all of which write rows pointing at it.
     """
     found = await session.scalars(select(_statuses.c.uri).where(_statuses.c.uri.in_(uris)))
     session.info[HELD_STATUSES] = HeldStatuses(present=set(found))
@@ -162,6 +162,8 @@ def _hold(session: AsyncSession, values: dict[str, Any], post: IncomingPost) -> 
         return None
     if post.media or post.poll is not None or post.mentioned or post.renditions:
         return None
+    if post.in_reply_to is not None:
+        return None  # a reply may be filed in its thread's community, pointing at it
     row = {**_COLUMN_DEFAULTS, **values}
     held.rows.append(row)
     held.present.add(post.uri)

@@ -63,7 +63,11 @@ def processor(federation: Federation) -> Any:
     refused on its own.
     """
     batcher = InboxBatcher(
-        federation, partial(apply, federation), prepare_batch, finish_batch, parse=parse
+        federation,
+        partial(apply, federation),
+        partial(prepare_batch, ours=federation.site.base_url + "/"),
+        finish_batch,
+        parse=parse,
     )
 
     async def process(payload: Mapping[str, Any], context: JobContext) -> None:
@@ -72,7 +76,9 @@ def processor(federation: Federation) -> Any:
     return process
 
 
-async def prepare_batch(session: AsyncSession, payloads: list[Mapping[str, Any]]) -> None:
+async def prepare_batch(
+    session: AsyncSession, payloads: list[Mapping[str, Any]], *, ours: str | None = None
+) -> None:
     """What the batch's activities would each look up, in one query each: their signers
     (then found in the session) and, for a batch of Creates only, their Notes' tombstones
     (no activity of such a batch deletes anything, so none can appear meanwhile); such a
@@ -87,6 +93,9 @@ async def prepare_batch(session: AsyncSession, payloads: list[Mapping[str, Any]]
         session.info[SIGNERS] = list(found)
     notes: list[str] = []
     replies_to: set[str] = set()
+    # A post sent to one of our communities (or naming anyone of ours) is filed there after
+    # it is stored: a row pointing at it, so its own INSERT must come first.
+    names_ours = ours is None
     for payload in payloads:
         activity = payload.get("activity")
         if not isinstance(activity, dict) or activity.get("type") != "Create":
@@ -98,6 +107,7 @@ async def prepare_batch(session: AsyncSession, payloads: list[Mapping[str, Any]]
             notes.append(note["id"])
         if isinstance(note.get("inReplyTo"), str):
             replies_to.add(note["inReplyTo"])
+        names_ours = names_ours or (ours is not None and _names_under(note, ours))
     if len(notes) > 1:
         await received.check_tombstones(session, notes)
         # Nor does any read a post's hashtag links: they can all be inserted at the end.
@@ -106,8 +116,26 @@ async def prepare_batch(session: AsyncSession, payloads: list[Mapping[str, Any]]
         # look up another's post: the plain new ones are inserted together at the end.
         # Not when applied one savepoint each (after a failure): the usual way, then.
         distinct = len(set(notes)) == len(notes)
-        if distinct and not replies_to & set(notes) and not session.info.get(SAVEPOINTS):
+        if (
+            distinct
+            and not names_ours
+            and not replies_to & set(notes)
+            and not session.info.get(SAVEPOINTS)
+        ):
             await received.hold_status_inserts(session, notes)
+
+
+def _names_under(note: Mapping[str, Any], base: str) -> bool:
+    """Whether a raw Note addresses, or tags, anything whose id starts with ``base``."""
+    named: list[object] = []
+    for key in ("audience", "to", "cc", "bto", "bcc", "tag"):
+        value = note.get(key)
+        named.extend(value if isinstance(value, list) else [value])
+    for item in named:
+        uri = (item.get("href") or item.get("id")) if isinstance(item, dict) else item
+        if isinstance(uri, str) and uri.startswith(base):
+            return True
+    return False
 
 
 async def finish_batch(session: AsyncSession) -> None:
