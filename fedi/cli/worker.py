@@ -26,6 +26,7 @@ from fedi.jobs.queue import JobQueue
 from fedi.jobs.registry import job_handlers
 from fedi.jobs.worker import Worker
 from fedi.runtime import open_runtime
+from translation.detect import load_model as load_language_model
 
 logger: FilteringBoundLogger = structlog.get_logger(__name__)
 
@@ -94,6 +95,10 @@ async def _work(config: InstanceConfig, concurrency: int, *, once: bool) -> str 
                 logger.info("worker_finished", ran=ran, **await _stats(runtime.queue))
                 return None
             # Long-running from here on (not for --once, which tests run in their process).
+            # The language model is read before the first claim rather than beside the
+            # first batches: on SQLite a batch holds the write lock, and one waiting for the
+            # model (or sharing the GIL with its reading) keeps every writer waiting.
+            await asyncio.to_thread(load_language_model)
             settle_after_start()
             reporter = asyncio.create_task(_report(runtime.queue))
             try:

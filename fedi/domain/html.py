@@ -8,6 +8,7 @@ sanitising it again changes nothing.
 
 from __future__ import annotations
 
+import functools
 import re
 from html.parser import HTMLParser
 
@@ -96,6 +97,13 @@ def _clean(html: str) -> str:
     return clean.replace("<pre>\n", "<pre>\n\n")
 
 
+# The inbox batcher sanitises each post once before taking SQLite's write lock, so that the
+# call made under the lock finds the result here (fedi.federation.inbox.batch). Pure
+# functions of a string; bounded both in entries and in the size of what is kept.
+MEMO_ENTRIES = 128
+MEMO_MAX_CHARS = 64 * 1024
+
+
 def sanitize_html(html: str) -> str:
     """Keep only Mastodon's allowlist of tags, attributes, classes and link schemes.
 
@@ -103,6 +111,12 @@ def sanitize_html(html: str) -> str:
     ``<script>``, ``<style>`` and similar is dropped with them. The result is stable:
     sanitising it again returns it unchanged.
     """
+    if len(html) <= MEMO_MAX_CHARS:
+        return _sanitize_memo(html)
+    return _sanitize(html)
+
+
+def _sanitize(html: str) -> str:
     # Python strings may hold lone surrogates (json.loads accepts "\ud800"); nh3 cannot
     # encode them and would raise on hostile input.
     once = _clean(_LONE_SURROGATE.sub("\ufffd", html))
@@ -195,7 +209,17 @@ def html_to_text(html: str) -> str:
     Paragraphs are separated by a blank line, ``<br>`` and list items by a newline, entities
     are decoded and the content of scripts and styles is left out.
     """
+    if len(html) <= MEMO_MAX_CHARS:
+        return _text_memo(html)
+    return _text(html)
+
+
+def _text(html: str) -> str:
     collector = _TextCollector()
     collector.feed(html)
     collector.close()
     return "".join(collector.parts).rstrip(" \n")
+
+
+_sanitize_memo = functools.lru_cache(maxsize=MEMO_ENTRIES)(_sanitize)
+_text_memo = functools.lru_cache(maxsize=MEMO_ENTRIES)(_text)

@@ -94,6 +94,85 @@ async def _insert_new(session: AsyncSession, values: dict[str, Any]) -> Status |
     return status
 
 
+# session.info key: new posts whose INSERT waits for ``insert_held_statuses``, as a
+# ``HeldStatuses``.
+HELD_STATUSES = "jamii.received.held_statuses"
+# Every column's value when the INSERT gives none: their defaults are plain values, so a
+# held post's object can be complete before its row exists.
+_COLUMN_DEFAULTS = {
+    column.key: getattr(column.default, "arg", None)
+    if column.default is not None and column.default.is_scalar
+    else None
+    for column in _statuses.c
+}
+
+
+@dataclass
+class HeldStatuses:
+    # URIs among the batch's posts already stored when it began: theirs is the usual
+    # INSERT, which finds the row there and takes it.
+    present: set[str]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def hold_status_inserts(session: AsyncSession, uris: list[str]) -> None:
+    """Insert the plain new posts this session receives only at ``insert_held_statuses``,
+    all in one statement.
+
+    Only for a session whose posts no other activity of it reads meanwhile (a worker's
+    batch of Creates, none replying to another of the batch, no post twice): a held post
+    is in the session, not yet in the database. Which posts are plain is decided one by
+    one (``receive_post``): no media, poll, mention or translation, and not a reply (which
+    its thread's community may file), all of which write rows pointing at it.
+    """
+    found = await session.scalars(select(_statuses.c.uri).where(_statuses.c.uri.in_(uris)))
+    session.info[HELD_STATUSES] = HeldStatuses(present=set(found))
+
+
+class HeldStatusMissing(Exception):
+    """A held post was stored meanwhile by someone else: the batch must be applied again,
+    one activity at a time (``fedi.federation.inbox.batch``)."""
+
+
+async def insert_held_statuses(session: AsyncSession) -> None:
+    """The posts held since ``hold_status_inserts``, one multi-row INSERT. Before anything
+    pointing at them (hashtag links) and before the commit."""
+    held: HeldStatuses | None = session.info.pop(HELD_STATUSES, None)
+    if held is None or not held.rows:
+        return
+    statement = _insert_held_for(session.get_bind().dialect.name)
+    inserted = (await session.execute(statement, held.rows)).all()
+    if len(inserted) != len(held.rows):
+        # Another writer stored one of them after the batch looked (PostgreSQL, a second
+        # worker): what this session did for it (counts, links, signals) would be wrong.
+        raise HeldStatusMissing(f"{len(held.rows) - len(inserted)} held posts already stored")
+
+
+@lru_cache(maxsize=2)
+def _insert_held_for(dialect: str) -> ReturningInsert[Any]:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(_statuses).on_conflict_do_nothing().returning(_statuses.c.id)
+
+
+def _hold(session: AsyncSession, values: dict[str, Any], post: IncomingPost) -> Status | None:
+    """A plain new post's object, its INSERT held for the batch's end; None when it must be
+    inserted now."""
+    held: HeldStatuses | None = session.info.get(HELD_STATUSES)
+    if held is None or post.uri in held.present:
+        return None
+    if post.media or post.poll is not None or post.mentioned or post.renditions:
+        return None
+    if post.in_reply_to is not None:
+        return None  # a reply may be filed in its thread's community, pointing at it
+    row = {**_COLUMN_DEFAULTS, **values}
+    held.rows.append(row)
+    held.present.add(post.uri)
+    status = Status(**{key: row[column.key] for key, column in _STATUS_FIELDS})
+    make_transient_to_detached(status)
+    session.add(status)
+    return status
+
+
 _accounts = cast(Table, Account.__table__)
 _COUNT_POSTS = (
     update(_accounts)
@@ -226,7 +305,7 @@ async def receive_post(
     # stored row instead of failing. Inserting first spares the common case (a new post) a
     # look-up, and RETURNING gives the whole row. (Not a savepoint: on SQLite, a savepoint
     # opened before a transaction's first write commits on release.)
-    status = await _insert_new(session, values)
+    status = _hold(session, values, post) or await _insert_new(session, values)
     if status is None:
         return await session.scalar(select(Status).where(Status.uri == post.uri))
     await _attach(session, author, status.id, post.media)

@@ -276,3 +276,91 @@ async def test_a_batch_of_creates_through_the_real_handlers(
                 ).all()
             )
             assert counts == {"amina": 2, "baraka": 1}
+
+
+async def test_plain_posts_inserted_together_keep_the_rules(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A batch of distinct Creates stores its plain posts in one INSERT at its end: a post
+    stored before arrives again and stays one row (its author counted once), a reply to a
+    stored post counts on its parent, a tombstoned one stays out, links and counts hold."""
+    config = write_instance(tmp_path, code="ke", port=free_port(), database_url=database_url)
+    async with open_runtime(config) as runtime:
+        handlers = job_handlers(runtime.federation)
+        worker = Worker(runtime.queue, {PROCESS: handlers[PROCESS]}, concurrency=8)
+
+        async def run(activities: list[dict[str, Any]], authors: dict[str, int]) -> None:
+            async with runtime.sessions() as session, session.begin():
+                for activity in activities:
+                    await enqueue(
+                        session,
+                        PROCESS,
+                        {"activity": activity, "signer_id": authors[activity["actor"]]},
+                    )
+            assert await worker.run_once() == len(activities)
+
+        async with runtime.sessions() as session, session.begin():
+            amina = await remote_teacher(session, "amina", "school-a.example")
+            baraka = await remote_teacher(session, "baraka", "school-b.example")
+            authors = {amina.uri: amina.id, baraka.uri: baraka.id}
+            await history.tombstone(session, f"{baraka.uri}/statuses/9", baraka.id)
+        await run([_create(amina.uri, 1, "maths"), _create(baraka.uri, 2, "maths")], authors)
+        reply = _create(baraka.uri, 5, "science")
+        reply["object"]["inReplyTo"] = f"{baraka.uri}/statuses/2"
+        await run(
+            [
+                _create(amina.uri, 1, "maths"),  # stored by the first batch
+                _create(amina.uri, 3, "science"),
+                _create(baraka.uri, 4, "maths"),
+                reply,
+                _create(baraka.uri, 9, "maths"),  # deleted before it arrived
+            ],
+            authors,
+        )
+
+        async with runtime.sessions() as session:
+            jobs = list(await session.scalars(select(Job).where(Job.kind == PROCESS)))
+            assert {job.state for job in jobs} == {"done"}
+            rows = (
+                await session.execute(
+                    select(Status.uri, Status.id, Status.replies_count, Status.in_reply_to_id)
+                    .where(Status.local.is_(False))
+                    .order_by(Status.uri)
+                )
+            ).all()
+            ids = {row.uri: row.id for row in rows}
+            assert sorted(ids) == [
+                f"{amina.uri}/statuses/1",
+                f"{amina.uri}/statuses/3",
+                f"{baraka.uri}/statuses/2",
+                f"{baraka.uri}/statuses/4",
+                f"{baraka.uri}/statuses/5",
+            ]
+            parent = next(row for row in rows if row.uri == f"{baraka.uri}/statuses/2")
+            child = next(row for row in rows if row.uri == f"{baraka.uri}/statuses/5")
+            assert parent.replies_count == 1
+            assert child.in_reply_to_id == parent.id
+            links = (
+                await session.execute(
+                    select(Status.uri, Tag.name_lower)
+                    .join(StatusTag, StatusTag.status_id == Status.id)
+                    .join(Tag, Tag.id == StatusTag.tag_id)
+                )
+            ).all()
+            assert sorted(links) == [
+                (f"{amina.uri}/statuses/1", "maths"),
+                (f"{amina.uri}/statuses/3", "science"),
+                (f"{baraka.uri}/statuses/2", "maths"),
+                (f"{baraka.uri}/statuses/4", "maths"),
+                (f"{baraka.uri}/statuses/5", "science"),
+            ]
+            counts = dict(
+                (
+                    await session.execute(
+                        select(Account.username, Account.statuses_count).where(
+                            Account.id.in_(list(authors.values()))
+                        )
+                    )
+                ).all()
+            )
+            assert counts == {"amina": 2, "baraka": 3}

@@ -45,7 +45,7 @@ def parse_time(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _content(note: Note) -> tuple[str, str | None]:
+def content_of(note: Note) -> tuple[str, str | None]:
     """The original text and its language: ``content`` is the original; contentMap names it."""
     if note.content is not None:
         for language, text in note.content_map.items():
@@ -72,7 +72,7 @@ async def note_to_incoming(
     author: Account,
     budget: FetchBudget,
 ) -> IncomingPost:
-    html, language = _content(note)
+    html, language = content_of(note)
     mention_uris = [t.href for t in note.tag if t.type == "Mention" and t.href][:MAX_MENTIONS]
     # People addressed directly are mentioned even without a Mention tag (a DM to them).
     addressed = [a for a in (*note.to, *note.cc) if a.startswith(federation.site.base_url + "/")]

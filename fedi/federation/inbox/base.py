@@ -28,6 +28,8 @@ class Delivery:
     raw: dict[str, Any]
     # The activity's Note once checked (verify and receive both need it; parsed once).
     note: Note | None = None
+    # The embedded object parsed as a Note before the batch's transaction, not yet checked.
+    embedded: Note | None = None
 
     @property
     def site(self) -> Any:

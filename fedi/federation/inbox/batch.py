@@ -50,6 +50,9 @@ MAX_BATCH = 32
 # A slow batch (on PostgreSQL, activities fetching a reply's parent or an unknown actor)
 # commits early rather than hold its leases and row locks across more fetches.
 MAX_BATCH_SECONDS = 0.25
+# session.info key, set when the batch applies each activity in its own savepoint (after a
+# failure): nothing is then held back for the batch's end that a savepoint could not undo.
+SAVEPOINTS = "jamii.inbox.savepoints"
 # Loop turns given to the other jobs of the same claim to hand in their activities.
 COLLECT_TURNS = 4
 
@@ -63,6 +66,10 @@ Apply = Callable[
 Prepare = Callable[[AsyncSession, list[Mapping[str, Any]]], Awaitable[None]]
 # Writes what the activities held back for the end of the batch, before its commit.
 Finish = Callable[[AsyncSession], Awaitable[None]]
+# The CPU-only part of applying one activity (JSON into wire models, HTML sanitised), done
+# before the batch's transaction: on SQLite outside the write lock, so that one worker
+# process parses while the other writes. Its result reaches Apply as ``Attempt.parsed``.
+Parse = Callable[[Mapping[str, Any]], object]
 
 
 @dataclass
@@ -73,6 +80,7 @@ class _Item:
     error: BaseException | None = field(default=None)
     forget: str | None = None
     deferred: bool = False  # it needs a fetch: applied alone, after the batch
+    parsed: object = None  # what Parse made of it, before the transaction
 
 
 class BatchInterrupted(Exception):
@@ -89,12 +97,14 @@ class InboxBatcher:
         prepare: Prepare,
         finish: Finish,
         *,
+        parse: Parse | None = None,
         max_batch: int = MAX_BATCH,
     ) -> None:
         self._federation = federation
         self._apply = apply
         self._prepare = prepare
         self._finish = finish
+        self._parse = parse
         self._max_batch = max_batch
         self._waiting: list[_Item] = []
         self._runner: asyncio.Task[None] | None = None
@@ -134,6 +144,7 @@ class InboxBatcher:
     async def _apply_batch(self, items: list[_Item]) -> None:
         if not items:
             return
+        self._parse_all(items)
         hosts = await self._before_transaction(items)
         left = items
         savepoints = False
@@ -169,6 +180,17 @@ class InboxBatcher:
             for item in deferred:
                 await self._alone(item, hosts)
 
+    def _parse_all(self, items: list[_Item]) -> None:
+        if self._parse is None:
+            return
+        for item in items:
+            if item.parsed is None:
+                try:
+                    item.parsed = self._parse(item.payload)
+                except Exception:
+                    # Apply meets the same problem again and reports it as it always did.
+                    item.parsed = None
+
     async def _before_transaction(self, items: list[_Item]) -> dict[str, PeerState]:
         """What may write on its own connection is done before the batch's transaction:
         on SQLite it would wait for the lock the batch holds until its commit."""
@@ -189,7 +211,9 @@ class InboxBatcher:
         try:
             async with self._federation.sessions() as session:
                 try:
-                    item.forget = await self._apply(session, item.payload, hosts, Attempt())
+                    item.forget = await self._apply(
+                        session, item.payload, hosts, Attempt(parsed=item.parsed)
+                    )
                 except Refused as refusal:
                     await session.rollback()
                     _log_refusal(item, refusal)
@@ -224,6 +248,8 @@ class InboxBatcher:
                 self._federation.sessions() as session,
             ):
                 started = time.monotonic()
+                if savepoints:
+                    session.info[SAVEPOINTS] = True
                 # The first statement writes (the leases, renewed): on SQLite it is what opens
                 # the transaction, so the savepoints below nest in it instead of committing.
                 held = await _hold_leases(session, items)
@@ -266,7 +292,7 @@ class InboxBatcher:
         failed (its error is kept for its worker to settle: retried or buried)."""
         marks = _marks(session)
         nested = await session.begin_nested() if savepoint else None
-        attempt = Attempt()
+        attempt = Attempt(parsed=item.parsed)
         try:
             item.forget = await self._apply(session, item.payload, hosts, attempt)
             if nested is not None:
@@ -293,8 +319,10 @@ class InboxBatcher:
 
 @dataclass
 class Attempt:
-    """What ``Apply`` tells the batcher as it goes: whether it started writing."""
+    """One try at applying an activity: what ``Parse`` made of it beforehand (None without
+    one), and what ``Apply`` tells the batcher as it goes (whether it started writing)."""
 
+    parsed: object = None
     writing: bool = False
 
 

@@ -30,7 +30,9 @@ async def _authored_note(delivery: Delivery) -> Note:
     if delivery.note is not None:
         return delivery.note
     activity = delivery.activity
-    note = parse_note(activity.object) if isinstance(activity.object, dict) else None
+    note = delivery.embedded
+    if note is None and isinstance(activity.object, dict):
+        note = parse_note(activity.object)
     trusted = (
         note is not None
         and host_of(note.id) == host_of(delivery.signer.uri)

@@ -3,28 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Account
 from fedi.domain import content, received
+from fedi.domain.html import html_to_text, sanitize_html
 from fedi.federation.actors import host_of
 from fedi.federation.context import Federation
+from fedi.federation.convert.incoming import content_of, parse_note
 from fedi.federation.delivery import peers
 from fedi.federation.delivery.peers import PeerState
 from fedi.federation.fetcher import FetchBudget
 from fedi.federation.inbox.base import Delivery, Handler
-from fedi.federation.inbox.batch import Attempt, InboxBatcher
+from fedi.federation.inbox.batch import SAVEPOINTS, Attempt, InboxBatcher
 from fedi.federation.inbox.community_moderation import ModerationFirst
 from fedi.federation.inbox.featured import AddHandler, RemoveHandler
 from fedi.federation.inbox.follows import AcceptHandler, FollowHandler, RejectHandler
 from fedi.federation.inbox.interactions import AnnounceHandler, LikeHandler, UndoHandler
 from fedi.federation.inbox.moderation import BlockHandler, FlagHandler, MoveHandler
 from fedi.federation.inbox.notes import CreateHandler, DeleteHandler, UpdateHandler
-from fedi.federation.wire import Activity
+from fedi.federation.wire import Activity, Note
 from fedi.jobs import JobContext
 
 HANDLERS: dict[str, Handler] = {
@@ -58,7 +62,13 @@ def processor(federation: Federation) -> Any:
     activities (``fedi.federation.inbox.batch``); each job still succeeds, fails or is
     refused on its own.
     """
-    batcher = InboxBatcher(federation, partial(apply, federation), prepare_batch, finish_batch)
+    batcher = InboxBatcher(
+        federation,
+        partial(apply, federation),
+        partial(prepare_batch, ours=federation.site.base_url + "/"),
+        finish_batch,
+        parse=parse,
+    )
 
     async def process(payload: Mapping[str, Any], context: JobContext) -> None:
         await batcher.submit(payload, context)
@@ -66,7 +76,9 @@ def processor(federation: Federation) -> Any:
     return process
 
 
-async def prepare_batch(session: AsyncSession, payloads: list[Mapping[str, Any]]) -> None:
+async def prepare_batch(
+    session: AsyncSession, payloads: list[Mapping[str, Any]], *, ours: str | None = None
+) -> None:
     """What the batch's activities would each look up, in one query each: their signers
     (then found in the session) and, for a batch of Creates only, their Notes' tombstones
     (no activity of such a batch deletes anything, so none can appear meanwhile); such a
@@ -80,6 +92,10 @@ async def prepare_batch(session: AsyncSession, payloads: list[Mapping[str, Any]]
         found = await session.scalars(select(Account).where(Account.id.in_(ids)))
         session.info[SIGNERS] = list(found)
     notes: list[str] = []
+    replies_to: set[str] = set()
+    # A post sent to one of our communities (or naming anyone of ours) is filed there after
+    # it is stored: a row pointing at it, so its own INSERT must come first.
+    names_ours = ours is None
     for payload in payloads:
         activity = payload.get("activity")
         if not isinstance(activity, dict) or activity.get("type") != "Create":
@@ -89,17 +105,74 @@ async def prepare_batch(session: AsyncSession, payloads: list[Mapping[str, Any]]
             return
         if isinstance(note.get("id"), str):
             notes.append(note["id"])
+        if isinstance(note.get("inReplyTo"), str):
+            replies_to.add(note["inReplyTo"])
+        names_ours = names_ours or (ours is not None and _names_under(note, ours))
     if len(notes) > 1:
         await received.check_tombstones(session, notes)
         # Nor does any read a post's hashtag links: they can all be inserted at the end.
         content.hold_status_tags(session)
+        # Nor, when none replies to another of the batch and none comes twice, does any
+        # look up another's post: the plain new ones are inserted together at the end.
+        # Not when applied one savepoint each (after a failure): the usual way, then.
+        distinct = len(set(notes)) == len(notes)
+        if (
+            distinct
+            and not names_ours
+            and not replies_to & set(notes)
+            and not session.info.get(SAVEPOINTS)
+        ):
+            await received.hold_status_inserts(session, notes)
+
+
+def _names_under(note: Mapping[str, Any], base: str) -> bool:
+    """Whether a raw Note addresses, or tags, anything whose id starts with ``base``."""
+    named: list[object] = []
+    for key in ("audience", "to", "cc", "bto", "bcc", "tag"):
+        value = note.get(key)
+        named.extend(value if isinstance(value, list) else [value])
+    for item in named:
+        uri = (item.get("href") or item.get("id")) if isinstance(item, dict) else item
+        if isinstance(uri, str) and uri.startswith(base):
+            return True
+    return False
 
 
 async def finish_batch(session: AsyncSession) -> None:
     """What the batch's activities held back, written just before its commit."""
+    # The posts first: the hashtag links point at them.
+    await received.insert_held_statuses(session)
     await content.insert_held_status_tags(session)
     # Last, in id order, so two workers lock authors' rows briefly and in the same order.
     await received.count_held_posts(session)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """An activity read before the batch's transaction (``parse``); nothing checked yet."""
+
+    activity: Activity
+    # Its embedded object as a Note, for a Create or Update carrying one; trusted only once
+    # the handler's checks pass (``notes._authored_note``).
+    note: Note | None
+
+
+def parse(payload: Mapping[str, Any]) -> Parsed | None:
+    """The CPU-only part of applying a delivery: its JSON into wire models and, for a
+    post, its HTML sanitised and its text extracted (kept by ``fedi.domain.html``'s memo
+    for the call ``receive_post`` makes). None if it does not parse: ``apply`` then fails
+    on it as it would have."""
+    try:
+        activity = Activity.model_validate(payload["activity"])
+    except (KeyError, ValidationError):
+        return None
+    note = None
+    if activity.type in ("Create", "Update") and isinstance(activity.object, dict):
+        note = parse_note(activity.object)
+        if note is not None:
+            html, _ = content_of(note)
+            html_to_text(sanitize_html(html))
+    return Parsed(activity, note)
 
 
 async def apply(
@@ -116,7 +189,8 @@ async def apply(
     was marked unavailable and must be forgotten by the peer book once this commits.
     """
     raw = payload["activity"]
-    activity = Activity.model_validate(raw)
+    parsed = attempt.parsed if isinstance(attempt.parsed, Parsed) else None
+    activity = parsed.activity if parsed is not None else Activity.model_validate(raw)
     handler = HANDLERS.get(activity.type)
     signer = await session.get(Account, payload["signer_id"]) if handler is not None else None
     if handler is None or signer is None:
@@ -129,6 +203,7 @@ async def apply(
         activity=activity,
         budget=FetchBudget(remaining=FETCH_BUDGET),
         raw=raw,
+        embedded=parsed.note if parsed is not None else None,
     )
     host = host_of(signer.uri)
     # Read before the batch's transaction began: the peer book may write on its own
