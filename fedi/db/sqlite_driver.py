@@ -10,6 +10,11 @@ and the cursor's description, row count and last row id come back with the rows.
 
 Only the plain (buffered) cursor changes; server-side cursors (``stream``) are SQLAlchemy's
 own. Errors surface exactly as before: the same sqlite3 exception, raised from ``execute``.
+
+It overrides internals of SQLAlchemy 2.1's adapter (``_execute_async``, the connection's
+``_execute_mutex``) and aiosqlite's ``Connection._execute``: hence the lower bound on
+SQLAlchemy in pyproject.toml, and every SQLite test of the suite runs through it, so an
+upgrade that moves them fails the tests rather than a server.
 """
 
 from __future__ import annotations
