@@ -5,7 +5,7 @@ in-process worker on SQLite) claims due jobs and runs their handlers. See docs/j
 """
 
 from fedi.jobs.backoff import backoff_ceiling, backoff_delay
-from fedi.jobs.queue import ClaimedJob, JobQueue, enqueue
+from fedi.jobs.queue import ClaimedJob, JobQueue, enqueue, enqueue_many
 from fedi.jobs.worker import Handler, JobContext, PermanentFailure, RetryLater, Worker
 
 __all__ = [
@@ -19,4 +19,5 @@ __all__ = [
     "backoff_ceiling",
     "backoff_delay",
     "enqueue",
+    "enqueue_many",
 ]

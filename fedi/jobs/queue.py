@@ -66,6 +66,39 @@ async def enqueue(
     return job
 
 
+async def enqueue_many(
+    session: AsyncSession,
+    kind: str,
+    payloads: Collection[Mapping[str, Any]],
+    *,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> int:
+    """``enqueue`` for many jobs of one kind at once (a post's deliveries): one multi-row
+    INSERT in the caller's transaction instead of an ORM object each. Returns how many."""
+    if max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
+    if not payloads:
+        return 0
+    now = utcnow()
+    await session.execute(
+        jobs.insert(),
+        [
+            {
+                "id": new_id(),
+                "kind": kind,
+                "payload": dict(payload),
+                "state": "queued",
+                "attempts": 0,
+                "max_attempts": max_attempts,
+                "run_at": now,
+                "created_at": now,
+            }
+            for payload in payloads
+        ],
+    )
+    return len(payloads)
+
+
 @dataclass(frozen=True)
 class ClaimedJob:
     """A job leased to one worker: ``lease_token`` proves the lease in every later call."""
