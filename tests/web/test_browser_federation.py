@@ -72,9 +72,18 @@ class Teacher:
         field.send_keys(text)
 
     def submit(self, form: str) -> None:
-        self.driver.find_element(
-            self.by.CSS_SELECTOR, f"{form} button[type=submit], {form} button"
-        ).click()
+        """Press the form's button and wait for the answer's page: a click returns before
+        the browser has navigated, and the next step must see the new page (and cookie)."""
+        self.press(f"{form} button[type=submit], {form} button")
+
+    def press(self, selector: str) -> None:
+        """Click ``selector`` (a button or a link) and wait until the next page replaced
+        this one."""
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        before = self.driver.find_element(self.by.TAG_NAME, "html")
+        self.driver.find_element(self.by.CSS_SELECTOR, selector).click()
+        WebDriverWait(self.driver, PATIENCE).until(lambda _: _stale(before))
 
     def has(self, selector: str) -> bool:
         return bool(self.driver.find_elements(self.by.CSS_SELECTOR, selector))
@@ -94,6 +103,17 @@ class Teacher:
 
     def shot(self, name: str) -> None:
         self.driver.save_screenshot(str(SCREENSHOTS / f"federation-{name}.png"))
+
+
+def _stale(element: Any) -> bool:
+    """Whether ``element`` belongs to a page the browser has left."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        element.tag_name  # noqa: B018 - touching it is the test
+    except StaleElementReferenceException:
+        return True
+    return False
 
 
 @contextmanager
@@ -210,7 +230,7 @@ async def test_sign_up_join_a_community_elsewhere_post_in_french_read_a_reply_in
             aicha.shot("5-reply-in-french")
             shown = aicha.text("main")
             line = aicha.text("article p.translated")
-            aicha.driver.find_element(aicha.by.CSS_SELECTOR, "article a.show-original").click()
+            aicha.press("article a.show-original")
             aicha.shot("6-original")
             return shown, line, aicha.text("main")
 
