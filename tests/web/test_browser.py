@@ -12,6 +12,7 @@ import asyncio
 import shutil
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -29,6 +30,26 @@ pytestmark = pytest.mark.skipif(
     CHROMIUM is None or CHROMEDRIVER is None,
     reason="no headless browser: apt-get install chromium chromium-driver",
 )
+
+
+def press(driver: Any, selector: str) -> None:
+    """Click and wait until the next page has replaced this one (a click returns before
+    the browser navigates)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    before = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, selector).click()
+
+    def left(_: Any) -> bool:
+        try:
+            before.tag_name  # noqa: B018 - touching it is the test
+        except StaleElementReferenceException:
+            return True
+        return False
+
+    WebDriverWait(driver, 30).until(left)
 
 
 def sign_up_and_post(base: str, code: str) -> tuple[str, str]:
@@ -58,12 +79,12 @@ def sign_up_and_post(base: str, code: str) -> tuple[str, str]:
             "password_confirm": "nambari na sayansi",
         }.items():
             driver.find_element(By.ID, field).send_keys(value)
-        driver.find_element(By.CSS_SELECTOR, "form[action='/signup'] button").click()
+        press(driver, "form[action='/signup'] button")
         driver.save_screenshot(str(SCREENSHOTS / "2-profile.png"))
         assert "Neema Mushi" in driver.page_source
-        driver.find_element(By.CSS_SELECTOR, "a[href='/compose']").click()
+        press(driver, "a[href='/compose']")
         driver.find_element(By.ID, "status").send_keys("Somo la sehemu kwa karatasi")
-        driver.find_element(By.CSS_SELECTOR, "form[action='/compose'] button").click()
+        press(driver, "form[action='/compose'] button")
         driver.save_screenshot(str(SCREENSHOTS / "3-thread.png"))
         assert "Somo la sehemu kwa karatasi" in driver.page_source
         return language, driver.current_url
