@@ -18,15 +18,15 @@ import pytest
 from sqlalchemy import select
 
 from fedi.db.models import Account, Block, CommunityPost, ModlogEntry, ReceivedActivity, Status
-from fedi.domain import communities, community_moderation, statuses
+from fedi.domain import communities, community_moderation
 from fedi.domain.communities import Settings
-from fedi.domain.statuses import Draft
 from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.wire.common import AS_CONTEXT, PUBLIC
 from fedi.jobs import enqueue
 from tests.api.scopes import bearer, token_for
 from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.federation.remote import settle
+from tests.federation.test_community_federation import _join, _post
 from tests.federation.trio import Peer, eventually, trio
 
 BASE = "/api/jamii/v1/communities"
@@ -40,23 +40,6 @@ async def federation(
         require_postgres()
     async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
         yield peers
-
-
-async def _join(peer: Peer, member: Account, group_uri: str) -> None:
-    group = await peer.account(group_uri)
-    async with peer.session() as session, session.begin():
-        joining = await session.get(Account, member.id)
-        target = await session.get(Account, group.id)
-        assert joining is not None
-        assert target is not None
-        await communities.join(session, joining, target)
-
-
-async def _post(peer: Peer, author: Account, text: str, **draft: object) -> Status:
-    async with peer.session() as session, session.begin():
-        writer = await session.get(Account, author.id)
-        assert writer is not None
-        return await statuses.post(session, peer.site, writer, Draft(text=text, **draft))  # type: ignore[arg-type]
 
 
 async def _filed(peer: Peer, uri: str) -> CommunityPost | None:

@@ -18,6 +18,7 @@ from fedi.domain import communities, community_moderation, statuses
 from fedi.domain.communities import Settings
 from fedi.domain.statuses import Draft
 from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
+from tests.federation.test_community_federation import _join
 from tests.federation.trio import Peer, eventually, trio
 from tests.web.browser import browser
 
@@ -30,16 +31,6 @@ async def federation(
         require_postgres()
     async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
         yield peers
-
-
-async def _join(peer: Peer, member: Account, group_uri: str) -> None:
-    group = await peer.account(group_uri)
-    async with peer.session() as session, session.begin():
-        joining = await session.get(Account, member.id)
-        target = await session.get(Account, group.id)
-        assert joining is not None
-        assert target is not None
-        await communities.join(session, joining, target)
 
 
 async def _thread(peer: Peer, author: Account, group_id: int, title: str, text: str) -> Status:
