@@ -29,7 +29,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,18 +161,21 @@ class Recorder:
             return response
 
         federation.fetcher.post = timed_post  # type: ignore[method-assign]
-        complete = runtime.queue.complete
+        complete_many = runtime.queue.complete_many
 
-        async def timed_complete(job: ClaimedJob) -> bool:
-            settled = await complete(job)
+        async def timed_complete(claimed: Collection[ClaimedJob]) -> set[int]:
+            settled = await complete_many(claimed)
             trace = self.trace
-            if trace is not None and job.kind == DELIVER:
-                trace.moments(job.payload["inbox"]).done = time.monotonic()
+            if trace is not None:
+                now = time.monotonic()
+                for job in claimed:
+                    if job.kind == DELIVER:
+                        trace.moments(job.payload["inbox"]).done = now
                 if sum(1 for m in trace.deliveries.values() if m.done) >= trace.expected:
                     trace.done.set()
             return settled
 
-        runtime.queue.complete = timed_complete  # type: ignore[method-assign]
+        runtime.queue.complete_many = timed_complete  # type: ignore[method-assign]
 
 
 # -- the sender's database -------------------------------------------------------------------

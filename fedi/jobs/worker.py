@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from structlog.typing import FilteringBoundLogger
 
 from fedi.db.base import utcnow
+from fedi.jobs.completions import Completions
+from fedi.jobs.handover import Handover
 from fedi.jobs.queue import ClaimedJob, JobQueue
 
 logger: FilteringBoundLogger = structlog.get_logger(__name__)
@@ -49,6 +51,9 @@ class JobContext:
     A handler whose work is one database transaction may call ``complete_in(session)``
     before committing it: the job is then marked done in that same commit, which saves the
     worker a transaction per job and makes the work and its record one fact.
+
+    A handler that queues jobs its worker should start at once wraps its transaction in
+    ``handing_over()`` and passes the handover to ``enqueue_many`` (``fedi.jobs.handover``).
     """
 
     job_id: int
@@ -57,6 +62,8 @@ class JobContext:
     sessions: async_sessionmaker[AsyncSession]
     queue: JobQueue | None = None
     lease_token: str | None = None
+    # Set by the worker that runs the job: asks it for its free slots.
+    handovers: Callable[[], Handover | None] | None = None
     # None: not settled by the handler; True/False: settled with the lease held / lost.
     completed: bool | None = field(default=None, init=False)
 
@@ -65,6 +72,21 @@ class JobContext:
         if self.queue is None or self.lease_token is None:
             return  # run outside a worker (tests): nothing to record
         self.completed = await self.queue.complete_in(session, self.job_id, self.lease_token)
+
+    @contextlib.contextmanager
+    def handing_over(self) -> Iterator[Handover | None]:
+        """Wrap the transaction that queues the jobs: they start when it has committed (the
+        block ended without an exception). None outside a worker or with no slot free."""
+        handover = self.handovers() if self.handovers is not None else None
+        if handover is None:
+            yield None
+            return
+        try:
+            yield handover
+        except BaseException:
+            handover.cancel()
+            raise
+        handover.start()
 
 
 Handler = Callable[[Mapping[str, Any], JobContext], Awaitable[None]]
@@ -104,6 +126,9 @@ class Worker:
         # Renewing at half the lease leaves the other half for a slow database round trip.
         self._renew_every = queue.lease_seconds / 2
         self._running: set[asyncio.Task[None]] = set()
+        # Slots set aside for jobs a running handler is queueing (``handover``).
+        self._reserved = 0
+        self._completions = Completions(queue)
         self._stopping = False
         # Set by wake(), stop() and every finished job: each is a reason to look again.
         self._signal = asyncio.Event()
@@ -127,7 +152,9 @@ class Worker:
     async def run_once(self) -> int:
         """Claim one batch (up to ``concurrency``), run it to the end; return how many ran."""
         batch = await self._queue.claim(self._concurrency)
-        await asyncio.gather(*(self._execute(job) for job in batch))
+        # No handovers: the jobs a handler queues wait for the next run_once, as callers
+        # stepping the queue by hand (tests, the CLI) expect.
+        await asyncio.gather(*(self._execute(job, handovers=False) for job in batch))
         return len(batch)
 
     async def run(self) -> None:
@@ -137,7 +164,7 @@ class Worker:
             while not self._stopping:
                 self._signal.clear()
                 await self._prune_if_due()
-                free = self._concurrency - len(self._running)
+                free = self._free()
                 if free > 0 and await self._claim_and_start(free) == free:
                     continue  # a full batch: more may be waiting
                 with contextlib.suppress(TimeoutError):
@@ -148,6 +175,26 @@ class Worker:
             # Also while draining: a second SIGTERM must not wait out the grace period.
             await self._abandon(set(self._running))
             raise
+
+    def _free(self) -> int:
+        return self._concurrency - len(self._running) - self._reserved
+
+    def handover(self) -> Handover | None:
+        """Set aside the free slots for jobs a running handler is queueing (its context's
+        ``handing_over``); None when stopping or full."""
+        free = self._free()
+        if free <= 0 or self._stopping:
+            return None
+        self._reserved += free
+        return Handover(free, self._queue.lease_expiry(), self._adopt, self._give_back)
+
+    def _give_back(self, slots: int) -> None:
+        self._reserved -= slots
+        self._signal.set()
+
+    def _adopt(self, batch: list[ClaimedJob]) -> None:
+        for job in batch:
+            self._start(job)
 
     async def _prune_if_due(self) -> None:
         if time.monotonic() < self._next_prune:
@@ -170,10 +217,13 @@ class Worker:
             logger.warning("claim_failed", error_type=type(exc).__name__)
             return 0
         for job in batch:
-            task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
-            self._running.add(task)
-            task.add_done_callback(self._finished)
+            self._start(job)
         return len(batch)
+
+    def _start(self, job: ClaimedJob) -> None:
+        task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
+        self._running.add(task)
+        task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
@@ -192,7 +242,7 @@ class Worker:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _execute(self, job: ClaimedJob) -> None:
+    async def _execute(self, job: ClaimedJob, *, handovers: bool = True) -> None:
         log = logger.bind(job_id=job.id, kind=job.kind, attempt=job.attempt)
         handler = self._handlers.get(job.kind)
         if handler is None:
@@ -200,7 +250,13 @@ class Worker:
             await self._record(log, self._queue.fail(job, _no_handler(job.kind), permanent=True))
             return
         context = JobContext(
-            job.id, job.kind, job.attempt, self._queue.sessions, self._queue, job.lease_token
+            job.id,
+            job.kind,
+            job.attempt,
+            self._queue.sessions,
+            self._queue,
+            job.lease_token,
+            self.handover if handovers else None,
         )
         started = time.monotonic()
         work = asyncio.create_task(_call(handler, job.payload, context))
@@ -227,7 +283,7 @@ class Worker:
                 else:
                     log.warning("job_lease_lost", seconds=seconds)
                 return
-            if await self._record(log, self._queue.complete(job)) is False:
+            if await self._record(log, self._completions.complete(job)) is False:
                 log.warning("job_lease_lost", seconds=seconds)
             else:
                 log.info("job_done", seconds=seconds)

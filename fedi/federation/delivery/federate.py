@@ -60,27 +60,32 @@ def federator(federation: Federation) -> Any:
         if not federation.config.features.federation:
             return
         builder = BUILDERS[payload["event"]]
-        async with federation.sessions() as session, session.begin():
-            actor = await session.get(Account, payload["actor_id"])
-            if actor is None or not actor.is_local:
-                return
-            built = await builder(federation, session, actor, payload)
-            if built is None:
-                return
-            document, inboxes = built
-            sender = actor
-            if payload["event"] in SENT_BY_INSTANCE:
-                sender = await federation.instance_actor()
-            await federation.policy.refresh()
-            # One INSERT for all of a post's deliveries (benchmarks/fanout.py).
-            await enqueue_many(
-                session,
-                DELIVER,
-                [
-                    {"inbox": inbox, "activity": document, "actor_id": sender.id}
-                    for inbox in inboxes
-                    if federation.policy.allows(host_of(inbox))
-                ],
-            )
+        # The deliveries start the moment this commits, on this worker's free slots,
+        # instead of waiting for its next claim (fedi.jobs.handover).
+        with context.handing_over() as handover:
+            async with federation.sessions() as session, session.begin():
+                actor = await session.get(Account, payload["actor_id"])
+                if actor is None or not actor.is_local:
+                    return
+                built = await builder(federation, session, actor, payload)
+                if built is None:
+                    return
+                document, inboxes = built
+                sender = actor
+                if payload["event"] in SENT_BY_INSTANCE:
+                    sender = await federation.instance_actor()
+                await federation.policy.refresh()
+                # One INSERT for all of a post's deliveries (benchmarks/fanout.py).
+                await enqueue_many(
+                    session,
+                    DELIVER,
+                    [
+                        {"inbox": inbox, "activity": document, "actor_id": sender.id}
+                        for inbox in inboxes
+                        if federation.policy.allows(host_of(inbox))
+                    ],
+                    handover=handover,
+                )
+                await context.complete_in(session)
 
     return federate
