@@ -14,10 +14,10 @@ from fedi.db.models import (
     Community,
     CommunityPost,
     Favourite,
-    Mention,
     Status,
 )
 from fedi.db.repositories.statuses import load_views
+from fedi.db.repositories.views import StatusView
 from fedi.domain import community_relay, renditions
 from fedi.federation.addressing import address
 from fedi.federation.context import Federation
@@ -29,27 +29,28 @@ from fedi.federation.wire.common import PUBLIC
 
 async def _status_parts(
     federation: Federation, session: AsyncSession, actor: Account, status_id: int
-) -> tuple[Status, dict[str, Any], list[str]] | None:
-    status = await session.get(Status, status_id)
-    if status is None:
+) -> tuple[StatusView, dict[str, Any], list[str]] | None:
+    # The view carries what the Note and its addressing need (mentions included): every
+    # round trip here delays the post's deliveries (benchmarks/fanout.py).
+    views = await load_views(session, [status_id], None)
+    if not views:
         return None  # deleted before we got to it: its Delete follows
-    views = await load_views(session, [status.id], None)
+    status = views[0]
     parent_uri = None
     if status.in_reply_to_id is not None:
-        parent = await session.get(Status, status.in_reply_to_id)
-        parent_uri = parent.uri if parent else None
+        parent_uri = await session.scalar(
+            select(Status.uri).where(Status.id == status.in_reply_to_id)
+        )
     assert actor.followers_url is not None
     translated = await renditions.for_federation(session, [status])
     note = status_to_note(
-        views[0],
+        status,
         federation.site,
         actor.followers_url,
         in_reply_to_uri=parent_uri,
         translations=renditions.as_content_map(translated.get(status.id, {})),
     )
-    mentioned = list(
-        await session.scalars(select(Mention.account_id).where(Mention.status_id == status.id))
-    )
+    mentioned = [mention.account_id for mention in status.mentions]
     if status.in_reply_to_account_id is not None:
         mentioned.append(status.in_reply_to_account_id)
     followers = [] if status.visibility == "direct" else await follower_inboxes(session, actor.id)
