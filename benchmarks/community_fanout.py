@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,7 @@ from fedi.domain.communities import Settings
 from fedi.domain.events import FEDERATE
 from fedi.domain.statuses import Draft, post
 from fedi.federation.delivery.deliver import DELIVER
+from fedi.gc_tuning import settle_after_start
 from fedi.ids import new_id
 from fedi.jobs import ClaimedJob, JobContext, Worker
 from fedi.jobs.registry import job_handlers
@@ -121,18 +122,19 @@ class Recorder:
                 current.kinds[(payload["inbox"], kind_of(payload["activity"]))] += 1
 
         self.handlers = {**handlers, DELIVER: timed_deliver}
-        complete = runtime.queue.complete
+        complete_many = runtime.queue.complete_many
 
-        async def timed_complete(job: ClaimedJob) -> bool:
-            settled = await complete(job)
+        async def timed_complete(claimed: Collection[ClaimedJob]) -> set[int]:
+            settled = await complete_many(claimed)
             current = self.round
-            if current is not None and job.kind == DELIVER:
-                current.done.append(time.monotonic())
+            if current is not None:
+                now = time.monotonic()
+                current.done.extend(now for job in claimed if job.kind == DELIVER)
                 if len(current.done) >= current.expected:
                     current.finished.set()
             return settled
 
-        runtime.queue.complete = timed_complete  # type: ignore[method-assign]
+        runtime.queue.complete_many = timed_complete  # type: ignore[method-assign]
         self.federate = handlers[FEDERATE]
 
 
@@ -275,6 +277,8 @@ async def backend_run(
         sender = await seed(runtime, ports, args.members)
         seeded = time.monotonic() - started
         recorder = Recorder(runtime)
+        # What `jamii serve` and `jamii worker` do once started (fedi.gc_tuning).
+        settle_after_start()
         async with plain.post(f"http://127.0.0.1:{control}/reset"):
             pass
         worker = Worker(runtime.queue, recorder.handlers, concurrency=args.concurrency)

@@ -65,6 +65,7 @@ from fedi.domain.statuses import Draft, post
 from fedi.federation.context import Federation
 from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.fetcher.documents import ACTIVITY_ACCEPT
+from fedi.gc_tuning import settle_after_start
 from fedi.ids import new_id
 from fedi.jobs import ClaimedJob, JobContext, Worker
 from fedi.jobs.registry import job_handlers
@@ -382,6 +383,8 @@ async def backend_run(
     ):
         sender = await seed(runtime, ports, args.followers)
         recorder = Recorder(runtime)
+        # What `jamii serve` and `jamii worker` do once started (fedi.gc_tuning).
+        settle_after_start()
         fanout_size = len(sender.inboxes)
         await receivers_stats(plain, control)  # they answer: ready
         async with plain.post(f"http://127.0.0.1:{control}/reset"):
