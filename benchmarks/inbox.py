@@ -2,7 +2,7 @@
 
     python -m benchmarks.inbox [--requests 10000] [--warmup 1000] [--actors 50]
         [--concurrency 64] [--time-cap 60] [--processed 2000] [--workers 2]
-        [--worker-concurrency 32] [--process-cap 60] [--only inbox|processed] [--sqlite/--no-sqlite]
+        [--worker-concurrency 64] [--process-cap 60] [--only inbox|processed] [--sqlite/--no-sqlite]
         [--postgres URL] [--json PATH]
 
 A real instance (``python -m fedi serve``: uvicorn, one process, pinned to one core) receives
@@ -68,6 +68,7 @@ from benchmarks.loopback import (
     write_instance,
 )
 from benchmarks.report import Report, Section, Stats, add_json_option, measure, ms, verdict
+from fedi.config import JobSettings
 from fedi.db.base import utcnow
 from fedi.db.engine import create_engine, describe_connection_error, session_factory
 from fedi.db.models import Account, Job, ReceivedActivity, Status
@@ -862,7 +863,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--worker-concurrency",
         type=int,
-        default=32,
+        default=JobSettings().concurrency,
         help="jobs at once per worker (default: [jobs] concurrency's default)",
     )
     parser.add_argument(

@@ -197,8 +197,11 @@ class JobSettings(_Table):
     """``[jobs]``: the background workers (deliveries, translations, fetches)."""
 
     in_process_worker: StrictBool | None = None
-    # Jobs are mostly network waits (deliveries): one post to 50 servers is 50 jobs at once.
-    concurrency: StrictInt = Field(default=32, ge=1, le=64)
+    # Jobs are mostly network waits (deliveries): one post to 50 servers is 50 jobs at once,
+    # handed to the free slots of the worker that built them (fedi.jobs.handover). With 32,
+    # 19 of those 50 waited for claims: 68-95 ms to the last 2xx instead of 54-80 ms
+    # (benchmarks/fanout.py, PostgreSQL).
+    concurrency: StrictInt = Field(default=64, ge=1, le=128)
 
     def runs_in_process(self, *, is_sqlite: bool) -> bool:
         """Resolve the default: SQLite has one writer, so its worker lives in the web process;

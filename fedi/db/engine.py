@@ -66,7 +66,7 @@ def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine
         # pool is invalidated) and the next ones reconnect; recycling bounds idle ages.
         kwargs.setdefault("pool_recycle", 1800)
     if parsed.drivername == "sqlite+aiosqlite":
-        # Room for the in-process worker's jobs ([jobs] concurrency, up to 64) beside the
+        # Room for the in-process worker's jobs ([jobs] concurrency, 64 by default) beside the
         # web requests: with SQLAlchemy's default 5 + 10, a burst of jobs held every
         # connection and pages waited behind them. SQLite connections are cheap.
         kwargs.setdefault("pool_size", 10)

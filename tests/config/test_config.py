@@ -270,7 +270,7 @@ def with_line(table: str, line: str) -> str:
             "federation.allowed_domains",
             "a.org also in blocked_domains",
         ),
-        ("jobs", "concurrency = 2.5", "jobs.concurrency", "must be an integer between 1 and 64"),
+        ("jobs", "concurrency = 2.5", "jobs.concurrency", "must be an integer between 1 and 128"),
         ("features", 'badges = "no"', "features.badges", "must be true or false (got 'no')"),
         ("instance", "description = 7", "instance.description", "must be a string (got 7)"),
         ("", 'registration = "open"', "registration", "must be a table (got 'open')"),
