@@ -61,6 +61,12 @@ def create_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine
         # ~160 new connections in 6,000 requests, each a connect, the driver's set-up and
         # cold prepared statements (benchmarks/home_http.py). Connections open lazily.
         kwargs.setdefault("pool_size", POOL_SIZE)
+        # Last in, first out: the connection just returned is the one handed out next, so a
+        # burst reuses a few warm connections (their prepared statements and the driver's
+        # type cache) instead of rotating through all of them. First in, first out made
+        # each of a post's federate jobs land on a connection that had not yet prepared its
+        # statements: a quarter of its CPU went to preparing them (benchmarks/fanout.py).
+        kwargs.setdefault("pool_use_lifo", True)
         # No pre-ping: it costs a round trip on every request (0.8 ms of a 4 ms timeline).
         # After a database restart the first request on a dead connection fails (503, the
         # pool is invalidated) and the next ones reconnect; recycling bounds idle ages.
