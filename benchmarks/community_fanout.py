@@ -277,6 +277,7 @@ async def backend_run(
         sender = await seed(runtime, ports, args.members)
         seeded = time.monotonic() - started
         recorder = Recorder(runtime)
+        await database.analyze()  # statistics, as autovacuum keeps them on a running server
         # What `jamii serve` and `jamii worker` do once started (fedi.gc_tuning).
         settle_after_start()
         async with plain.post(f"http://127.0.0.1:{control}/reset"):

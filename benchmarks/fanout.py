@@ -383,6 +383,7 @@ async def backend_run(
     ):
         sender = await seed(runtime, ports, args.followers)
         recorder = Recorder(runtime)
+        await database.analyze()  # statistics, as autovacuum keeps them on a running server
         # What `jamii serve` and `jamii worker` do once started (fedi.gc_tuning).
         settle_after_start()
         fanout_size = len(sender.inboxes)

@@ -15,6 +15,7 @@ import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -286,6 +287,25 @@ class Database:
     url: str  # sqlite+aiosqlite:// or postgresql+asyncpg://
     server_url: str | None = None
     name: str | None = None
+
+    async def analyze(self) -> None:
+        """Table statistics (and, on PostgreSQL, the visibility map) for freshly seeded rows,
+        as a running server's autovacuum would have them: without, PostgreSQL planned the
+        followers' inboxes of a post as if the tables were empty (2.5 ms instead of 1.1)."""
+        if self.server_url is None or self.name is None:
+            database = make_url(self.url).database
+            if database:
+                connection = sqlite3.connect(database)
+                try:
+                    connection.execute("ANALYZE")
+                finally:
+                    connection.close()
+            return
+        connection = await asyncpg.connect(asyncpg_url(self.server_url, self.name))
+        try:
+            await connection.execute("VACUUM ANALYZE")
+        finally:
+            await connection.close()
 
     async def drop(self) -> None:
         if self.server_url is None or self.name is None:
