@@ -30,7 +30,13 @@ class SignInNeeded(Exception):
 
 async def on_sign_in_needed(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SignInNeeded)
+    # Quoted whole, "?" and "&" included: the log-in page reads it back as one value.
     return RedirectResponse(f"/login?next={quote(exc.path, safe='/')}", status_code=303)
+
+
+def _page_of(request: Request) -> str:
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query else request.url.path
 
 
 def staff_role(reader: Reader) -> str | None:
@@ -44,8 +50,9 @@ def staff_role(reader: Reader) -> str | None:
 async def signed_in(request: Request) -> Reader:
     reader = await reader_of(request)
     if reader.viewer is None:
-        # Back to the page after log-in; a form's action (POST only) is no page to return to.
-        raise SignInNeeded(request.url.path if request.method == "GET" else "/")
+        # Back to the page after log-in, its query too (a search, a page of results); a
+        # form's action (POST only) is no page to return to.
+        raise SignInNeeded(_page_of(request) if request.method == "GET" else "/")
     return reader
 
 

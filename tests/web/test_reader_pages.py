@@ -17,7 +17,7 @@ from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.factories import remote_teacher, say
 from tests.federation.trio import Peer, eventually, trio
 from tests.servers import Instance
-from tests.web.browser import browser, make_teacher, speaks
+from tests.web.browser import PASSWORD, browser, make_teacher, speaks
 
 
 async def account(instance: Instance, username: str) -> Account:
@@ -134,13 +134,25 @@ async def test_search_finds_teachers_posts_and_hashtags_as_the_rules_allow(ke: I
         assert 'href="/@amina"' in found.text
         posts = await stranger.get("/search?q=photosynthesis")
         assert "Photosynthesis lesson plan" not in posts.text  # posts: signed-in readers only
-        assert 'href="/login?next=/search"' in posts.text
+        # Logging in from here comes back to the same search, now with posts.
+        assert 'href="/login?next=/search%3Fq%3Dphotosynthesis"' in posts.text
         tags = await stranger.get("/search?q=%23bio")
         assert "#biology" in tags.text
         remote = await stranger.get("/search?q=moussa")
         assert "https://ecoles.example.sn/@moussa" in remote.text
     async with browser(ke) as baraka_phone:
-        await baraka_phone.log_in("baraka")
+        login = "/login?next=/search%3Fq%3Dphotosynthesis"  # the link the stranger saw
+        form = await baraka_phone.get(login)
+        assert 'name="next" value="/search?q=photosynthesis"' in form.text
+        back = await baraka_phone.submit(
+            login,
+            "/login",
+            {"login": "baraka", "password": PASSWORD, "next": "/search?q=photosynthesis"},
+        )
+        assert back.headers["location"] == "/search?q=photosynthesis"
+        assert (
+            "Photosynthesis lesson plan" in (await baraka_phone.get(back.headers["location"])).text
+        )
         posts = await baraka_phone.get("/search?q=photosynthesis&type=statuses")
         assert "Photosynthesis lesson plan" in posts.text
         assert "answers for my followers" not in posts.text  # not a follower

@@ -119,6 +119,17 @@ async def test_settings_need_a_signed_in_teacher(ke: Instance) -> None:
     assert answer.headers["location"] == "/login?next=/settings"
 
 
+async def test_a_page_asking_to_log_in_keeps_its_query_for_afterwards(ke: Instance) -> None:
+    async with browser(ke) as stranger:
+        answer = await stranger.get("/admin/signups?status=pending&page=2")
+        assert answer.status_code == 303
+        assert (
+            answer.headers["location"] == "/login?next=/admin/signups%3Fstatus%3Dpending%26page%3D2"
+        )
+        form = await stranger.get(answer.headers["location"])
+    assert 'name="next" value="/admin/signups?status=pending&amp;page=2"' in form.text
+
+
 async def test_log_in_sends_the_teacher_back_only_to_a_page_of_this_site(ke: Instance) -> None:
     await make_teacher(ke, "amina")
     async with browser(ke) as amina:
