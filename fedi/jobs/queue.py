@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from fedi.db.base import utcnow
 from fedi.db.models.jobs import Job
@@ -271,19 +272,7 @@ class JobQueue:
             return set()
         pairs = [(job.id, job.lease_token) for job in claimed]
         async with self.writing(), self.sessions() as session, session.begin():
-            rows = await session.execute(
-                update(jobs)
-                .where(tuple_(jobs.c.id, jobs.c.lease_token).in_(pairs), jobs.c.state == "running")
-                .values(
-                    state="done",
-                    finished_at=self._clock(),
-                    last_error=None,
-                    lease_token=None,
-                    lease_expires_at=None,
-                )
-                .returning(jobs.c.id)
-            )
-            return set(rows.scalars())
+            return await self._mark_done(session, tuple_(jobs.c.id, jobs.c.lease_token).in_(pairs))
 
     def lease_expiry(self) -> datetime:
         """When a lease taken now lapses."""
@@ -306,8 +295,7 @@ class JobQueue:
         """Extend the leases of jobs (``{id: lease_token}``) in the caller's transaction;
         returns the ids whose lease we still hold. A worker applying many jobs in one
         transaction calls it first: the jobs it lost are skipped, the others stay leased."""
-        expires = self._clock() + timedelta(seconds=self.lease_seconds)
-        return await renew_leases(session, claims, expires)
+        return await renew_leases(session, claims, self.lease_expiry())
 
     async def complete_held_in(self, session: AsyncSession, job_ids: Collection[int]) -> set[int]:
         """Mark many jobs done in the caller's transaction, one statement; the ids marked.
@@ -318,9 +306,12 @@ class JobQueue:
         """
         if not job_ids:
             return set()
+        return await self._mark_done(session, jobs.c.id.in_(list(job_ids)))
+
+    async def _mark_done(self, session: AsyncSession, which: ColumnElement[bool]) -> set[int]:
         rows = await session.execute(
             update(jobs)
-            .where(jobs.c.id.in_(list(job_ids)), jobs.c.state == "running")
+            .where(which, jobs.c.state == "running")
             .values(
                 state="done",
                 finished_at=self._clock(),
@@ -365,8 +356,7 @@ class JobQueue:
 
     async def renew(self, job: ClaimedJob) -> bool:
         """Extend the lease of a job still running (a heartbeat). False if the lease was lost."""
-        expires = self._clock() + timedelta(seconds=self.lease_seconds)
-        return await self._settle(job, lease_expires_at=expires)
+        return await self._settle(job, lease_expires_at=self.lease_expiry())
 
     async def release(self, job: ClaimedJob) -> None:
         """Put the job back in the queue now, without counting this attempt (drain on shutdown)."""

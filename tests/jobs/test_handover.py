@@ -64,6 +64,25 @@ class Family:
             self.all_ran.set()
 
 
+class Arrivals:
+    """A handler counting its jobs: ``all_in`` is set by the ``expected``-th; with ``hold``
+    each waits for it, so all of them must run at the same time for any to finish."""
+
+    def __init__(self, expected: int, *, hold: bool = False) -> None:
+        self.expected = expected
+        self.hold = hold
+        self.count = 0
+        self.all_in = asyncio.Event()
+
+    async def __call__(self, payload: Mapping[str, Any], context: JobContext) -> None:
+        self.count += 1
+        if self.count == self.expected:
+            self.all_in.set()
+        if self.hold:
+            async with asyncio.timeout(PATIENCE):
+                await self.all_in.wait()
+
+
 async def run_until(worker: Worker, event: asyncio.Event) -> None:
     running = asyncio.create_task(worker.run())
     try:
@@ -121,21 +140,11 @@ async def test_a_rolled_back_handover_leaves_no_rows_and_gives_its_slots_back(
     assert await children(sessions) == []
     assert (await load(sessions, parent_id)).state == "dead"
     # All four slots are free again: four jobs run at once.
-    together = asyncio.Event()
-    started = 0
-
-    async def wait_for_all(payload: Mapping[str, Any], context: JobContext) -> None:
-        nonlocal started
-        started += 1
-        if started == 4:
-            together.set()
-        async with asyncio.timeout(PATIENCE):
-            await together.wait()
-
+    together = Arrivals(4, hold=True)
     for _ in range(4):
         await add_job(sessions, "wait")
-    worker = Worker(queue, {"wait": wait_for_all}, concurrency=4, poll_interval=0.05)
-    await run_until(worker, together)
+    worker = Worker(queue, {"wait": together}, concurrency=4, poll_interval=0.05)
+    await run_until(worker, together.all_in)
 
 
 async def test_stepping_the_queue_by_hand_hands_nothing_over(
@@ -166,21 +175,9 @@ async def test_completions_arriving_together_are_one_update_and_a_lost_lease_is_
         return await complete_many(claimed)
 
     queue.complete_many = counted  # type: ignore[method-assign]
-    finished = asyncio.Event()
-    count = 0
-
-    async def quick(payload: Mapping[str, Any], context: JobContext) -> None:
-        nonlocal count
-        count += 1
-        if count == 6:
-            finished.set()
-
+    quick = Arrivals(6)
     worker = Worker(queue, {"quick": quick}, concurrency=6, poll_interval=0.05)
-    running = asyncio.create_task(worker.run())
-    async with asyncio.timeout(PATIENCE):
-        await finished.wait()
-    worker.stop()  # it returns once every job is settled, completions included
-    await asyncio.wait_for(running, PATIENCE)
+    await run_until(worker, quick.all_in)  # the worker returns once every job is settled
     assert sum(batches) == 6
     async with sessions() as session:
         states = set(await session.scalars(select(Job.state)))
