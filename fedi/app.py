@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 
 import structlog
 from sqlalchemy import text
@@ -35,6 +36,7 @@ from fedi.api.responses import JSONResponse, error_response
 from fedi.config import InstanceConfig
 from fedi.errors import JamiiError, Unavailable
 from fedi.gc_tuning import settle_after_start
+from fedi.jobs import wakeups
 from fedi.runtime import open_runtime
 from fedi.state import AppState
 from fedi.streaming import listener as streaming_listener
@@ -138,6 +140,13 @@ def build_routes() -> list[BaseRoute]:
     ]
 
 
+def _worker_woken(state: AppState, database_url: str) -> AbstractAsyncContextManager[None]:
+    """An in-process worker on PostgreSQL is woken by other processes' jobs too."""
+    if state.worker is None:
+        return contextlib.nullcontext()
+    return wakeups.listening(database_url, state.worker.wake)
+
+
 def create_app(config: InstanceConfig, *, own_process: bool = False) -> Starlette:
     """The application for one instance; the database must already be migrated.
 
@@ -160,7 +169,10 @@ def create_app(config: InstanceConfig, *, own_process: bool = False) -> Starlett
                 inbox.quiet_accepted_deliveries()
                 settle_after_start()
             try:
-                async with streaming_listener.running(state.fanout, config.database_url):
+                async with (
+                    streaming_listener.running(state.fanout, config.database_url),
+                    _worker_woken(state, config.database_url),
+                ):
                     yield
             finally:
                 if pending is not None:

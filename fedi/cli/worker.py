@@ -22,6 +22,7 @@ from fedi.db.engine import (
     session_factory,
 )
 from fedi.gc_tuning import settle_after_start
+from fedi.jobs import wakeups
 from fedi.jobs.queue import JobQueue
 from fedi.jobs.registry import job_handlers
 from fedi.jobs.worker import Worker
@@ -102,7 +103,9 @@ async def _work(config: InstanceConfig, concurrency: int, *, once: bool) -> str 
             settle_after_start()
             reporter = asyncio.create_task(_report(runtime.queue))
             try:
-                await _run_until_signalled(worker)
+                # Woken by other processes' transactions that queue jobs (PostgreSQL).
+                async with wakeups.listening(config.database_url, worker.wake):
+                    await _run_until_signalled(worker)
             finally:
                 reporter.cancel()
                 await asyncio.gather(reporter, return_exceptions=True)

@@ -10,62 +10,38 @@ through the REST timelines, as they do after any reconnection).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 import orjson
 import structlog
-from sqlalchemy.engine import make_url
 
+from fedi.db.listen import is_postgresql, listen
 from fedi.streaming.commits import CHANNEL, Sink
 from fedi.streaming.fanout import Fanout
 
 log = structlog.get_logger(__name__)
-RETRY_SECONDS = 5.0
 READY_TIMEOUT = 10.0
 
 
-def _dsn(database_url: str) -> str:
-    return make_url(database_url).set(drivername="postgresql").render_as_string(False)
-
-
-async def listen(database_url: str, sink: Sink, ready: asyncio.Event) -> None:
-    """Forever: hand each notification's signals to ``sink``."""
-
-    def received(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+def _signals_to(sink: Sink) -> Callable[[str], None]:
+    def received(payload: str) -> None:
         try:
             sink(orjson.loads(payload))
         except orjson.JSONDecodeError:
             log.warning("stream_notification_malformed")
 
-    while True:
-        try:
-            connection = await asyncpg.connect(_dsn(database_url))
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("stream_listen_failed", error=type(exc).__name__)
-            await asyncio.sleep(RETRY_SECONDS)
-            continue
-        lost = asyncio.Event()
-        connection.add_termination_listener(lambda _c, done=lost: done.set())
-        try:
-            await connection.add_listener(CHANNEL, received)
-            ready.set()
-            await lost.wait()
-            log.warning("stream_listen_lost")
-        finally:
-            with suppress(Exception):
-                await connection.close(timeout=2)
+    return received
 
 
 @asynccontextmanager
 async def running(fanout: Fanout, database_url: str) -> AsyncIterator[None]:
     """The fan-out task (and, on PostgreSQL, the listener) for as long as the block runs."""
     tasks = [asyncio.create_task(fanout.run())]
-    if make_url(database_url).drivername.startswith("postgresql"):
+    if is_postgresql(database_url):
         ready = asyncio.Event()
-        tasks.append(asyncio.create_task(listen(database_url, fanout.publish, ready)))
+        received = _signals_to(fanout.publish)
+        tasks.append(asyncio.create_task(listen(database_url, CHANNEL, received, ready)))
         try:
             await asyncio.wait_for(ready.wait(), READY_TIMEOUT)
         except TimeoutError:

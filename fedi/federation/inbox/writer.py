@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 
 from fedi.db.models import Job, ReceivedActivity
+from fedi.jobs.wakeups import mark_queued
 
 log = structlog.get_logger(__name__)
 
@@ -120,6 +121,7 @@ class InboxWriter:
                 ).scalars()
             )
             if new:
+                mark_queued(session)
                 # Core, not the ORM's bulk insert: the column defaults (id, times, state)
                 # still apply, without the ORM's per-row bookkeeping.
                 await connection.execute(
