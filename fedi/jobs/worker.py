@@ -233,8 +233,12 @@ class Worker:
         if not self._running:
             return
         logger.info("worker_draining", running=len(self._running), grace=self._drain_seconds)
-        _, unfinished = await asyncio.wait(set(self._running), timeout=self._drain_seconds)
-        await self._abandon(unfinished)
+        deadline = time.monotonic() + self._drain_seconds
+        # Until none is left: a job finishing during the drain may hand over the jobs it
+        # queued (fedi.jobs.handover), which join the running set and are drained too.
+        while self._running and (left := deadline - time.monotonic()) > 0:
+            await asyncio.wait(set(self._running), timeout=left)
+        await self._abandon(set(self._running))
 
     async def _abandon(self, tasks: set[asyncio.Task[None]]) -> None:
         # Each job task releases its own lease when cancelled (see _execute).

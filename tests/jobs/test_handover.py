@@ -194,3 +194,40 @@ async def test_completions_arriving_together_are_one_update_and_a_lost_lease_is_
         job.lease_token = "someone-else"
     assert await queue.complete_many([mine]) == set()
     assert (await load(sessions, mine.id)).state == "running"
+
+
+async def test_jobs_handed_over_while_the_worker_drains_are_drained_too(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    in_transaction = asyncio.Event()
+    may_commit = asyncio.Event()
+
+    async def slow_parent(payload: Mapping[str, Any], context: JobContext) -> None:
+        with context.handing_over() as handover:
+            async with context.sessions() as session, session.begin():
+                await enqueue_many(
+                    session, "child", [{"n": n} for n in range(3)], handover=handover
+                )
+                in_transaction.set()
+                await may_commit.wait()
+
+    finished: list[int] = []
+
+    async def slow_child(payload: Mapping[str, Any], context: JobContext) -> None:
+        await asyncio.sleep(0.2)  # still running when the parent's task is done
+        finished.append(payload["n"])
+
+    await add_job(sessions, "parent")
+    worker = Worker(
+        queue_of(sessions), {"parent": slow_parent, "child": slow_child}, poll_interval=0.05
+    )
+    running = asyncio.create_task(worker.run())
+    async with asyncio.timeout(PATIENCE):
+        await in_transaction.wait()
+    worker.stop()  # draining: the parent still runs, its children not yet started
+    may_commit.set()
+    await asyncio.wait_for(running, PATIENCE)
+
+    # run() returned only after the children it was handed had run, not leaving them leased.
+    assert sorted(finished) == [0, 1, 2]
+    assert {job.state for job in await children(sessions)} == {"done"}
