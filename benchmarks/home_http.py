@@ -35,29 +35,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 import orjson
 from sqlalchemy import delete, insert, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from benchmarks import dataset, raw, seed
+from benchmarks import backends, dataset, raw, seed
 from benchmarks.loopback import (
     Child,
     Children,
     OtherLoad,
     cpu_seconds,
     free_port,
+    load_average_fact,
     log,
     pin,
     python,
     run,
-    usable_cpus,
+    two_cores,
     wait_until_serving,
     write_instance,
 )
 from benchmarks.report import Report, Section, Stats, add_json_option, ms, verdict
-from fedi.db.engine import create_engine, describe_connection_error, read_session_factory
+from fedi.db.engine import create_engine, read_session_factory
 from fedi.db.models import AccessToken, Account, Application, User
 from fedi.domain.oauth import digest
 from fedi.domain.pagination import Page
@@ -408,8 +407,7 @@ async def main(args: argparse.Namespace) -> None:
     sizes = dataset.Sizes(args.accounts, args.statuses, args.follows_per_account)
     report = Report(f"Jamii home timeline over HTTP — {sizes.key}")
     report.machine(event_loop="uvloop", http="httptools (uvicorn defaults with uvicorn[standard])")
-    cpus = usable_cpus()
-    server_cpu, load_cpu = (cpus[0], cpus[1]) if len(cpus) > 1 else (None, None)
+    server_cpu, load_cpu = two_cores()
     report.fact(
         "placement",
         f"both servers on core {server_cpu} (one at a time under load), load generator on "
@@ -417,25 +415,16 @@ async def main(args: argparse.Namespace) -> None:
         if server_cpu is not None
         else "one core: nothing pinned (figures are not comparable)",
     )
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    report.fact("load average at start", f"{load:.2f}")
-    backends: list[tuple[str, str]] = []
+    load_average_fact(report)
+    databases: list[tuple[str, str]] = []
     if args.sqlite:
         path = await asyncio.to_thread(seed.sqlite_database, sizes)
-        backends.append(("SQLite", f"sqlite+aiosqlite:///{path}"))
-    if not args.postgres:
-        print("\nPostgreSQL skipped: pass --postgres URL or set JAMII_TEST_POSTGRES_URL")
-    else:
-        try:
-            url = await seed.postgres_database(args.postgres, sizes)
-            connection = await asyncpg.connect(seed.plain_url(url))
-            try:
-                report.fact("postgresql", str(await connection.fetchval("SHOW server_version")))
-            finally:
-                await connection.close()
-            backends.append(("PostgreSQL", url))
-        except (OSError, asyncpg.PostgresError) as exc:
-            print(f"\nPostgreSQL skipped: {describe_connection_error(exc)}")
+        databases.append(("SQLite", f"sqlite+aiosqlite:///{path}"))
+    url = await backends.postgres(
+        report, args, lambda server: seed.postgres_database(server, sizes)
+    )
+    if url is not None:
+        databases.append(("PostgreSQL", url))
     pin(load_cpu)  # this process only waits from here on
     with (
         tempfile.TemporaryDirectory(prefix="jamii-bench-home-") as tmp,
@@ -443,15 +432,9 @@ async def main(args: argparse.Namespace) -> None:
     ):
         folder = Path(tmp)
         bench = Bench(args, folder, children, folder / "requests.json", server_cpu, load_cpu)
-        for backend, url in backends:
-            await backend_run(report, bench, backend, url)
-    busy = other.cores()
-    if busy is not None:
-        print()
-        report.fact(
-            "other processes meanwhile",
-            f"{busy:.2f} cores busy on average (PostgreSQL's server included when it ran)",
-        )
+        for backend, database_url in databases:
+            await backend_run(report, bench, backend, database_url)
+    other.fact(report)
     if args.json:
         report.write(args.json)
 
@@ -469,14 +452,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=16, help="client connections")
     parser.add_argument("--limits", default="20,40", help="page sizes, comma-separated")
     parser.add_argument("--time-cap", type=float, default=60.0, help="seconds per load run")
-    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        default=os.environ.get("JAMII_TEST_POSTGRES_URL"),
-        help="PostgreSQL server (default: $JAMII_TEST_POSTGRES_URL); a database "
-        "jamii_bench_<sizes> is created there and reused",
-    )
+    backends.add_options(parser, "; a database jamii_bench_<sizes> is created there and reused")
     parser.add_argument("--show-sql", action="store_true", help="print the captured statements")
     parser.add_argument(
         "--py-spy",
@@ -486,14 +462,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--py-spy-seconds", type=int, default=8)
     add_json_option(parser)
-    args = parser.parse_args(argv)
+    args = backends.parse(parser, argv)
     if args.py_spy:
         args.py_spy.mkdir(parents=True, exist_ok=True)
     args.limits = [int(v) for v in args.limits.split(",")]
     if args.warmup is None:
         args.warmup = args.users
-    if args.postgres:
-        make_url(args.postgres)  # fail early on a malformed URL
     return args
 
 

@@ -28,7 +28,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import re
 import statistics
 import tempfile
@@ -40,15 +39,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import orjson
 from aiohttp import web
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
+from benchmarks import backends
 from benchmarks.loopback import (
     Child,
     Children,
@@ -56,13 +54,13 @@ from benchmarks.loopback import (
     OtherLoad,
     cpu_seconds,
     free_port,
+    load_average_fact,
     log,
     pin,
-    postgres_database,
-    postgres_version,
     python,
     run,
-    sqlite_database,
+    temporary_database,
+    two_cores,
     usable_cpus,
     wait_until_serving,
     write_instance,
@@ -70,7 +68,7 @@ from benchmarks.loopback import (
 from benchmarks.report import Report, Section, Stats, add_json_option, measure, ms, verdict
 from fedi.config import JobSettings
 from fedi.db.base import utcnow
-from fedi.db.engine import create_engine, describe_connection_error, session_factory
+from fedi.db.engine import create_engine, session_factory
 from fedi.db.models import Account, Job, ReceivedActivity, Status
 from fedi.federation.inbox.writer import PROCESS
 from fedi.federation.signatures import (
@@ -765,8 +763,7 @@ async def main(args: argparse.Namespace, prep: Prepared) -> None:
     other = OtherLoad()
     report = Report("Jamii inbox benchmark")
     report.machine(event_loop="uvloop", http="httptools (uvicorn defaults with uvicorn[standard])")
-    cpus = usable_cpus()
-    server_cpu, load_cpu = (cpus[0], cpus[1]) if len(cpus) > 1 else (None, None)
+    server_cpu, load_cpu = two_cores()
     report.fact(
         "placement",
         f"server on core {server_cpu}, load generator on core {load_cpu}"
@@ -779,8 +776,7 @@ async def main(args: argparse.Namespace, prep: Prepared) -> None:
         f"{args.warmup} warm-up + {args.requests} timed, {len(prep.actors)} actors on "
         f"{HOSTS} hosts, bodies {min(sizes)}–{max(sizes)} B, prepared in {prep.seconds:.1f} s",
     )
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    report.fact("load average at start", f"{load:.2f}")
+    load_average_fact(report)
     pin(load_cpu)  # this process only waits and polls from here on
 
     if args.only != "processed":
@@ -814,24 +810,14 @@ async def main(args: argparse.Namespace, prep: Prepared) -> None:
                 )
             section.print()
 
-        backends: list[tuple[str, str | None]] = []
-        if args.sqlite:
-            backends.append(("SQLite", None))
-        if args.postgres:
-            try:
-                report.fact("postgresql", await postgres_version(args.postgres))
-                backends.append(("PostgreSQL", args.postgres))
-            except (OSError, asyncpg.PostgresError) as exc:
-                print(f"\nPostgreSQL skipped: {describe_connection_error(exc)}")
-        else:
-            print("\nPostgreSQL skipped: pass --postgres URL or set JAMII_TEST_POSTGRES_URL")
+        servers: list[str | None] = [None] if args.sqlite else []
+        postgres = await backends.postgres(report, args)
+        if postgres is not None:
+            servers.append(postgres)
         parts = ("inbox", "processed") if args.only is None else (args.only,)
-        for _, server_url in backends:
+        for server_url in servers:
             for what in parts:
-                if server_url is None:
-                    database = await sqlite_database(folder / f"{what}.db")
-                else:
-                    database = await postgres_database(server_url, what)
+                database = await temporary_database(server_url, folder, what)
                 try:
                     if what == "inbox":
                         # The verify-only baseline again, just before: both sides adjacent.
@@ -841,13 +827,7 @@ async def main(args: argparse.Namespace, prep: Prepared) -> None:
                         await processed_run(report, bench, database, prep)
                 finally:
                     await database.drop()
-    busy = other.cores()
-    if busy is not None:
-        print()
-        report.fact(
-            "other processes meanwhile",
-            f"{busy:.2f} cores busy on average (PostgreSQL's server included when it ran)",
-        )
+    other.fact(report)
     if args.json:
         report.write(args.json)
 
@@ -877,19 +857,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--process-cap", type=float, default=60.0, help="seconds allowed to drain them"
     )
-    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        default=os.environ.get("JAMII_TEST_POSTGRES_URL"),
-        help="PostgreSQL server (default: $JAMII_TEST_POSTGRES_URL); a temporary database "
-        "jamii_bench_inbox_<pid> is created there and dropped",
+    backends.add_options(
+        parser, "; a temporary database jamii_bench_inbox_<pid> is created there and dropped"
     )
     add_json_option(parser)
-    args = parser.parse_args(argv)
-    if args.postgres:
-        make_url(args.postgres)  # fail early on a malformed URL
-    return args
+    return backends.parse(parser, argv)
 
 
 if __name__ == "__main__":
