@@ -35,14 +35,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import insert, update
 
 from benchmarks import backends
 from benchmarks.loopback import Database, log, run
 from benchmarks.report import Report, Stats, add_json_option, ms
-from benchmarks.sending import Receivers, remote_account, run_sender, sender_config
-from fedi.db.base import utcnow
-from fedi.db.models import Account, Follow
+from benchmarks.sending import Receivers, add_followers, run_sender, sender_config
+from fedi.db.models import Account
 from fedi.domain import communities
 from fedi.domain.accounts import Registration, register
 from fedi.domain.communities import Settings
@@ -50,7 +48,6 @@ from fedi.domain.events import FEDERATE
 from fedi.domain.statuses import Draft, post
 from fedi.federation.delivery.deliver import DELIVER
 from fedi.gc_tuning import settle_after_start
-from fedi.ids import new_id
 from fedi.jobs import ClaimedJob, JobContext, Worker
 from fedi.jobs.registry import job_handlers
 from fedi.runtime import Runtime, open_runtime
@@ -152,29 +149,8 @@ async def seed(runtime: Runtime, receivers: Receivers, members: int) -> Sender:
                 creator=amina,
             )
         ).account
-        accounts: list[dict[str, Any]] = []
-        follows: list[dict[str, Any]] = []
-        now = utcnow()
-        for k in range(members):
-            account = remote_account(receivers.host(k), f"teacher{k:05d}", 2, now)
-            accounts.append(account)
-            for target in (amina.id, group.id):
-                follows.append(
-                    {
-                        "id": new_id(),
-                        "account_id": account["id"],
-                        "target_account_id": target,
-                        "uri": f"{account['uri']}#follows/{target}",
-                    }
-                )
-        await session.execute(insert(Account.__table__), accounts)  # type: ignore[arg-type]
-        await session.execute(insert(Follow.__table__), follows)  # type: ignore[arg-type]
-        await session.execute(
-            update(Account.__table__)  # type: ignore[arg-type]
-            .where(Account.__table__.c.id.in_([amina.id, group.id]))
-            .values(followers_count=members)
-        )
-    return Sender(runtime, amina, baraka, group, receivers.inboxes(members))
+        inboxes = await add_followers(session, receivers, members, "teacher{:05d}", [amina, group])
+    return Sender(runtime, amina, baraka, group, inboxes)
 
 
 async def fan_out(sender: Sender, worker: Worker, recorder: Recorder, *, community: bool) -> Round:

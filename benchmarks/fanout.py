@@ -32,15 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import insert, update
 
 from benchmarks import backends
 from benchmarks.loopback import Database, OtherLoad, log, run
 from benchmarks.report import Report, Stats, add_json_option, ms, verdict
-from benchmarks.sending import Receivers, remote_account, run_sender, sender_config
+from benchmarks.sending import Receivers, add_followers, run_sender, sender_config
 from fedi.config import JobSettings
-from fedi.db.base import utcnow
-from fedi.db.models import Account, Follow
+from fedi.db.models import Account
 from fedi.domain.accounts import Registration, register
 from fedi.domain.events import FEDERATE
 from fedi.domain.statuses import Draft, post
@@ -48,7 +46,6 @@ from fedi.federation.context import Federation
 from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.fetcher.documents import ACTIVITY_ACCEPT
 from fedi.gc_tuning import settle_after_start
-from fedi.ids import new_id
 from fedi.jobs import ClaimedJob, JobContext, Worker
 from fedi.jobs.registry import job_handlers
 from fedi.runtime import Runtime, open_runtime
@@ -182,28 +179,8 @@ async def seed(runtime: Runtime, receivers: Receivers, followers: int) -> Sender
                 password="correct horse battery",  # noqa: S106 - a throwaway account
             ),
         )
-        accounts: list[dict[str, Any]] = []
-        follows: list[dict[str, Any]] = []
-        now = utcnow()
-        for k in range(followers):
-            account = remote_account(receivers.host(k), f"follower{k:04d}", 1, now)
-            accounts.append(account)
-            follows.append(
-                {
-                    "id": new_id(),
-                    "account_id": account["id"],
-                    "target_account_id": author.id,
-                    "uri": f"{account['uri']}#follows/{k}",
-                }
-            )
-        await session.execute(insert(Account.__table__), accounts)  # type: ignore[arg-type]
-        await session.execute(insert(Follow.__table__), follows)  # type: ignore[arg-type]
-        await session.execute(
-            update(Account.__table__)  # type: ignore[arg-type]
-            .where(Account.__table__.c.id == author.id)
-            .values(followers_count=followers)
-        )
-    return Sender(runtime, author, receivers.inboxes(followers))
+        inboxes = await add_followers(session, receivers, followers, "follower{:04d}", [author])
+    return Sender(runtime, author, inboxes)
 
 
 # -- the measured paths ----------------------------------------------------------------------

@@ -30,7 +30,6 @@ import pickle
 import random
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,12 +38,13 @@ import orjson
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from benchmarks import backends, dataset, raw, seed
+from benchmarks import backends, dataset, loadrun, raw, seed
+from benchmarks.loadrun import Load, Requests, load_run
 from benchmarks.loopback import (
     Child,
     Children,
     OtherLoad,
-    cpu_seconds,
+    flags,
     free_port,
     load_average_fact,
     log,
@@ -55,7 +55,7 @@ from benchmarks.loopback import (
     wait_until_serving,
     write_instance,
 )
-from benchmarks.report import Report, Section, Stats, add_json_option, ms, verdict
+from benchmarks.report import Report, Section, add_json_option, ms, verdict
 from fedi.db.engine import create_engine, read_session_factory
 from fedi.db.models import AccessToken, Account, Application, User
 from fedi.domain.oauth import digest
@@ -73,77 +73,20 @@ OURS, BARE = "ours (jamii serve)", "bare Starlette, raw driver + orjson"
 CHECKED = 10  # viewers whose answers must be equal on both servers, per limit
 
 
-@dataclass(frozen=True)
-class Load(Stats):
-    """Latencies of a load run; ``ops`` is the run's requests per second, not 1/mean."""
-
-    rate: float = 0.0
-    server_cpu_us: float = 0.0  # server CPU per request (warm-up included)
-    generator_busy: float = 0.0
-    answers: str = ""
-    all_ok: bool = False
-
-    @property
-    def ops(self) -> float:
-        return self.rate
-
-
-@dataclass
-class Bench:
-    args: argparse.Namespace
-    folder: Path
-    children: Children
-    requests_file: Path
-    server_cpu: int | None
-    load_cpu: int | None
-
+class Bench(loadrun.Bench):
     async def load(self, label: str, server: Child, port: int, limit: int, profile: str) -> Load:
         """One load run; ``profile`` names its py-spy recording (when ``--py-spy`` is on)."""
         args = self.args
-        out = self.folder / f"load-{len(self.children.started)}.json"
-        before = cpu_seconds(server.pid)
-        options = {
-            "--requests": self.requests_file,
-            "--url": f"http://127.0.0.1:{port}{PATH}?limit={limit}",
-            "--warmup": args.warmup,
-            "--count": args.requests,
-            "--concurrency": args.concurrency,
-            "--time-cap": args.time_cap,
-            "--out": out,
-        }
-        argv = python("-m", "benchmarks.httpload", *[str(p) for kv in options.items() for p in kv])
-        child = self.children.spawn(
-            f"httpload-{len(self.children.started)}", argv, cpu=self.load_cpu
+        requests = Requests(
+            self.requests_file, args.warmup, args.requests, args.concurrency, args.time_cap
         )
-        profiler = None
-        if args.py_spy and profile:
-            profiler = await self._profile(server, profile)
-        code = await asyncio.to_thread(child.process.wait, 2 * args.time_cap + 60)
-        if profiler is not None:
-            await asyncio.to_thread(profiler.process.wait, 60)
-        if code != 0 or not out.exists():
-            raise RuntimeError(f"the load generator failed ({code}):\n{child.tail()}")
-        used = cpu_seconds(server.pid) - before
-        data = orjson.loads(out.read_bytes())
-        warm = data["warmup"]
-        total = data["sent"] + warm.get("sent", 0)
-        answers = dict(warm["statuses"])
-        for status, n in data["statuses"].items():
-            answers[status] = answers.get(status, 0) + n
-        errors = {**warm["errors"], **data["errors"]}
-        shown = ", ".join(f"{n} × {s}" for s, n in sorted(answers.items()))
-        if errors:
-            shown += ", errors: " + ", ".join(f"{n} × {e}" for e, n in errors.items())
-        if data["capped"]:
-            shown += f" (time cap: {data['sent']} of {args.requests} sent)"
-        return Load(
-            label,
-            tuple(data["latencies"]) or (0.0,),
-            rate=len(data["latencies"]) / data["wall"],
-            server_cpu_us=used / max(total, 1) * 1e6,
-            generator_busy=data["cpu"] / data["wall"],
-            answers=shown,
-            all_ok=set(answers) == {"200"} and not errors,
+
+        async def profiler() -> Child | None:
+            return await self._profile(server, profile) if args.py_spy and profile else None
+
+        url = f"http://127.0.0.1:{port}{PATH}?limit={limit}"
+        return await load_run(
+            self.children, label, server, url, requests, cpu=self.load_cpu, meanwhile=profiler
         )
 
     async def _profile(self, server: Child, name: str) -> Child:
@@ -341,7 +284,7 @@ async def backend_run(report: Report, bench: Bench, backend: str, url: str) -> N
     }
     bare = bench.children.spawn(
         f"bare-{backend.lower()}",
-        python("-m", "benchmarks.bare_home", *[str(p) for kv in bare_options.items() for p in kv]),
+        python("-m", "benchmarks.bare_home", *flags(bare_options)),
         cpu=bench.server_cpu,
     )
     try:
@@ -367,10 +310,7 @@ async def backend_run(report: Report, bench: Bench, backend: str, url: str) -> N
 
 def lines(section: Section, ours: Load, bare: Load) -> None:
     for row in (ours, bare):
-        section.lines.append(
-            f"{row.label}: {row.answers}; server CPU {row.server_cpu_us:.0f} µs/request; "
-            f"load generator busy {row.generator_busy:.0%}"
-        )
+        section.lines.append(row.line())
     ratio = ours.rate / bare.rate
     cpu_ratio = ours.server_cpu_us / max(bare.server_cpu_us, 1e-9)
     section.lines.append(

@@ -46,13 +46,15 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from sqlalchemy import func, select
 
-from benchmarks import backends
+from benchmarks import backends, loadrun
+from benchmarks.loadrun import Load, Requests, load_run
 from benchmarks.loopback import (
     Child,
     Children,
     Database,
     OtherLoad,
     cpu_seconds,
+    flags,
     free_port,
     load_average_fact,
     log,
@@ -309,34 +311,7 @@ async def verify_loop(report: Report, prep: Prepared, warmup: int, count: int) -
 # -- load over HTTP --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Load(Stats):
-    """Latencies of a load run; ``ops`` is the run's requests per second, not 1/mean."""
-
-    rate: float = 0.0
-    server_cpu_us: float = 0.0  # server CPU per request (warm-up included)
-    generator_busy: float = 0.0  # share of its core the load generator used
-    accepted: int = 0  # 202 answers, warm-up included
-    answers: str = ""
-
-    @property
-    def ops(self) -> float:
-        return self.rate
-
-
-def flags(options: dict[str, object]) -> list[str]:
-    return [str(part) for pair in options.items() for part in pair]
-
-
-@dataclass
-class Bench:
-    args: argparse.Namespace
-    folder: Path
-    children: Children
-    requests_file: Path
-    server_cpu: int | None
-    load_cpu: int | None
-
+class Bench(loadrun.Bench):
     async def load(
         self,
         label: str,
@@ -348,59 +323,21 @@ class Bench:
         count: int | None = None,
     ) -> Load:
         args = self.args
-        warmup = args.warmup if warmup is None else warmup
-        count = args.requests if count is None else count
-        out = self.folder / f"load-{len(self.children.started)}.json"
-        before = cpu_seconds(server.pid)
-        options = {
-            "--requests": self.requests_file,
-            "--url": f"http://127.0.0.1:{port}{path}",
-            "--warmup": warmup,
-            "--count": count,
-            "--concurrency": args.concurrency,
-            "--time-cap": args.time_cap,
-            "--out": out,
-        }
-        child = self.children.spawn(
-            f"httpload-{len(self.children.started)}",
-            python("-m", "benchmarks.httpload", *flags(options)),
-            cpu=self.load_cpu,
+        requests = Requests(
+            self.requests_file,
+            args.warmup if warmup is None else warmup,
+            args.requests if count is None else count,
+            args.concurrency,
+            args.time_cap,
         )
-        code = await asyncio.to_thread(child.process.wait, 2 * args.time_cap + 60)
-        if code != 0 or not out.exists():
-            raise RuntimeError(f"the load generator failed ({code}):\n{child.tail()}")
-        used = cpu_seconds(server.pid) - before
-        data = orjson.loads(out.read_bytes())
-        warm = data["warmup"]
-        total = data["sent"] + warm.get("sent", 0)
-        answers = {**warm["statuses"]}
-        for status, n in data["statuses"].items():
-            answers[status] = answers.get(status, 0) + n
-        errors = {**warm["errors"], **data["errors"]}
-        shown = ", ".join(f"{n} × {s}" for s, n in sorted(answers.items()))
-        if errors:
-            shown += ", errors: " + ", ".join(f"{n} × {e}" for e, n in errors.items())
-        if data["capped"]:
-            shown += f" (time cap: {data['sent']} of {count} sent)"
-        latencies = tuple(data["latencies"]) or (0.0,)
-        return Load(
-            label,
-            latencies,
-            rate=len(data["latencies"]) / data["wall"],
-            server_cpu_us=used / max(total, 1) * 1e6,
-            generator_busy=data["cpu"] / data["wall"],
-            accepted=answers.get("202", 0),
-            answers=shown,
-        )
+        url = f"http://127.0.0.1:{port}{path}"
+        return await load_run(self.children, label, server, url, requests, cpu=self.load_cpu)
 
 
 def load_lines(section: Section, ours: Load, bare: Load | None, noop: Load | None) -> None:
     for row in (ours, bare, noop):
         if row is not None:
-            section.lines.append(
-                f"{row.label}: {row.answers}; server CPU {row.server_cpu_us:.0f} µs/request; "
-                f"load generator busy {row.generator_busy:.0%}"
-            )
+            section.lines.append(row.line())
     if bare is not None:
         ratio = ours.rate / bare.rate
         section.lines.append(
@@ -804,10 +741,7 @@ async def main(args: argparse.Namespace, prep: Prepared) -> None:
             section.rows = [bare] + ([noop] if noop else [])
             for row in section.rows:
                 assert isinstance(row, Load)
-                section.lines.append(
-                    f"{row.label}: {row.answers}; server CPU {row.server_cpu_us:.0f} µs/request; "
-                    f"load generator busy {row.generator_busy:.0%}"
-                )
+                section.lines.append(row.line())
             section.print()
 
         servers: list[str | None] = [None] if args.sqlite else []

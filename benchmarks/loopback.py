@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 
 from benchmarks.backends import UNREACHABLE, postgres_version, say_skipped
 from benchmarks.report import Report
-from benchmarks.seed import plain_url
+from benchmarks.seed import plain_url, sqlalchemy_url
 from fedi.db import migrate
 from fedi.logging import configure
 
@@ -266,6 +266,11 @@ def python(*args: str) -> list[str]:
     return [sys.executable, *args]
 
 
+def flags(options: dict[str, object]) -> list[str]:
+    """Command-line arguments from ``{"--option": value}``."""
+    return [str(part) for pair in options.items() for part in pair]
+
+
 async def wait_until_serving(
     url: str, child: Child, *, within: float = 30.0, host: str | None = None
 ) -> None:
@@ -305,13 +310,6 @@ def write_instance(
 
 
 # -- databases --------------------------------------------------------------------------------
-
-
-def sqlalchemy_url(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql+asyncpg")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
 
 
 @dataclass
