@@ -1,12 +1,11 @@
 """Real processes on loopback for the HTTP benchmarks: pinned to a core, logged, stopped.
 
 Shared by ``benchmarks.inbox``, ``benchmarks.home_http`` and, through ``benchmarks.sending``,
-the fan-out benchmarks. Every child is started by
-``spawn`` and stopped by ``Child.stop`` (SIGTERM to its own pid, then SIGKILL after a grace
-period); ``Children`` stops whatever is still running when a benchmark leaves its block, so
-an exception or Ctrl-C leaves no process behind. Databases made here are temporary: SQLite
-files in the run's temporary folder, PostgreSQL databases ``jamii_bench_<what>_<pid>``
-dropped at the end.
+the fan-out benchmarks. Every child is started by ``spawn`` and stopped by ``Child.stop``
+(SIGTERM to its own pid, then SIGKILL after a grace period); ``Children`` stops whatever is
+still running when a benchmark leaves its block, so an exception or Ctrl-C leaves no process
+behind. Databases made here are temporary: SQLite files in the run's temporary folder,
+PostgreSQL databases ``jamii_bench_<what>_<pid>`` dropped at the end.
 """
 
 from __future__ import annotations
