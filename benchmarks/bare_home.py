@@ -33,7 +33,6 @@ from typing import Any
 import aiosqlite
 import asyncpg
 import orjson
-import uvicorn
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -41,8 +40,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from benchmarks.raw import Template
+from benchmarks.serving import serve_like_jamii
 from fedi.db.repositories.statuses import N_ACCOUNT_COLUMNS, N_STATUS_COLUMNS
-from fedi.logging import configure
 
 SQLITE_POOL = 5  # what SQLAlchemy keeps for a SQLite file by default (no overflow here)
 PG_POOL = 10  # asyncpg queues beyond it and never reconnects
@@ -319,15 +318,7 @@ def main() -> None:
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    configure()  # what the jamii CLI does before `jamii serve`
-    uvicorn.run(
-        build_app(args),
-        host="127.0.0.1",
-        port=args.port,
-        log_level="info",
-        proxy_headers=False,
-        server_header=False,
-    )
+    serve_like_jamii(build_app(args), args.port)
 
 
 if __name__ == "__main__":

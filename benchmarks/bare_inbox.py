@@ -17,12 +17,12 @@ import argparse
 import json
 from pathlib import Path
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from benchmarks.serving import serve_like_jamii
 from fedi.federation.signatures import (
     PublicKey,
     SignatureError,
@@ -32,7 +32,6 @@ from fedi.federation.signatures import (
     parse_signature,
     verify_signature,
 )
-from fedi.logging import configure
 
 
 def build_app(keys: dict[str, PublicKey], domain: str) -> Starlette:
@@ -79,15 +78,7 @@ def main() -> None:
     keys = {
         key_id: load_public_key(pem) for key_id, pem in json.loads(args.keys.read_text()).items()
     }
-    configure()  # what the jamii CLI does before `jamii serve`
-    uvicorn.run(
-        build_app(keys, args.domain),
-        host="127.0.0.1",
-        port=args.port,
-        log_level="info",
-        proxy_headers=False,
-        server_header=False,
-    )
+    serve_like_jamii(build_app(keys, args.domain), args.port)
 
 
 if __name__ == "__main__":

@@ -26,10 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
-import sys
-import tempfile
+import functools
 import time
 from collections import Counter
 from collections.abc import Collection, Mapping
@@ -38,29 +35,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
-import orjson
-from sqlalchemy import insert, update
-from sqlalchemy.engine import make_url
 
-from benchmarks.loopback import (
-    Children,
-    Database,
-    log,
-    pin,
-    postgres_database,
-    postgres_version,
-    python,
-    run,
-    sqlite_database,
-    usable_cpus,
-    write_instance,
-)
+from benchmarks import backends
+from benchmarks.loopback import Database, log, run
 from benchmarks.report import Report, Stats, add_json_option, ms
-from fedi.config import load_config
-from fedi.db.base import utcnow
-from fedi.db.engine import describe_connection_error
-from fedi.db.models import Account, Follow
+from benchmarks.sending import Receivers, add_followers, run_sender, sender_config
+from fedi.db.models import Account
 from fedi.domain import communities
 from fedi.domain.accounts import Registration, register
 from fedi.domain.communities import Settings
@@ -68,10 +48,8 @@ from fedi.domain.events import FEDERATE
 from fedi.domain.statuses import Draft, post
 from fedi.federation.delivery.deliver import DELIVER
 from fedi.gc_tuning import settle_after_start
-from fedi.ids import new_id
 from fedi.jobs import ClaimedJob, JobContext, Worker
 from fedi.jobs.registry import job_handlers
-from fedi.logging import configure
 from fedi.runtime import Runtime, open_runtime
 
 DOMAIN = "community.bench.test"
@@ -147,7 +125,7 @@ class Sender:
     inboxes: list[str]
 
 
-async def seed(runtime: Runtime, ports: list[int], members: int) -> Sender:
+async def seed(runtime: Runtime, receivers: Receivers, members: int) -> Sender:
     """The community and its remote members, who also follow Amina."""
     async with runtime.sessions() as session, session.begin():
         people = []
@@ -171,49 +149,7 @@ async def seed(runtime: Runtime, ports: list[int], members: int) -> Sender:
                 creator=amina,
             )
         ).account
-        accounts: list[dict[str, Any]] = []
-        follows: list[dict[str, Any]] = []
-        now = utcnow()
-        for k in range(members):
-            host = f"127.0.0.1:{ports[k % len(ports)]}"
-            username = f"teacher{k:05d}"
-            uri = f"http://{host}/users/{username}"
-            account_id = new_id()
-            accounts.append(
-                {
-                    "id": account_id,
-                    "username": username,
-                    "username_lower": username,
-                    "domain": host,
-                    "uri": uri,
-                    "url": f"http://{host}/@{username}",
-                    "inbox_url": f"{uri}/inbox",
-                    "shared_inbox_url": f"http://{host}/inbox",
-                    "followers_url": f"{uri}/followers",
-                    "public_key_id": f"{uri}#main-key",
-                    "fields": [],
-                    "also_known_as": [],
-                    "following_count": 2,
-                    "fetched_at": now,
-                }
-            )
-            for target in (amina.id, group.id):
-                follows.append(
-                    {
-                        "id": new_id(),
-                        "account_id": account_id,
-                        "target_account_id": target,
-                        "uri": f"{uri}#follows/{target}",
-                    }
-                )
-        await session.execute(insert(Account.__table__), accounts)  # type: ignore[arg-type]
-        await session.execute(insert(Follow.__table__), follows)  # type: ignore[arg-type]
-        await session.execute(
-            update(Account.__table__)  # type: ignore[arg-type]
-            .where(Account.__table__.c.id.in_([amina.id, group.id]))
-            .values(followers_count=members)
-        )
-    inboxes = sorted({f"http://127.0.0.1:{ports[k % len(ports)]}/inbox" for k in range(members)})
+        inboxes = await add_followers(session, receivers, members, "teacher{:05d}", [amina, group])
     return Sender(runtime, amina, baraka, group, inboxes)
 
 
@@ -253,35 +189,24 @@ async def fan_out(sender: Sender, worker: Worker, recorder: Recorder, *, communi
     return current
 
 
-async def receivers_stats(session: aiohttp.ClientSession, control: int) -> dict[str, Any]:
-    async with session.get(f"http://127.0.0.1:{control}/stats") as answer:
-        stats: dict[str, Any] = await answer.json()
-        return stats
-
-
 async def backend_run(
-    report: Report, args: argparse.Namespace, database: Database, folder: Path, ready: Any
+    report: Report,
+    args: argparse.Namespace,
+    database: Database,
+    folder: Path,
+    receivers: Receivers,
 ) -> None:
-    ports: list[int] = ready["ports"]
-    control: int = ready["control"]
-    instance = write_instance(
-        folder / f"sender-{database.backend.lower()}",
-        domain=DOMAIN,
-        port=8000,  # never served: only the outbound side runs
-        database_url=database.url,
-        extra="[jobs]\nin_process_worker = false\n",
-    )
-    config = load_config(instance, environ={})
+    ports = receivers.ports
+    config = sender_config(folder, database, DOMAIN)
     async with open_runtime(config) as runtime, aiohttp.ClientSession() as plain:
         started = time.monotonic()
-        sender = await seed(runtime, ports, args.members)
+        sender = await seed(runtime, receivers, args.members)
         seeded = time.monotonic() - started
         recorder = Recorder(runtime)
         await database.analyze()  # statistics, as autovacuum keeps them on a running server
         # What `jamii serve` and `jamii worker` do once started (fedi.gc_tuning).
         settle_after_start()
-        async with plain.post(f"http://127.0.0.1:{control}/reset"):
-            pass
+        await receivers.reset(plain)
         worker = Worker(runtime.queue, recorder.handlers, concurrency=args.concurrency)
         running = asyncio.create_task(worker.run())
         to_2xx: dict[str, list[float]] = {COMMUNITY: [], PLAIN: []}
@@ -299,7 +224,7 @@ async def backend_run(
         finally:
             worker.stop()
             await running
-        received = await receivers_stats(plain, control)
+        received = await receivers.stats(plain)
 
     hosts = len(sender.inboxes)
     section = report.section(
@@ -341,64 +266,13 @@ async def backend_run(
 async def main(args: argparse.Namespace) -> None:
     report = Report("Jamii community fan-out benchmark")
     report.machine(event_loop="uvloop")
-    cpus = usable_cpus()
-    sender_cpu, receivers_cpu = (cpus[0], cpus[1]) if len(cpus) > 1 else (None, None)
-    report.fact(
-        "placement",
-        f"sender (this process) on core {sender_cpu}, receivers on core {receivers_cpu}"
-        if sender_cpu is not None
-        else "one core: nothing pinned",
+    await run_sender(
+        report,
+        args,
+        "community",
+        functools.partial(backend_run, report, args),
+        one_core="one core: nothing pinned",
     )
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    report.fact("load average at start", f"{load:.2f}")
-    with (
-        tempfile.TemporaryDirectory(prefix="jamii-bench-community-") as tmp,
-        Children(Path(tmp)) as children,
-    ):
-        folder = Path(tmp)
-        ready_file = folder / "receivers.json"
-        receivers = children.spawn(
-            "receivers",
-            python(
-                "-m", "benchmarks.receivers", "--count", str(args.hosts), "--ready", str(ready_file)
-            ),
-            cpu=receivers_cpu,
-        )
-        deadline = time.monotonic() + 30
-        while not ready_file.exists():
-            if not receivers.running() or time.monotonic() > deadline:
-                raise RuntimeError(f"the receivers did not start:\n{receivers.tail()}")
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.05)
-        ready = orjson.loads(ready_file.read_bytes())
-        pin(sender_cpu)
-        saved = sys.stderr
-        with (folder / "sender.log").open("w") as sender_log:
-            sys.stderr = sender_log
-            try:
-                configure(json=True)
-            finally:
-                sys.stderr = saved
-            backends: list[str | None] = [None] if args.sqlite else []
-            if args.postgres:
-                backends.append(args.postgres)
-            else:
-                print("\nPostgreSQL skipped: pass --postgres URL or set JAMII_TEST_POSTGRES_URL")
-            for server_url in backends:
-                if server_url is None:
-                    database = await sqlite_database(folder / "sender.db")
-                else:
-                    try:
-                        database = await postgres_database(server_url, "community")
-                        report.fact("postgresql", await postgres_version(server_url))
-                    except (OSError, asyncpg.PostgresError) as exc:
-                        print(f"\nPostgreSQL skipped: {describe_connection_error(exc)}")
-                        continue
-                try:
-                    await backend_run(report, args, database, folder, ready)
-                finally:
-                    with contextlib.suppress(Exception):
-                        await database.drop()
     if args.json:
         report.write(args.json)
 
@@ -411,19 +285,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--hosts", type=int, default=50, help="receiving instances")
     parser.add_argument("--posts", type=int, default=5, help="timed posts per path")
     parser.add_argument("--concurrency", type=int, default=64, help="Worker concurrency")
-    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        default=os.environ.get("JAMII_TEST_POSTGRES_URL"),
-        help="PostgreSQL server (default: $JAMII_TEST_POSTGRES_URL); a temporary database "
-        "is created there and dropped",
-    )
+    backends.add_options(parser, "; a temporary database is created there and dropped")
     add_json_option(parser)
-    args = parser.parse_args(argv)
-    if args.postgres:
-        make_url(args.postgres)
-    return args
+    return backends.parse(parser, argv)
 
 
 if __name__ == "__main__":

@@ -24,10 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
-import sys
-import tempfile
+import functools
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -35,30 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
-import orjson
-from sqlalchemy import insert, update
-from sqlalchemy.engine import make_url
 
-from benchmarks.loopback import (
-    Children,
-    Database,
-    OtherLoad,
-    log,
-    pin,
-    postgres_database,
-    postgres_version,
-    python,
-    run,
-    sqlite_database,
-    usable_cpus,
-    write_instance,
-)
+from benchmarks import backends
+from benchmarks.loopback import Database, OtherLoad, log, run
 from benchmarks.report import Report, Stats, add_json_option, ms, verdict
-from fedi.config import JobSettings, load_config
-from fedi.db.base import utcnow
-from fedi.db.engine import describe_connection_error
-from fedi.db.models import Account, Follow
+from benchmarks.sending import Receivers, add_followers, run_sender, sender_config
+from fedi.config import JobSettings
+from fedi.db.models import Account
 from fedi.domain.accounts import Registration, register
 from fedi.domain.events import FEDERATE
 from fedi.domain.statuses import Draft, post
@@ -66,10 +46,8 @@ from fedi.federation.context import Federation
 from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.fetcher.documents import ACTIVITY_ACCEPT
 from fedi.gc_tuning import settle_after_start
-from fedi.ids import new_id
 from fedi.jobs import ClaimedJob, JobContext, Worker
 from fedi.jobs.registry import job_handlers
-from fedi.logging import configure
 from fedi.runtime import Runtime, open_runtime
 
 # What [jobs] concurrency defaults to, read from the schema rather than restated.
@@ -189,7 +167,7 @@ class Sender:
     inboxes: list[str]
 
 
-async def seed(runtime: Runtime, ports: list[int], followers: int) -> Sender:
+async def seed(runtime: Runtime, receivers: Receivers, followers: int) -> Sender:
     """A local teacher followed by ``followers`` remote accounts spread over the receivers."""
     async with runtime.sessions() as session, session.begin():
         author, _ = await register(
@@ -201,48 +179,7 @@ async def seed(runtime: Runtime, ports: list[int], followers: int) -> Sender:
                 password="correct horse battery",  # noqa: S106 - a throwaway account
             ),
         )
-        accounts: list[dict[str, Any]] = []
-        follows: list[dict[str, Any]] = []
-        now = utcnow()
-        for k in range(followers):
-            host = f"127.0.0.1:{ports[k % len(ports)]}"
-            username = f"follower{k:04d}"
-            uri = f"http://{host}/users/{username}"
-            account_id = new_id()
-            accounts.append(
-                {
-                    "id": account_id,
-                    "username": username,
-                    "username_lower": username,
-                    "domain": host,
-                    "uri": uri,
-                    "url": f"http://{host}/@{username}",
-                    "inbox_url": f"{uri}/inbox",
-                    "shared_inbox_url": f"http://{host}/inbox",
-                    "followers_url": f"{uri}/followers",
-                    "public_key_id": f"{uri}#main-key",
-                    "fields": [],
-                    "also_known_as": [],
-                    "following_count": 1,
-                    "fetched_at": now,
-                }
-            )
-            follows.append(
-                {
-                    "id": new_id(),
-                    "account_id": account_id,
-                    "target_account_id": author.id,
-                    "uri": f"{uri}#follows/{k}",
-                }
-            )
-        await session.execute(insert(Account.__table__), accounts)  # type: ignore[arg-type]
-        await session.execute(insert(Follow.__table__), follows)  # type: ignore[arg-type]
-        await session.execute(
-            update(Account.__table__)  # type: ignore[arg-type]
-            .where(Account.__table__.c.id == author.id)
-            .values(followers_count=followers)
-        )
-    inboxes = sorted({f"http://127.0.0.1:{ports[k % len(ports)]}/inbox" for k in range(followers)})
+        inboxes = await add_followers(session, receivers, followers, "follower{:04d}", [author])
     return Sender(runtime, author, inboxes)
 
 
@@ -356,40 +293,28 @@ def plain_sender(
     return send
 
 
-async def receivers_stats(session: aiohttp.ClientSession, control: int) -> dict[str, Any]:
-    async with session.get(f"http://127.0.0.1:{control}/stats") as answer:
-        stats: dict[str, Any] = await answer.json()
-        return stats
-
-
 async def backend_run(
-    report: Report, args: argparse.Namespace, database: Database, folder: Path, ready: Any
+    report: Report,
+    args: argparse.Namespace,
+    database: Database,
+    folder: Path,
+    receivers: Receivers,
 ) -> None:
-    ports: list[int] = ready["ports"]
-    control: int = ready["control"]
-    instance = write_instance(
-        folder / f"sender-{database.backend.lower()}",
-        domain=DOMAIN,
-        port=8000,  # never served: only the outbound side runs
-        database_url=database.url,
-        extra="[jobs]\nin_process_worker = false\n",  # our own Worker runs in this process
-    )
-    config = load_config(instance, environ={})
+    ports = receivers.ports
     async with (
-        open_runtime(config) as runtime,
+        open_runtime(sender_config(folder, database, DOMAIN)) as runtime,
         aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit_per_host=8), timeout=aiohttp.ClientTimeout(30)
         ) as plain,
     ):
-        sender = await seed(runtime, ports, args.followers)
+        sender = await seed(runtime, receivers, args.followers)
         recorder = Recorder(runtime)
         await database.analyze()  # statistics, as autovacuum keeps them on a running server
         # What `jamii serve` and `jamii worker` do once started (fedi.gc_tuning).
         settle_after_start()
         fanout_size = len(sender.inboxes)
-        await receivers_stats(plain, control)  # they answer: ready
-        async with plain.post(f"http://127.0.0.1:{control}/reset"):
-            pass
+        await receivers.stats(plain)  # they answer: ready
+        await receivers.reset(plain)
 
         async def measure_config(concurrency: int, posts: int, prefix: str) -> Samples:
             worker = Worker(runtime.queue, recorder.handlers, concurrency=concurrency)
@@ -414,7 +339,7 @@ async def backend_run(
 
         tuned = await measure_config(args.concurrency, args.posts, "")
         default = await measure_config(DEFAULT_CONCURRENCY, args.default_posts, "default: ")
-        received = await receivers_stats(plain, control)
+        received = await receivers.stats(plain)
 
     rounds = 3 + args.posts + 3 + args.default_posts  # ours, including warm-ups
     plain_rounds = 2 * (3 + args.posts) + 2 * (3 + args.default_posts)
@@ -492,74 +417,8 @@ async def main(args: argparse.Namespace) -> None:
     other = OtherLoad()
     report = Report("Jamii fan-out benchmark")
     report.machine(event_loop="uvloop")
-    cpus = usable_cpus()
-    sender_cpu, receivers_cpu = (cpus[0], cpus[1]) if len(cpus) > 1 else (None, None)
-    report.fact(
-        "placement",
-        f"sender (this process) on core {sender_cpu}, receivers on core {receivers_cpu}"
-        if sender_cpu is not None
-        else "one core: nothing pinned (figures are not comparable)",
-    )
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    report.fact("load average at start", f"{load:.2f}")
-    with (
-        tempfile.TemporaryDirectory(prefix="jamii-bench-fanout-") as tmp,
-        Children(Path(tmp)) as children,
-    ):
-        folder = Path(tmp)
-        ready_file = folder / "receivers.json"
-        receivers = children.spawn(
-            "receivers",
-            python(
-                "-m", "benchmarks.receivers", "--count", str(args.hosts), "--ready", str(ready_file)
-            ),
-            cpu=receivers_cpu,
-        )
-        deadline = time.monotonic() + 30
-        while not ready_file.exists():
-            if not receivers.running() or time.monotonic() > deadline:
-                raise RuntimeError(f"the receivers did not start:\n{receivers.tail()}")
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.05)  # the file is written in one call; let it land
-        ready = orjson.loads(ready_file.read_bytes())
-        pin(sender_cpu)
-        # Jamii's logging, as `jamii serve` configures it, into a file rather than the terminal.
-        saved = sys.stderr
-        with (folder / "sender.log").open("w") as sender_log:
-            sys.stderr = sender_log
-            try:
-                configure(json=True)
-            finally:
-                sys.stderr = saved
-            backends: list[str | None] = []
-            if args.sqlite:
-                backends.append(None)
-            if args.postgres:
-                backends.append(args.postgres)
-            else:
-                print("\nPostgreSQL skipped: pass --postgres URL or set JAMII_TEST_POSTGRES_URL")
-            for server_url in backends:
-                if server_url is None:
-                    database = await sqlite_database(folder / "sender.db")
-                else:
-                    try:
-                        database = await postgres_database(server_url, "fanout")
-                        report.fact("postgresql", await postgres_version(server_url))
-                    except (OSError, asyncpg.PostgresError) as exc:
-                        print(f"\nPostgreSQL skipped: {describe_connection_error(exc)}")
-                        continue
-                try:
-                    await backend_run(report, args, database, folder, ready)
-                finally:
-                    with contextlib.suppress(Exception):
-                        await database.drop()
-    busy = other.cores()
-    if busy is not None:
-        print()
-        report.fact(
-            "other processes meanwhile",
-            f"{busy:.2f} cores busy on average (PostgreSQL's server included when it ran)",
-        )
+    await run_sender(report, args, "fanout", functools.partial(backend_run, report, args))
+    other.fact(report)
     if args.json:
         report.write(args.json)
 
@@ -575,19 +434,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--default-posts", type=int, default=10, help="timed fan-outs with concurrency 4"
     )
-    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        default=os.environ.get("JAMII_TEST_POSTGRES_URL"),
-        help="PostgreSQL server (default: $JAMII_TEST_POSTGRES_URL); a temporary database "
-        "jamii_bench_fanout_<pid> is created there and dropped",
+    backends.add_options(
+        parser,
+        "; a temporary database jamii_bench_fanout_<pid> is created there and dropped",
     )
     add_json_option(parser)
-    args = parser.parse_args(argv)
-    if args.postgres:
-        make_url(args.postgres)
-    return args
+    return backends.parse(parser, argv)
 
 
 if __name__ == "__main__":

@@ -30,34 +30,33 @@ import pickle
 import random
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 import orjson
 from sqlalchemy import delete, insert, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from benchmarks import dataset, raw, seed
+from benchmarks import backends, dataset, loadrun, raw, seed
+from benchmarks.loadrun import Load, Requests, load_run
 from benchmarks.loopback import (
     Child,
     Children,
     OtherLoad,
-    cpu_seconds,
+    flags,
     free_port,
+    load_average_fact,
     log,
     pin,
     python,
     run,
-    usable_cpus,
+    two_cores,
     wait_until_serving,
     write_instance,
 )
-from benchmarks.report import Report, Section, Stats, add_json_option, ms, verdict
-from fedi.db.engine import create_engine, describe_connection_error, read_session_factory
+from benchmarks.report import Report, Section, add_json_option, ms, verdict
+from fedi.db.engine import create_engine, read_session_factory
 from fedi.db.models import AccessToken, Account, Application, User
 from fedi.domain.oauth import digest
 from fedi.domain.pagination import Page
@@ -74,77 +73,20 @@ OURS, BARE = "ours (jamii serve)", "bare Starlette, raw driver + orjson"
 CHECKED = 10  # viewers whose answers must be equal on both servers, per limit
 
 
-@dataclass(frozen=True)
-class Load(Stats):
-    """Latencies of a load run; ``ops`` is the run's requests per second, not 1/mean."""
-
-    rate: float = 0.0
-    server_cpu_us: float = 0.0  # server CPU per request (warm-up included)
-    generator_busy: float = 0.0
-    answers: str = ""
-    all_ok: bool = False
-
-    @property
-    def ops(self) -> float:
-        return self.rate
-
-
-@dataclass
-class Bench:
-    args: argparse.Namespace
-    folder: Path
-    children: Children
-    requests_file: Path
-    server_cpu: int | None
-    load_cpu: int | None
-
+class Bench(loadrun.Bench):
     async def load(self, label: str, server: Child, port: int, limit: int, profile: str) -> Load:
         """One load run; ``profile`` names its py-spy recording (when ``--py-spy`` is on)."""
         args = self.args
-        out = self.folder / f"load-{len(self.children.started)}.json"
-        before = cpu_seconds(server.pid)
-        options = {
-            "--requests": self.requests_file,
-            "--url": f"http://127.0.0.1:{port}{PATH}?limit={limit}",
-            "--warmup": args.warmup,
-            "--count": args.requests,
-            "--concurrency": args.concurrency,
-            "--time-cap": args.time_cap,
-            "--out": out,
-        }
-        argv = python("-m", "benchmarks.httpload", *[str(p) for kv in options.items() for p in kv])
-        child = self.children.spawn(
-            f"httpload-{len(self.children.started)}", argv, cpu=self.load_cpu
+        requests = Requests(
+            self.requests_file, args.warmup, args.requests, args.concurrency, args.time_cap
         )
-        profiler = None
-        if args.py_spy and profile:
-            profiler = await self._profile(server, profile)
-        code = await asyncio.to_thread(child.process.wait, 2 * args.time_cap + 60)
-        if profiler is not None:
-            await asyncio.to_thread(profiler.process.wait, 60)
-        if code != 0 or not out.exists():
-            raise RuntimeError(f"the load generator failed ({code}):\n{child.tail()}")
-        used = cpu_seconds(server.pid) - before
-        data = orjson.loads(out.read_bytes())
-        warm = data["warmup"]
-        total = data["sent"] + warm.get("sent", 0)
-        answers = dict(warm["statuses"])
-        for status, n in data["statuses"].items():
-            answers[status] = answers.get(status, 0) + n
-        errors = {**warm["errors"], **data["errors"]}
-        shown = ", ".join(f"{n} × {s}" for s, n in sorted(answers.items()))
-        if errors:
-            shown += ", errors: " + ", ".join(f"{n} × {e}" for e, n in errors.items())
-        if data["capped"]:
-            shown += f" (time cap: {data['sent']} of {args.requests} sent)"
-        return Load(
-            label,
-            tuple(data["latencies"]) or (0.0,),
-            rate=len(data["latencies"]) / data["wall"],
-            server_cpu_us=used / max(total, 1) * 1e6,
-            generator_busy=data["cpu"] / data["wall"],
-            answers=shown,
-            all_ok=set(answers) == {"200"} and not errors,
+
+        async def profiler() -> Child | None:
+            return await self._profile(server, profile) if args.py_spy and profile else None
+
+        url = f"http://127.0.0.1:{port}{PATH}?limit={limit}"
+        return await load_run(
+            self.children, label, server, url, requests, cpu=self.load_cpu, meanwhile=profiler
         )
 
     async def _profile(self, server: Child, name: str) -> Child:
@@ -342,7 +284,7 @@ async def backend_run(report: Report, bench: Bench, backend: str, url: str) -> N
     }
     bare = bench.children.spawn(
         f"bare-{backend.lower()}",
-        python("-m", "benchmarks.bare_home", *[str(p) for kv in bare_options.items() for p in kv]),
+        python("-m", "benchmarks.bare_home", *flags(bare_options)),
         cpu=bench.server_cpu,
     )
     try:
@@ -368,10 +310,7 @@ async def backend_run(report: Report, bench: Bench, backend: str, url: str) -> N
 
 def lines(section: Section, ours: Load, bare: Load) -> None:
     for row in (ours, bare):
-        section.lines.append(
-            f"{row.label}: {row.answers}; server CPU {row.server_cpu_us:.0f} µs/request; "
-            f"load generator busy {row.generator_busy:.0%}"
-        )
+        section.lines.append(row.line())
     ratio = ours.rate / bare.rate
     cpu_ratio = ours.server_cpu_us / max(bare.server_cpu_us, 1e-9)
     section.lines.append(
@@ -408,8 +347,7 @@ async def main(args: argparse.Namespace) -> None:
     sizes = dataset.Sizes(args.accounts, args.statuses, args.follows_per_account)
     report = Report(f"Jamii home timeline over HTTP — {sizes.key}")
     report.machine(event_loop="uvloop", http="httptools (uvicorn defaults with uvicorn[standard])")
-    cpus = usable_cpus()
-    server_cpu, load_cpu = (cpus[0], cpus[1]) if len(cpus) > 1 else (None, None)
+    server_cpu, load_cpu = two_cores()
     report.fact(
         "placement",
         f"both servers on core {server_cpu} (one at a time under load), load generator on "
@@ -417,25 +355,16 @@ async def main(args: argparse.Namespace) -> None:
         if server_cpu is not None
         else "one core: nothing pinned (figures are not comparable)",
     )
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    report.fact("load average at start", f"{load:.2f}")
-    backends: list[tuple[str, str]] = []
+    load_average_fact(report)
+    databases: list[tuple[str, str]] = []
     if args.sqlite:
         path = await asyncio.to_thread(seed.sqlite_database, sizes)
-        backends.append(("SQLite", f"sqlite+aiosqlite:///{path}"))
-    if not args.postgres:
-        print("\nPostgreSQL skipped: pass --postgres URL or set JAMII_TEST_POSTGRES_URL")
-    else:
-        try:
-            url = await seed.postgres_database(args.postgres, sizes)
-            connection = await asyncpg.connect(seed.plain_url(url))
-            try:
-                report.fact("postgresql", str(await connection.fetchval("SHOW server_version")))
-            finally:
-                await connection.close()
-            backends.append(("PostgreSQL", url))
-        except (OSError, asyncpg.PostgresError) as exc:
-            print(f"\nPostgreSQL skipped: {describe_connection_error(exc)}")
+        databases.append(("SQLite", f"sqlite+aiosqlite:///{path}"))
+    url = await backends.postgres(
+        report, args, lambda server: seed.postgres_database(server, sizes)
+    )
+    if url is not None:
+        databases.append(("PostgreSQL", url))
     pin(load_cpu)  # this process only waits from here on
     with (
         tempfile.TemporaryDirectory(prefix="jamii-bench-home-") as tmp,
@@ -443,15 +372,9 @@ async def main(args: argparse.Namespace) -> None:
     ):
         folder = Path(tmp)
         bench = Bench(args, folder, children, folder / "requests.json", server_cpu, load_cpu)
-        for backend, url in backends:
-            await backend_run(report, bench, backend, url)
-    busy = other.cores()
-    if busy is not None:
-        print()
-        report.fact(
-            "other processes meanwhile",
-            f"{busy:.2f} cores busy on average (PostgreSQL's server included when it ran)",
-        )
+        for backend, database_url in databases:
+            await backend_run(report, bench, backend, database_url)
+    other.fact(report)
     if args.json:
         report.write(args.json)
 
@@ -469,14 +392,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=16, help="client connections")
     parser.add_argument("--limits", default="20,40", help="page sizes, comma-separated")
     parser.add_argument("--time-cap", type=float, default=60.0, help="seconds per load run")
-    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        default=os.environ.get("JAMII_TEST_POSTGRES_URL"),
-        help="PostgreSQL server (default: $JAMII_TEST_POSTGRES_URL); a database "
-        "jamii_bench_<sizes> is created there and reused",
-    )
+    backends.add_options(parser, "; a database jamii_bench_<sizes> is created there and reused")
     parser.add_argument("--show-sql", action="store_true", help="print the captured statements")
     parser.add_argument(
         "--py-spy",
@@ -486,14 +402,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--py-spy-seconds", type=int, default=8)
     add_json_option(parser)
-    args = parser.parse_args(argv)
+    args = backends.parse(parser, argv)
     if args.py_spy:
         args.py_spy.mkdir(parents=True, exist_ok=True)
     args.limits = [int(v) for v in args.limits.split(",")]
     if args.warmup is None:
         args.warmup = args.users
-    if args.postgres:
-        make_url(args.postgres)  # fail early on a malformed URL
     return args
 
 

@@ -28,7 +28,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import re
 import statistics
 import tempfile
@@ -40,29 +39,30 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import orjson
 from aiohttp import web
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
+from benchmarks import backends, loadrun
+from benchmarks.loadrun import Load, Requests, load_run
 from benchmarks.loopback import (
     Child,
     Children,
     Database,
     OtherLoad,
     cpu_seconds,
+    flags,
     free_port,
+    load_average_fact,
     log,
     pin,
-    postgres_database,
-    postgres_version,
     python,
     run,
-    sqlite_database,
+    temporary_database,
+    two_cores,
     usable_cpus,
     wait_until_serving,
     write_instance,
@@ -70,7 +70,7 @@ from benchmarks.loopback import (
 from benchmarks.report import Report, Section, Stats, add_json_option, measure, ms, verdict
 from fedi.config import JobSettings
 from fedi.db.base import utcnow
-from fedi.db.engine import create_engine, describe_connection_error, session_factory
+from fedi.db.engine import create_engine, session_factory
 from fedi.db.models import Account, Job, ReceivedActivity, Status
 from fedi.federation.inbox.writer import PROCESS
 from fedi.federation.signatures import (
@@ -311,34 +311,7 @@ async def verify_loop(report: Report, prep: Prepared, warmup: int, count: int) -
 # -- load over HTTP --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Load(Stats):
-    """Latencies of a load run; ``ops`` is the run's requests per second, not 1/mean."""
-
-    rate: float = 0.0
-    server_cpu_us: float = 0.0  # server CPU per request (warm-up included)
-    generator_busy: float = 0.0  # share of its core the load generator used
-    accepted: int = 0  # 202 answers, warm-up included
-    answers: str = ""
-
-    @property
-    def ops(self) -> float:
-        return self.rate
-
-
-def flags(options: dict[str, object]) -> list[str]:
-    return [str(part) for pair in options.items() for part in pair]
-
-
-@dataclass
-class Bench:
-    args: argparse.Namespace
-    folder: Path
-    children: Children
-    requests_file: Path
-    server_cpu: int | None
-    load_cpu: int | None
-
+class Bench(loadrun.Bench):
     async def load(
         self,
         label: str,
@@ -350,59 +323,21 @@ class Bench:
         count: int | None = None,
     ) -> Load:
         args = self.args
-        warmup = args.warmup if warmup is None else warmup
-        count = args.requests if count is None else count
-        out = self.folder / f"load-{len(self.children.started)}.json"
-        before = cpu_seconds(server.pid)
-        options = {
-            "--requests": self.requests_file,
-            "--url": f"http://127.0.0.1:{port}{path}",
-            "--warmup": warmup,
-            "--count": count,
-            "--concurrency": args.concurrency,
-            "--time-cap": args.time_cap,
-            "--out": out,
-        }
-        child = self.children.spawn(
-            f"httpload-{len(self.children.started)}",
-            python("-m", "benchmarks.httpload", *flags(options)),
-            cpu=self.load_cpu,
+        requests = Requests(
+            self.requests_file,
+            args.warmup if warmup is None else warmup,
+            args.requests if count is None else count,
+            args.concurrency,
+            args.time_cap,
         )
-        code = await asyncio.to_thread(child.process.wait, 2 * args.time_cap + 60)
-        if code != 0 or not out.exists():
-            raise RuntimeError(f"the load generator failed ({code}):\n{child.tail()}")
-        used = cpu_seconds(server.pid) - before
-        data = orjson.loads(out.read_bytes())
-        warm = data["warmup"]
-        total = data["sent"] + warm.get("sent", 0)
-        answers = {**warm["statuses"]}
-        for status, n in data["statuses"].items():
-            answers[status] = answers.get(status, 0) + n
-        errors = {**warm["errors"], **data["errors"]}
-        shown = ", ".join(f"{n} × {s}" for s, n in sorted(answers.items()))
-        if errors:
-            shown += ", errors: " + ", ".join(f"{n} × {e}" for e, n in errors.items())
-        if data["capped"]:
-            shown += f" (time cap: {data['sent']} of {count} sent)"
-        latencies = tuple(data["latencies"]) or (0.0,)
-        return Load(
-            label,
-            latencies,
-            rate=len(data["latencies"]) / data["wall"],
-            server_cpu_us=used / max(total, 1) * 1e6,
-            generator_busy=data["cpu"] / data["wall"],
-            accepted=answers.get("202", 0),
-            answers=shown,
-        )
+        url = f"http://127.0.0.1:{port}{path}"
+        return await load_run(self.children, label, server, url, requests, cpu=self.load_cpu)
 
 
 def load_lines(section: Section, ours: Load, bare: Load | None, noop: Load | None) -> None:
     for row in (ours, bare, noop):
         if row is not None:
-            section.lines.append(
-                f"{row.label}: {row.answers}; server CPU {row.server_cpu_us:.0f} µs/request; "
-                f"load generator busy {row.generator_busy:.0%}"
-            )
+            section.lines.append(row.line())
     if bare is not None:
         ratio = ours.rate / bare.rate
         section.lines.append(
@@ -765,8 +700,7 @@ async def main(args: argparse.Namespace, prep: Prepared) -> None:
     other = OtherLoad()
     report = Report("Jamii inbox benchmark")
     report.machine(event_loop="uvloop", http="httptools (uvicorn defaults with uvicorn[standard])")
-    cpus = usable_cpus()
-    server_cpu, load_cpu = (cpus[0], cpus[1]) if len(cpus) > 1 else (None, None)
+    server_cpu, load_cpu = two_cores()
     report.fact(
         "placement",
         f"server on core {server_cpu}, load generator on core {load_cpu}"
@@ -779,8 +713,7 @@ async def main(args: argparse.Namespace, prep: Prepared) -> None:
         f"{args.warmup} warm-up + {args.requests} timed, {len(prep.actors)} actors on "
         f"{HOSTS} hosts, bodies {min(sizes)}–{max(sizes)} B, prepared in {prep.seconds:.1f} s",
     )
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    report.fact("load average at start", f"{load:.2f}")
+    load_average_fact(report)
     pin(load_cpu)  # this process only waits and polls from here on
 
     if args.only != "processed":
@@ -808,30 +741,17 @@ async def main(args: argparse.Namespace, prep: Prepared) -> None:
             section.rows = [bare] + ([noop] if noop else [])
             for row in section.rows:
                 assert isinstance(row, Load)
-                section.lines.append(
-                    f"{row.label}: {row.answers}; server CPU {row.server_cpu_us:.0f} µs/request; "
-                    f"load generator busy {row.generator_busy:.0%}"
-                )
+                section.lines.append(row.line())
             section.print()
 
-        backends: list[tuple[str, str | None]] = []
-        if args.sqlite:
-            backends.append(("SQLite", None))
-        if args.postgres:
-            try:
-                report.fact("postgresql", await postgres_version(args.postgres))
-                backends.append(("PostgreSQL", args.postgres))
-            except (OSError, asyncpg.PostgresError) as exc:
-                print(f"\nPostgreSQL skipped: {describe_connection_error(exc)}")
-        else:
-            print("\nPostgreSQL skipped: pass --postgres URL or set JAMII_TEST_POSTGRES_URL")
+        servers: list[str | None] = [None] if args.sqlite else []
+        postgres = await backends.postgres(report, args)
+        if postgres is not None:
+            servers.append(postgres)
         parts = ("inbox", "processed") if args.only is None else (args.only,)
-        for _, server_url in backends:
+        for server_url in servers:
             for what in parts:
-                if server_url is None:
-                    database = await sqlite_database(folder / f"{what}.db")
-                else:
-                    database = await postgres_database(server_url, what)
+                database = await temporary_database(server_url, folder, what)
                 try:
                     if what == "inbox":
                         # The verify-only baseline again, just before: both sides adjacent.
@@ -841,13 +761,7 @@ async def main(args: argparse.Namespace, prep: Prepared) -> None:
                         await processed_run(report, bench, database, prep)
                 finally:
                     await database.drop()
-    busy = other.cores()
-    if busy is not None:
-        print()
-        report.fact(
-            "other processes meanwhile",
-            f"{busy:.2f} cores busy on average (PostgreSQL's server included when it ran)",
-        )
+    other.fact(report)
     if args.json:
         report.write(args.json)
 
@@ -877,19 +791,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--process-cap", type=float, default=60.0, help="seconds allowed to drain them"
     )
-    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        default=os.environ.get("JAMII_TEST_POSTGRES_URL"),
-        help="PostgreSQL server (default: $JAMII_TEST_POSTGRES_URL); a temporary database "
-        "jamii_bench_inbox_<pid> is created there and dropped",
+    backends.add_options(
+        parser, "; a temporary database jamii_bench_inbox_<pid> is created there and dropped"
     )
     add_json_option(parser)
-    args = parser.parse_args(argv)
-    if args.postgres:
-        make_url(args.postgres)  # fail early on a malformed URL
-    return args
+    return backends.parse(parser, argv)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,16 @@
 """Real processes on loopback for the HTTP benchmarks: pinned to a core, logged, stopped.
 
-Shared by ``benchmarks.inbox`` and ``benchmarks.fanout``. Every child is started by
-``spawn`` and stopped by ``Child.stop`` (SIGTERM to its own pid, then SIGKILL after a grace
-period); ``Children`` stops whatever is still running when a benchmark leaves its block, so
-an exception or Ctrl-C leaves no process behind. Databases made here are temporary: SQLite
-files in the run's temporary folder, PostgreSQL databases ``jamii_bench_<what>_<pid>``
-dropped at the end.
+Shared by ``benchmarks.inbox``, ``benchmarks.home_http`` and, through ``benchmarks.sending``,
+the fan-out benchmarks. Every child is started by ``spawn`` and stopped by ``Child.stop``
+(SIGTERM to its own pid, then SIGKILL after a grace period); ``Children`` stops whatever is
+still running when a benchmark leaves its block, so an exception or Ctrl-C leaves no process
+behind. Databases made here are temporary: SQLite files in the run's temporary folder,
+PostgreSQL databases ``jamii_bench_<what>_<pid>`` dropped at the end.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -19,7 +20,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -29,7 +30,11 @@ import aiohttp
 import asyncpg
 from sqlalchemy.engine import make_url
 
+from benchmarks.backends import UNREACHABLE, postgres_version, say_skipped
+from benchmarks.report import Report
+from benchmarks.seed import plain_url, sqlalchemy_url
 from fedi.db import migrate
+from fedi.logging import configure
 
 LOOPBACK = "127.0.0.1"
 
@@ -91,6 +96,32 @@ def pin(cpu: int | None) -> bool:
     return True
 
 
+def two_cores() -> tuple[int | None, int | None]:
+    """The first two usable cores: the measured side's and its counterpart's (the load
+    generator's or the receivers'); (None, None) on one core, where nothing is pinned."""
+    cpus = usable_cpus()
+    return (cpus[0], cpus[1]) if len(cpus) > 1 else (None, None)
+
+
+def load_average_fact(report: Report) -> None:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    report.fact("load average at start", f"{load:.2f}")
+
+
+@contextlib.contextmanager
+def jamii_logging(path: Path) -> Iterator[None]:
+    """Jamii's logging in this process, as ``jamii serve`` configures it, into ``path``
+    rather than the terminal (where the figures go), for as long as the block runs."""
+    saved = sys.stderr
+    with path.open("w") as log_file:
+        sys.stderr = log_file  # configure() binds its handler to the stderr of the moment
+        try:
+            configure(json=True)
+        finally:
+            sys.stderr = saved
+        yield
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far (Linux /proc; 0.0 elsewhere)."""
     try:
@@ -135,6 +166,16 @@ class OtherLoad:
             return None
         other = (now - busy) - (_own_seconds() - own)
         return max(0.0, other) / max(time.monotonic() - started, 1e-9)
+
+    def fact(self, report: Report) -> None:
+        """The report's last fact: how busy the machine was meanwhile (where it can tell)."""
+        busy = self.cores()
+        if busy is not None:
+            print()
+            report.fact(
+                "other processes meanwhile",
+                f"{busy:.2f} cores busy on average (PostgreSQL's server included when it ran)",
+            )
 
 
 @dataclass
@@ -224,6 +265,11 @@ def python(*args: str) -> list[str]:
     return [sys.executable, *args]
 
 
+def flags(options: dict[str, object]) -> list[str]:
+    """Command-line arguments from ``{"--option": value}``."""
+    return [str(part) for pair in options.items() for part in pair]
+
+
 async def wait_until_serving(
     url: str, child: Child, *, within: float = 30.0, host: str | None = None
 ) -> None:
@@ -265,20 +311,6 @@ def write_instance(
 # -- databases --------------------------------------------------------------------------------
 
 
-def asyncpg_url(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
-def sqlalchemy_url(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql+asyncpg")
-    if database is not None:
-        parsed = parsed.set(database=database)
-    return parsed.render_as_string(hide_password=False)
-
-
 @dataclass
 class Database:
     """A migrated, empty database of one backend, removed by ``drop``."""
@@ -301,7 +333,7 @@ class Database:
                 finally:
                     connection.close()
             return
-        connection = await asyncpg.connect(asyncpg_url(self.server_url, self.name))
+        connection = await asyncpg.connect(plain_url(self.server_url, self.name))
         try:
             await connection.execute("VACUUM ANALYZE")
         finally:
@@ -310,7 +342,7 @@ class Database:
     async def drop(self) -> None:
         if self.server_url is None or self.name is None:
             return  # a SQLite file goes with the temporary folder
-        admin = await asyncpg.connect(asyncpg_url(self.server_url))
+        admin = await asyncpg.connect(plain_url(self.server_url))
         try:
             await admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         finally:
@@ -325,7 +357,7 @@ async def sqlite_database(path: Path) -> Database:
 
 async def postgres_database(server_url: str, what: str) -> Database:
     name = f"jamii_bench_{what}_{os.getpid()}"
-    admin = await asyncpg.connect(asyncpg_url(server_url))
+    admin = await asyncpg.connect(plain_url(server_url))
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.execute(f'CREATE DATABASE "{name}"')
@@ -340,9 +372,41 @@ async def postgres_database(server_url: str, what: str) -> Database:
     return database
 
 
-async def postgres_version(server_url: str) -> str:
-    connection = await asyncpg.connect(asyncpg_url(server_url))
-    try:
-        return str(await connection.fetchval("SHOW server_version"))
-    finally:
-        await connection.close()
+async def temporary_database(server_url: str | None, folder: Path, what: str) -> Database:
+    """A migrated, empty database for ``what``: SQLite in ``folder`` (None), else PostgreSQL
+    on ``server_url``."""
+    if server_url is None:
+        return await sqlite_database(folder / f"{what}.db")
+    return await postgres_database(server_url, what)
+
+
+async def each_database(
+    report: Report,
+    args: argparse.Namespace,
+    folder: Path,
+    what: str,
+    run: Callable[[Database], Awaitable[None]],
+) -> None:
+    """``run`` on a temporary database of each backend the options ask for (``--sqlite``,
+    ``--postgres``), one after the other, each dropped afterwards; PostgreSQL's version is
+    reported once its database is made, or why it is skipped."""
+    servers: list[str | None] = [None] if args.sqlite else []
+    if args.postgres:
+        servers.append(args.postgres)
+    else:
+        say_skipped()
+    for server_url in servers:
+        if server_url is None:
+            database = await temporary_database(None, folder, what)
+        else:
+            try:
+                database = await temporary_database(server_url, folder, what)
+                report.fact("postgresql", await postgres_version(server_url))
+            except UNREACHABLE as exc:
+                say_skipped(exc)
+                continue
+        try:
+            await run(database)
+        finally:
+            with contextlib.suppress(Exception):
+                await database.drop()

@@ -28,9 +28,9 @@ import tempfile
 from pathlib import Path
 
 import httpx
-import uvicorn
 from sqlalchemy import select
 
+from benchmarks.serving import served
 from fedi.app import create_app
 from fedi.config import load_config
 from fedi.db import migrate
@@ -204,16 +204,8 @@ async def main() -> int:
     )
     config = load_config(folder / "ke", environ={})
     app = create_app(config)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
     failures = 0
-    try:
+    async with served(app, port):
         username, thread_id, texts = await seed(app.state.jamii)
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
@@ -281,9 +273,6 @@ async def main() -> int:
                     failures += 1
             verdict = "OK" if not failures else "FAILED"
             print(f"\nbudget {THREAD_BUDGET} B compressed ({', '.join(BUDGETED)}); {verdict}")
-    finally:
-        server.should_exit = True
-        await task
     return 1 if failures else 0
 
 

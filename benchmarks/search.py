@@ -19,17 +19,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from typing import Any
 
-import asyncpg
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
-from benchmarks import dataset, raw, seed
+from benchmarks import backends, dataset, raw
 from benchmarks.report import Report, add_json_option, measure
 from benchmarks.timeline import run
-from fedi.db.engine import create_engine, describe_connection_error, read_session_factory
+from fedi.db.engine import create_engine, read_session_factory
 from fedi.db.models import Account
 from fedi.domain import search
 
@@ -80,21 +77,7 @@ async def main(args: argparse.Namespace) -> None:
     sizes = dataset.Sizes(args.accounts, args.statuses, args.follows_per_account)
     report = Report(f"Jamii search benchmark — {sizes.key}")
     report.machine(event_loop=type(asyncio.get_running_loop()).__module__.split(".")[0])
-    if args.sqlite:
-        path = await asyncio.to_thread(seed.sqlite_database, sizes)
-        driver: raw.Driver = await raw.SqliteDriver.open(path)
-        await run_backend(report, "SQLite", f"sqlite+aiosqlite:///{path}", driver, args)
-    if not args.postgres:
-        print("\nPostgreSQL skipped: pass --postgres URL or set JAMII_TEST_POSTGRES_URL")
-    else:
-        try:
-            url = await seed.postgres_database(args.postgres, sizes)
-        except (OSError, asyncpg.PostgresError) as exc:
-            print(f"\nPostgreSQL skipped: {describe_connection_error(exc)}")
-        else:
-            pg = await raw.PostgresDriver.open(seed.plain_url(url))
-            report.fact("postgresql", str(await pg.connection.fetchval("SHOW server_version")))
-            await run_backend(report, "PostgreSQL", url, pg, args)
+    await backends.each_seeded(report, args, sizes, run_backend)
     if args.json:
         report.write(args.json)
 
@@ -105,18 +88,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--statuses", type=int, default=100_000)
     parser.add_argument("--follows-per-account", type=int, default=20)
     parser.add_argument("--requests", type=int, default=40, help="searches per path")
-    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        default=os.environ.get("JAMII_TEST_POSTGRES_URL"),
-        help="PostgreSQL server (default: $JAMII_TEST_POSTGRES_URL)",
-    )
+    backends.add_options(parser)
     add_json_option(parser)
-    args = parser.parse_args(argv)
-    if args.postgres:
-        make_url(args.postgres)
-    return args
+    return backends.parse(parser, argv)
 
 
 if __name__ == "__main__":

@@ -96,7 +96,16 @@ def sqlite_database(sizes: Sizes) -> Path:
 
 def plain_url(url: str, database: str | None = None) -> str:
     """The URL asyncpg wants (postgresql://), optionally pointing at another database."""
-    parsed = make_url(url).set(drivername="postgresql")
+    return _server_url(url, "postgresql", database)
+
+
+def sqlalchemy_url(url: str, database: str | None = None) -> str:
+    """The URL our engine wants (postgresql+asyncpg://), optionally at another database."""
+    return _server_url(url, "postgresql+asyncpg", database)
+
+
+def _server_url(url: str, driver: str, database: str | None) -> str:
+    parsed = make_url(url).set(drivername=driver)
     if database is not None:
         parsed = parsed.set(database=database)
     return parsed.render_as_string(hide_password=False)
@@ -118,9 +127,7 @@ async def postgres_database(server_url: str, sizes: Sizes) -> str:
     """A seeded PostgreSQL database on the server, as a ``postgresql+asyncpg`` URL."""
     name = f"jamii_bench_{sizes.key}"
     url = plain_url(server_url, name)
-    sa_url = (
-        make_url(url).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
-    )
+    sa_url = sqlalchemy_url(server_url, name)
     head = migrate.head_revision()
     admin = await asyncpg.connect(plain_url(server_url))
     try:

@@ -22,12 +22,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-import uvicorn
 import websockets
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -45,6 +42,7 @@ from benchmarks.loopback import (
     write_instance,
 )
 from benchmarks.report import Report, add_json_option, measure
+from benchmarks.serving import served
 from fedi.app import create_app
 from fedi.config import load_config
 from fedi.db.models import Account
@@ -113,23 +111,6 @@ class Broadcast:
                 WebSocketRoute("/ws", self.socket),
             ]
         )
-
-
-@asynccontextmanager
-async def served(app: Starlette, port: int) -> AsyncIterator[None]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def _receive_all(sockets: list[websockets.ClientConnection]) -> None:

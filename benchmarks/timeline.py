@@ -14,23 +14,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from benchmarks import dataset, raw, seed
+from benchmarks import backends, dataset, raw
 from benchmarks.report import Report, add_json_option, measure
 from fedi.db.engine import (
     create_engine,
     create_read_engine,
-    describe_connection_error,
     read_session_factory,
     session_factory,
 )
@@ -221,21 +217,7 @@ async def main(args: argparse.Namespace) -> None:
     report = Report(f"Jamii timeline benchmark — {sizes.key}")
     loop = type(asyncio.get_running_loop()).__module__.split(".")[0]
     report.machine(event_loop=loop)
-    if args.sqlite:
-        path = await asyncio.to_thread(seed.sqlite_database, sizes)
-        driver: raw.Driver = await raw.SqliteDriver.open(path)
-        await run_backend(report, "SQLite", f"sqlite+aiosqlite:///{path}", driver, args)
-    if not args.postgres:
-        print("\nPostgreSQL skipped: pass --postgres URL or set JAMII_TEST_POSTGRES_URL")
-    else:
-        try:
-            url = await seed.postgres_database(args.postgres, sizes)
-        except (OSError, asyncpg.PostgresError) as exc:
-            print(f"\nPostgreSQL skipped: {describe_connection_error(exc)}")
-        else:
-            pg = await raw.PostgresDriver.open(seed.plain_url(url))
-            report.fact("postgresql", str(await pg.connection.fetchval("SHOW server_version")))
-            await run_backend(report, "PostgreSQL", url, pg, args)
+    await backends.each_seeded(report, args, sizes, run_backend)
     if args.json:
         report.write(args.json)
 
@@ -247,20 +229,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--follows-per-account", type=int, default=100)
     parser.add_argument("--requests", type=int, default=2000, help="home timelines per path")
     parser.add_argument("--posts", type=int, default=500, help="posts per path")
-    parser.add_argument("--sqlite", action=argparse.BooleanOptionalAction, default=True)
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        default=os.environ.get("JAMII_TEST_POSTGRES_URL"),
-        help="PostgreSQL server (default: $JAMII_TEST_POSTGRES_URL); a database "
-        "jamii_bench_<sizes> is created there",
-    )
+    backends.add_options(parser, "; a database jamii_bench_<sizes> is created there")
     parser.add_argument("--show-sql", action="store_true", help="print the SQL the domain emits")
     add_json_option(parser)
-    args = parser.parse_args(argv)
-    if args.postgres:
-        make_url(args.postgres)  # fail early on a malformed URL
-    return args
+    return backends.parse(parser, argv)
 
 
 def run(coroutine: Coroutine[Any, Any, None]) -> None:
