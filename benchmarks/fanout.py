@@ -432,7 +432,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--concurrency", type=int, default=64, help="Worker concurrency (≥ the inboxes)"
     )
     parser.add_argument(
-        "--default-posts", type=int, default=10, help="timed fan-outs with concurrency 4"
+        "--default-posts",
+        type=int,
+        default=10,
+        help="timed fan-outs with [jobs] concurrency's default",
     )
     backends.add_options(
         parser,
