@@ -9,9 +9,6 @@ Three real instances on loopback, real signatures, every step checked where it l
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
@@ -32,19 +29,10 @@ from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.wire.common import AS_CONTEXT, PUBLIC
 from fedi.jobs import enqueue
 from tests.api.scopes import bearer, token_for
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.federation.remote import settle
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.trio import Peer, eventually, federation
 
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
+__all__ = ["federation"]
 
 
 async def _count(peer: Peer, model: type, *where: object) -> int:

@@ -9,10 +9,8 @@ Group cannot relay one for a post of another community. Three real instances on 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
-import pytest
 from sqlalchemy import select
 
 from fedi.db.models import Account, ReceivedActivity, Status
@@ -22,20 +20,11 @@ from fedi.federation.delivery.communities import announce, like_of
 from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.wire.common import AS_CONTEXT
 from fedi.jobs import enqueue
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.federation.remote import settle
 from tests.federation.test_community_federation import _create, _join, _member_on, _post
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.trio import Peer, eventually, federation
 
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
+__all__ = ["federation"]
 
 
 async def _likes(peer: Peer, uri: str) -> int | None:

@@ -10,11 +10,8 @@ the Group's featured collection and first in the threads list. The modlog tells 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from fedi.db.models import Account, Block, CommunityPost, ModlogEntry, ReceivedActivity, Status
@@ -24,22 +21,13 @@ from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.wire.common import AS_CONTEXT, PUBLIC
 from fedi.jobs import enqueue
 from tests.api.scopes import bearer, token_for
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.federation.remote import settle
 from tests.federation.test_community_federation import _join, _post
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.trio import Peer, eventually, federation
+
+__all__ = ["federation"]
 
 BASE = "/api/jamii/v1/communities"
-
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
 
 
 async def _filed(peer: Peer, uri: str) -> CommunityPost | None:

@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import func, select, update
 
 from fedi.db.base import utcnow
@@ -14,20 +10,11 @@ from fedi.db.models import Account, Follow, Job, Notification, Poll, PollVote, S
 from fedi.domain import follows, polls, statuses
 from fedi.domain.polls import PollDraft
 from fedi.domain.statuses import Draft
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.trio import Peer, eventually, federation
+
+__all__ = ["federation"]
 
 METHODS = ("Phonics", "Whole language", "Shared reading")
-
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
 
 
 async def _follow(follower: Peer, follower_id: int, author_uri: str, everyone: list[Peer]) -> None:

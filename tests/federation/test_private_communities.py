@@ -9,9 +9,6 @@ unsigned or signed by a server without a member. Three real instances on loopbac
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
@@ -20,22 +17,13 @@ from fedi.domain import communities, follows
 from fedi.domain.communities import Settings
 from fedi.federation.fetcher.errors import FetchError
 from tests.api.scopes import bearer, token_for
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.federation.remote import settle
 from tests.federation.test_community_federation import _create, _join, _post, _status
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.trio import Peer, eventually, federation
+
+__all__ = ["federation"]
 
 AP = {"Accept": "application/activity+json"}
-
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
 
 
 async def _approve(ke: Peer, group: Account, uri: str) -> None:

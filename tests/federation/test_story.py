@@ -6,10 +6,6 @@ step crosses real HTTP with real signatures, and is checked on the receiving sid
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import func, select
 
 from fedi.db.models import (
@@ -23,18 +19,9 @@ from fedi.db.models import (
 )
 from fedi.domain import follows, interactions, statuses
 from fedi.domain.statuses import Draft
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.trio import Peer, eventually, federation
 
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
+__all__ = ["federation"]
 
 
 async def _count(peer: Peer, model: type, *where: object) -> int:

@@ -11,12 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import Account
 from fedi.domain.site import Site
 from fedi.federation.actors import resolve_account
-from tests.databases import Templates, create_postgres_database, drop_postgres_database
+from tests.databases import (
+    BACKENDS,
+    Templates,
+    create_postgres_database,
+    drop_postgres_database,
+    require_postgres,
+)
 from tests.factories import teacher
 from tests.servers import Instance, free_port, serve, write_instance
 
@@ -71,9 +78,11 @@ async def eventually(
 
 @asynccontextmanager
 async def trio(
-    backend: str, tmp_path: Path, templates: Templates, postgres: str | None, extra: str = ""
+    backend: str, tmp_path: Path, templates: Templates, extra: str = ""
 ) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    """ke, sn and mz serving on loopback with in-process workers, torn down afterwards."""
+    """ke, sn and mz serving on loopback with in-process workers, torn down afterwards
+    (on PostgreSQL, the test is skipped without a server)."""
+    postgres = require_postgres() if backend == "postgresql" else None
     created: list[str] = []
     async with AsyncExitStack() as stack:
         peers: list[Peer] = []
@@ -101,3 +110,13 @@ async def trio(
     for name in created:
         assert postgres is not None
         await asyncio.to_thread(drop_postgres_database, postgres, name)
+
+
+@pytest.fixture(params=BACKENDS)
+async def federation(
+    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
+) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
+    """ke, sn and mz on each backend; a module uses it by importing it (and naming it in
+    its ``__all__``), or defines its own ``federation`` where its instances need more."""
+    async with trio(request.param, tmp_path, db_templates) as peers:
+        yield peers

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from fedi.db.models import Account, Follow, Rendition, Status
 from fedi.domain import follows
 from tests.api.client_api import call, close_clients, mastodon
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
+from tests.databases import BACKENDS, Templates
 from tests.federation.remote import RemoteServer, deliver, home, settle
 from tests.federation.test_languages import _variant
 from tests.federation.test_peer_payloads import amina, aminas_post, peer, server
@@ -42,11 +42,9 @@ async def federation(
     paths: ArgosPaths,
     tiny: TinyPackages,
 ) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
     tiny.unpack(paths.packages, ("sw", "en"), ("en", "sw"))
     extra = translation_table(paths)
-    async with trio(request.param, tmp_path, db_templates, postgres_url(), extra) as peers:
+    async with trio(request.param, tmp_path, db_templates, extra) as peers:
         yield peers
 
 

@@ -7,30 +7,17 @@ instances on loopback, real federation, both backends."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
 from fedi.db.models import Account, CommunityPost, Status
 from fedi.domain import communities, community_moderation, statuses
 from fedi.domain.communities import Settings
 from fedi.domain.statuses import Draft
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.federation.test_community_federation import _join
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.trio import Peer, eventually, federation
 from tests.web.browser import browser
 
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
+__all__ = ["federation"]
 
 
 async def _thread(peer: Peer, author: Account, group_id: int, title: str, text: str) -> Status:
