@@ -34,6 +34,7 @@ from tests.federation.remote import (
     count,
     deliver,
     home,
+    ke,
     local_teacher,
     one,
     post,
@@ -46,17 +47,13 @@ from tests.federation.remote import (
 )
 from tests.servers import Instance
 
+__all__ = ["ke"]
+
 
 @pytest.fixture
 async def remote() -> AsyncIterator[RemoteServer]:
     async with remote_server() as server:
         yield server
-
-
-@pytest.fixture
-async def ke(database_url: str, tmp_path: Path) -> AsyncIterator[Instance]:
-    async with home(tmp_path, database_url) as instance:
-        yield instance
 
 
 @pytest.fixture
