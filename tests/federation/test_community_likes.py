@@ -13,13 +13,11 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 
-from fedi.db.models import Account, ReceivedActivity, Status
+from fedi.db.models import Account, Status
 from fedi.domain import interactions
 from fedi.domain.communities import Settings
 from fedi.federation.delivery.communities import announce, like_of
-from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.wire.common import AS_CONTEXT
-from fedi.jobs import enqueue
 from tests.federation.remote import settle
 from tests.federation.test_community_federation import _create, _join, _member_on, _post
 from tests.federation.trio import Peer, eventually, federation
@@ -112,23 +110,8 @@ async def test_a_like_relayed_by_a_person_or_for_another_community_is_ignored(
         # "sciences" relaying a like of a "maths" post; Amina "relaying" her own like.
         wrong_group = {"@context": AS_CONTEXT, **announce(group, like)}
         by_person = {**wrong_group, "actor": person.uri, "id": f"{amina.uri}#relay"}
-    async with ke.session() as session, session.begin():
-        for document, sender in ((wrong_group, sciences), (by_person, amina)):
-            await enqueue(
-                session,
-                DELIVER,
-                {"inbox": f"{sn.instance.url}/inbox", "activity": document, "actor_id": sender.id},
-            )
-
-    async def received() -> bool:
-        async with sn.session() as session:
-            found = await session.scalars(
-                select(ReceivedActivity.uri).where(
-                    ReceivedActivity.uri.in_([wrong_group["id"], by_person["id"]])
-                )
-            )
-            return len(list(found)) == 2
-
-    await eventually(received, wake=everyone)
+    for document, sender in ((wrong_group, sciences), (by_person, amina)):
+        await ke.send(sender.id, f"{sn.instance.url}/inbox", document)
+    await eventually(lambda: sn.received(wrong_group, by_person), wake=everyone)
     await settle(sn.instance)
     assert await _likes(sn, post.uri) == 0

@@ -17,9 +17,7 @@ from sqlalchemy import select
 from fedi.db.models import Account, Block, CommunityPost, ModlogEntry, ReceivedActivity, Status
 from fedi.domain import communities, community_moderation
 from fedi.domain.communities import Settings
-from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.wire.common import AS_CONTEXT, PUBLIC
-from fedi.jobs import enqueue
 from tests.api.scopes import bearer, token_for
 from tests.federation.remote import settle
 from tests.federation.test_community_federation import _join, _post
@@ -140,21 +138,8 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
         "cc": [maths.uri],
         "summary": "I do not like it",
     }
-    async with sn.session() as session, session.begin():
-        await enqueue(
-            session,
-            DELIVER,
-            {"inbox": group_inbox, "activity": forged, "actor_id": moussa_on_sn},
-        )
-
-    async def forged_received() -> bool:
-        async with ke.session() as session:
-            found = await session.scalar(
-                select(ReceivedActivity.uri).where(ReceivedActivity.uri == forged["id"])
-            )
-            return found is not None
-
-    await eventually(forged_received, wake=everyone)
+    await sn.send(moussa_on_sn, group_inbox, forged)
+    await eventually(lambda: ke.received(forged), wake=everyone)
     await settle(ke.instance)
     filed_ke = await _filed(ke, thread.uri)
     assert filed_ke is not None
@@ -237,12 +222,7 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
         "to": [PUBLIC],
         "cc": [maths.uri],
     }
-    async with sn.session() as session, session.begin():
-        await enqueue(
-            session,
-            DELIVER,
-            {"inbox": group_inbox, "activity": fep_remove, "actor_id": fatou_on_sn},
-        )
+    await sn.send(fatou_on_sn, group_inbox, fep_remove)
     await eventually(lambda: removed_on(ke), wake=everyone)
     await eventually(lambda: removed_on(mz), wake=everyone)
 
@@ -286,7 +266,7 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     assert locked.status_code == 200, locked.text
     assert locked.json()["locked"]
     neema_token = bearer(await token_for(ke.instance, "neema", "read write"))
-    before = await _count_statuses(ke)
+    before = await ke.count(Status)
     answer = await ke.instance.client.post(
         f"{BASE}/maths/posts",
         json={"status": "Thank you!", "in_reply_to_id": lesson_id},
@@ -294,7 +274,7 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     )
     assert answer.status_code == 403, answer.text
     assert "locked" in answer.json()["error"]
-    assert await _count_statuses(ke) == before
+    assert await ke.count(Status) == before
 
     lesson_on_mz = await eventually(lambda: _id_if(mz, lesson_uri), wake=everyone)
     reply = await _post(mz, ana, "Obrigada!", in_reply_to_id=lesson_on_mz)
@@ -341,19 +321,8 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
         "to": [PUBLIC],
         "cc": [maths.uri],
     }
-    async with sn.session() as session, session.begin():
-        await enqueue(
-            session, DELIVER, {"inbox": group_inbox, "activity": outranked, "actor_id": fatou_on_sn}
-        )
-
-    async def outranked_received() -> bool:
-        async with ke.session() as session:
-            found = await session.scalar(
-                select(ReceivedActivity.uri).where(ReceivedActivity.uri == outranked["id"])
-            )
-            return found is not None
-
-    await eventually(outranked_received, wake=everyone)
+    await sn.send(fatou_on_sn, group_inbox, outranked)
+    await eventually(lambda: ke.received(outranked), wake=everyone)
     await settle(ke.instance)
     lesson_filed = await _filed(ke, lesson_uri)
     assert lesson_filed is not None
@@ -370,21 +339,8 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
         "target": maths.uri,
         "to": [PUBLIC],
     }
-    async with sn.session() as session, session.begin():
-        await enqueue(
-            session,
-            DELIVER,
-            {"inbox": f"{mz.instance.url}/inbox", "activity": direct_ban, "actor_id": fatou_on_sn},
-        )
-
-    async def direct_ban_received() -> bool:
-        async with mz.session() as session:
-            found = await session.scalar(
-                select(ReceivedActivity.uri).where(ReceivedActivity.uri == direct_ban["id"])
-            )
-            return found is not None
-
-    await eventually(direct_ban_received, wake=everyone)
+    await sn.send(fatou_on_sn, f"{mz.instance.url}/inbox", direct_ban)
+    await eventually(lambda: mz.received(direct_ban), wake=everyone)
     await settle(mz.instance)
     async with mz.session() as session:
         assert await session.scalar(select(Block.id)) is None
@@ -416,11 +372,6 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     reasons = {e["action"]: e["reason"] for e in log_on_mz}
     assert reasons["lock"] == "Answered"
     assert reasons["ban"] == "Spam"
-
-
-async def _count_statuses(peer: Peer) -> int:
-    async with peer.session() as session:
-        return len(list(await session.scalars(select(Status.id))))
 
 
 async def _id_if(peer: Peer, uri: str) -> int | None:

@@ -18,7 +18,7 @@ from fedi.domain.communities import Settings
 from fedi.federation.fetcher.errors import FetchError
 from tests.api.scopes import bearer, token_for
 from tests.federation.remote import settle
-from tests.federation.test_community_federation import _create, _join, _post, _status
+from tests.federation.test_community_federation import _create, _join, _post
 from tests.federation.trio import Peer, eventually, federation
 
 __all__ = ["federation"]
@@ -89,14 +89,14 @@ async def test_private_community_posts_reach_members_only(
     )
     public = await _post(ke, amina, "Open sekretplan lesson", community_id=plaza.id)
     from_sn = await _post(sn, fatou, f"@staffroom@{ke.instance.config.domain} Ma sekretplan aussi")
-    await eventually(lambda: _status(mz, public.uri), wake=everyone)
-    on_sn = await eventually(lambda: _status(sn, secret.uri), wake=everyone)
-    fatou_on_ke = await eventually(lambda: _status(ke, from_sn.uri), wake=everyone)
+    await eventually(lambda: mz.status(public.uri), wake=everyone)
+    on_sn = await eventually(lambda: sn.status(secret.uri), wake=everyone)
+    fatou_on_ke = await eventually(lambda: ke.status(from_sn.uri), wake=everyone)
     for peer in everyone:
         await settle(peer.instance)
     # Nothing of the staffroom reached Mozambique, though João follows Amina.
-    assert await _status(mz, secret.uri) is None
-    assert await _status(mz, from_sn.uri) is None
+    assert await mz.status(secret.uri) is None
+    assert await mz.status(from_sn.uri) is None
     async with sn.session() as session:
         assert await session.get(CommunityPost, on_sn.id) is not None
 

@@ -9,14 +9,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Account
+from fedi.db.models import Account, ReceivedActivity, Status
 from fedi.domain.site import Site
 from fedi.federation.actors import resolve_account
+from fedi.federation.delivery.deliver import DELIVER
+from fedi.jobs import enqueue
 from tests.databases import (
     BACKENDS,
     Templates,
@@ -53,6 +56,33 @@ class Peer:
         assert federation is not None
         async with self.session() as session, session.begin():
             return await resolve_account(federation, session, uri)
+
+    async def count(self, model: type, *where: object) -> int:
+        """How many rows of ``model`` this instance holds that meet every condition."""
+        async with self.session() as session:
+            query = select(func.count()).select_from(model)
+            for condition in where:
+                query = query.where(condition)  # type: ignore[arg-type]
+            return int(await session.scalar(query) or 0)
+
+    async def status(self, uri: str) -> Status | None:
+        """This instance's copy of the post ``uri``, if it holds one."""
+        async with self.session() as session:
+            found: Status | None = await session.scalar(select(Status).where(Status.uri == uri))
+            return found
+
+    async def received(self, *activities: dict[str, Any]) -> bool:
+        """Whether this instance's inbox took in every one of ``activities``."""
+        uris = [str(activity["id"]) for activity in activities]
+        return await self.count(ReceivedActivity, ReceivedActivity.uri.in_(uris)) == len(uris)
+
+    async def send(self, actor_id: int, inbox: str, activity: dict[str, Any]) -> None:
+        """Queue ``activity`` for delivery to ``inbox``, signed as the account ``actor_id``:
+        how a hand-made (often forged) activity crosses to another instance for real."""
+        async with self.session() as session, session.begin():
+            await enqueue(
+                session, DELIVER, {"inbox": inbox, "activity": activity, "actor_id": actor_id}
+            )
 
     def wake(self) -> None:
         worker = self.instance.state.worker
