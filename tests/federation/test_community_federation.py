@@ -9,6 +9,8 @@ Three real instances on loopback, real signatures, every step checked where it l
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from sqlalchemy import select
 
@@ -57,7 +59,7 @@ async def _post(peer: Peer, author: Account, text: str, **draft: object) -> Stat
         return await statuses.post(session, peer.site, writer, Draft(text=text, **draft))  # type: ignore[arg-type]
 
 
-async def _member_on(peer: Peer, member: Account, group: Account, home: Peer) -> bool:
+async def _member_on(peer: Peer, member: Account, group: Account) -> bool:
     """Whether ``peer`` holds ``member``'s follow of ``group`` (each by its URI)."""
     async with peer.session() as session:
         found = await session.scalar(
@@ -72,6 +74,22 @@ async def _member_on(peer: Peer, member: Account, group: Account, home: Peer) ->
         return found is not None
 
 
+async def _members(group: Account, *joining: tuple[Peer, Account], wake: list[Peer]) -> None:
+    """Each (instance, teacher) of ``joining`` joins the public ``group`` from home; back once
+    every one's instance holds the membership."""
+    for peer, member in joining:
+        await _join(peer, member, group.uri)
+    for peer, member in joining:
+        await eventually(partial(_member_on, peer, member, group), wake=wake)
+
+
+async def _rejected(peer: Peer, group_uri: str) -> bool:
+    """Whether ``peer`` received a Reject from the community ``group_uri``."""
+    return (
+        await peer.count(ReceivedActivity, ReceivedActivity.uri.like(f"{group_uri}/rejects/%")) > 0
+    )
+
+
 async def test_teachers_from_three_countries_share_a_community(
     federation: tuple[Peer, Peer, Peer],
 ) -> None:
@@ -84,11 +102,8 @@ async def test_teachers_from_three_countries_share_a_community(
     literacy = await _create(ke, amina, Settings(name="literacy", visibility="private"))
 
     # Joining a public community from another instance: accepted at once.
-    await _join(sn, fatou, maths.uri)
-    await _join(mz, joao, maths.uri)
-    await eventually(lambda: _member_on(sn, fatou, maths, ke), wake=everyone)
-    await eventually(lambda: _member_on(mz, joao, maths, ke), wake=everyone)
-    assert await _member_on(ke, fatou, maths, ke)
+    await _members(maths, (sn, fatou), (mz, joao), wake=everyone)
+    assert await _member_on(ke, fatou, maths)
     assert await ke.count(Follow, Follow.target_account_id == maths.id) == 2
 
     # A private community, joined through the JSON API on sn by its handle: the request
@@ -106,14 +121,14 @@ async def test_teachers_from_three_countries_share_a_community(
         lambda: ke.count(FollowRequest, FollowRequest.target_account_id == literacy.id),
         wake=everyone,
     )
-    assert not await _member_on(sn, fatou, literacy, ke)
+    assert not await _member_on(sn, fatou, literacy)
     async with ke.session() as session, session.begin():
         group = await session.get(Account, literacy.id)
         applicant = await session.scalar(select(Account).where(Account.uri == fatou.uri))
         assert group is not None
         assert applicant is not None
         await communities.approve(session, group, applicant)
-    await eventually(lambda: _member_on(sn, fatou, literacy, ke), wake=everyone)
+    await eventually(lambda: _member_on(sn, fatou, literacy), wake=everyone)
 
     # Fatou posts in maths from Senegal; ke relays it; João reads it in Mozambique.
     handle = f"@maths@{ke.instance.config.domain}"
@@ -195,17 +210,7 @@ async def _refused_on_ke(ke: Peer, mz: Peer, author: Account, text: str) -> None
     everyone = [ke, mz]
     before = await ke.count(Status)
     post = await _post(mz, author, text)
-
-    async def rejected() -> bool:
-        async with mz.session() as session:
-            found = await session.scalar(
-                select(ReceivedActivity.uri).where(
-                    ReceivedActivity.uri.like(f"{ke.instance.url}/users/maths/rejects/%")
-                )
-            )
-            return found is not None
-
-    await eventually(rejected, wake=everyone)
+    await eventually(lambda: _rejected(mz, f"{ke.instance.url}/users/maths"), wake=everyone)
     await settle(ke.instance)
     assert await ke.status(post.uri) is None
     assert await ke.count(Status) == before
@@ -229,8 +234,7 @@ async def test_a_banned_member_and_a_non_member_are_refused(
     joao = await mz.teacher("joao")
     ana = await mz.teacher("ana")
     maths = await _create(ke, amina, Settings(name="maths", posting_policy="members"))
-    await _join(mz, joao, maths.uri)
-    await eventually(lambda: _member_on(mz, joao, maths, ke), wake=everyone)
+    await _members(maths, (mz, joao), wake=everyone)
     await mz.account(maths.uri)  # Ana's instance knows the community (Ana is no member)
 
     handle = f"@maths@{ke.instance.config.domain}"
@@ -238,8 +242,7 @@ async def test_a_banned_member_and_a_non_member_are_refused(
 
     # Where only moderators post, João's own instance knows it from the Group's document.
     notices = await _create(ke, amina, Settings(name="notices", posting_policy="moderators"))
-    await _join(mz, joao, notices.uri)
-    await eventually(lambda: _member_on(mz, joao, notices, ke), wake=everyone)
+    await _members(notices, (mz, joao), wake=everyone)
     before = await mz.count(Status)
     with pytest.raises(Forbidden):
         await _post(mz, joao, f"@notices@{ke.instance.config.domain} Posso?")
@@ -263,8 +266,7 @@ async def test_a_forged_announce_is_ignored(federation: tuple[Peer, Peer, Peer])
     moussa = await sn.teacher("moussa")
     joao = await mz.teacher("joao")
     maths = await _create(ke, amina, Settings(name="maths"))
-    await _join(mz, joao, maths.uri)
-    await eventually(lambda: _member_on(mz, joao, maths, ke), wake=everyone)
+    await _members(maths, (mz, joao), wake=everyone)
     post = await _post(sn, fatou, "Not for any community")
 
     # Moussa (a Person) pretends to relay it as the community's, signed with his own key.
@@ -290,8 +292,7 @@ async def test_a_forged_announce_is_ignored(federation: tuple[Peer, Peer, Peer])
     assert await mz.count(CommunityPost) == 0
 
     # Even the Group itself cannot delete a member's post that its origin still serves.
-    await _join(sn, fatou, maths.uri)
-    await eventually(lambda: _member_on(sn, fatou, maths, ke), wake=everyone)
+    await _members(maths, (sn, fatou), wake=everyone)
     handle = f"@maths@{ke.instance.config.domain}"
     kept = await _post(sn, fatou, f"{handle} Geometry with string")
     await eventually(lambda: mz.status(kept.uri), wake=everyone)
@@ -334,10 +335,7 @@ async def test_bans_and_moderators_reach_members_servers(
     joao = await mz.teacher("joao")
     maths = await _create(ke, amina, Settings(name="maths"))
     literacy = await _create(ke, amina, Settings(name="literacy"))
-    await _join(sn, fatou, maths.uri)
-    await _join(mz, joao, maths.uri)
-    await eventually(lambda: _member_on(mz, joao, maths, ke), wake=everyone)
-    await eventually(lambda: _member_on(sn, fatou, maths, ke), wake=everyone)
+    await _members(maths, (sn, fatou), (mz, joao), wake=everyone)
 
     async def moderate(action: str, member: Account) -> None:
         async with ke.session() as session, session.begin():
@@ -360,7 +358,7 @@ async def test_bans_and_moderators_reach_members_servers(
         return await _role_on(mz, maths, joao) == "banned"
 
     await eventually(banned_on_mz, wake=everyone)
-    assert not await _member_on(mz, joao, maths, ke)
+    assert not await _member_on(mz, joao, maths)
     with pytest.raises(Forbidden):
         await _post(mz, joao, f"@maths@{ke.instance.config.domain} Compre agora!")
 

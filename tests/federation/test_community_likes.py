@@ -19,7 +19,7 @@ from fedi.domain.communities import Settings
 from fedi.federation.delivery.communities import announce, like_of
 from fedi.federation.wire.common import AS_CONTEXT
 from tests.federation.remote import settle
-from tests.federation.test_community_federation import _create, _join, _member_on, _post
+from tests.federation.test_community_federation import _create, _join, _member_on, _members, _post
 from tests.federation.trio import Peer, eventually, federation
 
 __all__ = ["federation"]
@@ -59,10 +59,7 @@ async def test_likes_of_a_community_post_reach_every_members_server(
     fatou = await sn.teacher("fatou")
     joao = await mz.teacher("joao")
     maths = await _create(ke, amina, Settings(name="maths", display_name="Mathematics"))
-    await _join(sn, fatou, maths.uri)
-    await _join(mz, joao, maths.uri)
-    await eventually(lambda: _member_on(sn, fatou, maths, ke), wake=everyone)
-    await eventually(lambda: _member_on(mz, joao, maths, ke), wake=everyone)
+    await _members(maths, (sn, fatou), (mz, joao), wake=everyone)
 
     handle = f"@maths@{ke.instance.config.domain}"
     post = await _post(mz, joao, f"{handle} Fractions with paper strips", title="Fractions")
@@ -94,8 +91,8 @@ async def test_a_like_relayed_by_a_person_or_for_another_community_is_ignored(
     sciences = await _create(ke, amina, Settings(name="sciences"))
     await _join(sn, fatou, maths.uri)
     await _join(sn, fatou, sciences.uri)
-    await eventually(lambda: _member_on(sn, fatou, maths, ke), wake=everyone)
-    await eventually(lambda: _member_on(sn, fatou, sciences, ke), wake=everyone)
+    await eventually(lambda: _member_on(sn, fatou, maths), wake=everyone)
+    await eventually(lambda: _member_on(sn, fatou, sciences), wake=everyone)
     post = await _post(ke, amina, f"@maths@{ke.instance.config.domain} Ratios", title="Ratios")
     await eventually(counted(sn, post.uri, 0), wake=everyone)
 

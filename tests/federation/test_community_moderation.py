@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from fedi.db.models import Account, Block, CommunityPost, ModlogEntry, ReceivedActivity, Status
+from fedi.db.models import Account, Block, CommunityPost, ModlogEntry, Status
 from fedi.domain import communities, community_moderation
 from fedi.domain.communities import Settings
 from fedi.federation.wire.common import AS_CONTEXT, PUBLIC
 from tests.api.scopes import bearer, token_for
 from tests.federation.remote import settle
-from tests.federation.test_community_federation import _join, _post
+from tests.federation.test_community_federation import _join, _post, _rejected, _role_on
 from tests.federation.trio import Peer, eventually, federation
 
 __all__ = ["federation"]
@@ -43,15 +43,6 @@ async def _id_on(peer: Peer, model: Any, uri: str) -> int:
         found = await session.scalar(select(model.id).where(model.uri == uri))
         assert found is not None, uri
         return int(found)
-
-
-async def _role_on(peer: Peer, group: Account, member: Account) -> str | None:
-    async with peer.session() as session:
-        group_id = await session.scalar(select(Account.id).where(Account.uri == group.uri))
-        member_id = await session.scalar(select(Account.id).where(Account.uri == member.uri))
-        if group_id is None or member_id is None:
-            return None
-        return await communities.role_of(session, group_id, member_id)
 
 
 async def _modlog(peer: Peer, handle: str) -> list[tuple[str, str | None]]:
@@ -278,17 +269,7 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
 
     lesson_on_mz = await eventually(lambda: _id_if(mz, lesson_uri), wake=everyone)
     reply = await _post(mz, ana, "Obrigada!", in_reply_to_id=lesson_on_mz)
-
-    async def rejected() -> bool:
-        async with mz.session() as session:
-            found = await session.scalar(
-                select(ReceivedActivity.uri).where(
-                    ReceivedActivity.uri.like(f"{ke.instance.url}/users/maths/rejects/%")
-                )
-            )
-            return found is not None
-
-    await eventually(rejected, wake=everyone)
+    await eventually(lambda: _rejected(mz, f"{ke.instance.url}/users/maths"), wake=everyone)
     await settle(ke.instance)
     assert await _id_if(ke, reply.uri) is None
 
