@@ -1,7 +1,7 @@
 """Who signs in the signature tests: Fatou on sn.example (an RSA key, like Mastodon's) and
 João on mz.example (an Ed25519 key), delivering to Amina's inbox on ke.example, and the
-key directory that inbox resolves their keys in. A module uses the fixtures by importing
-them (and naming them in its ``__all__``)."""
+key directory that inbox resolves their keys in. tests/federation/conftest.py offers the
+fixtures to the folder's modules."""
 
 from __future__ import annotations
 

@@ -28,20 +28,7 @@ from fedi.federation.signatures import (
 )
 from fedi.federation.signatures.cavage import CavageParams, signing_string
 from fedi.federation.signatures.keys import sign_bytes
-from tests.federation.signers import (
-    AMINA_INBOX,
-    FATOU_KEY,
-    JOAO_KEY,
-    KE,
-    NOTE,
-    NOW,
-    KeyDirectory,
-    directory,
-    fatou,
-    joao,
-)
-
-__all__ = ["directory", "fatou", "joao"]
+from tests.federation.signers import AMINA_INBOX, FATOU_KEY, JOAO_KEY, KE, NOTE, NOW, KeyDirectory
 
 
 @pytest.fixture(scope="module")

@@ -36,9 +36,7 @@ from fedi.federation.signatures import (
     sign_rfc9421,
     verify_signature,
 )
-from tests.federation.signers import FATOU_KEY, JOAO_KEY, KE, NOTE, fatou, joao
-
-__all__ = ["fatou", "joao"]
+from tests.federation.signers import FATOU_KEY, JOAO_KEY, KE, NOTE
 
 INBOX_PATH = "/users/amina/inbox"
 AMINA_INBOX = f"https://{KE}{INBOX_PATH}"

@@ -20,9 +20,7 @@ from fedi.federation.signatures import (
 )
 from fedi.federation.signatures.digest import check_content_digest, check_digest
 from fedi.federation.signatures.keys import check_key_id, sign_bytes, verify_bytes
-from tests.federation.signers import FATOU_KEY, fatou
-
-__all__ = ["fatou"]
+from tests.federation.signers import FATOU_KEY
 
 NOTE = b'{"type":"Note"}'
 

@@ -27,20 +27,7 @@ from fedi.federation.signatures import (
 )
 from fedi.federation.signatures.keys import sign_bytes
 from fedi.federation.signatures.rfc9421 import SignatureInput, signature_base
-from tests.federation.signers import (
-    AMINA_INBOX,
-    FATOU_KEY,
-    JOAO_KEY,
-    KE,
-    NOTE,
-    NOW,
-    KeyDirectory,
-    directory,
-    fatou,
-    joao,
-)
-
-__all__ = ["directory", "fatou", "joao"]
+from tests.federation.signers import AMINA_INBOX, FATOU_KEY, JOAO_KEY, KE, NOTE, NOW, KeyDirectory
 
 CREATED = int(NOW.timestamp())
 FULL = ["@method", "@target-uri", "content-digest"]
