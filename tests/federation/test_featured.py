@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from fedi.db.models import Account, Follow, ReceivedActivity, Status, StatusPin
-from fedi.domain import follows, pins, statuses
+from fedi.domain import pins, statuses
 from fedi.domain.statuses import Draft
 from tests.federation.trio import Peer, eventually, federation
 
@@ -34,12 +34,7 @@ async def test_pinning_reaches_followers_and_the_featured_collection(
     fatou = await sn.teacher("fatou")
     amina_on_sn = await sn.account(amina.uri)
     assert amina_on_sn.featured_url == f"{amina.uri}/collections/featured"
-    async with sn.session() as session, session.begin():
-        follower = await session.get(Account, fatou.id)
-        target = await session.get(Account, amina_on_sn.id)
-        assert follower is not None
-        assert target is not None
-        await follows.follow(session, follower, target)
+    await sn.follow(fatou, amina_on_sn)
 
     async def followed() -> int:
         async with sn.session() as session:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from fedi.db.models import Account, CommunityPost, Follow, FollowRequest
-from fedi.domain import communities, follows
+from fedi.domain import communities
 from fedi.domain.communities import Settings
 from fedi.federation.fetcher.errors import FetchError
 from tests.api.scopes import bearer, token_for
@@ -65,12 +65,7 @@ async def test_private_community_posts_reach_members_only(
     await _approve(ke, staffroom, fatou.uri)
     # João follows Amina: her public posts reach Mozambique, her staffroom posts must not.
     amina_on_mz = await mz.account(amina.uri)
-    async with mz.session() as session, session.begin():
-        follower = await session.get(Account, joao.id)
-        followed = await session.get(Account, amina_on_mz.id)
-        assert follower is not None
-        assert followed is not None
-        await follows.follow(session, follower, followed)
+    await mz.follow(joao, amina_on_mz)
 
     async def joao_follows() -> bool:
         async with ke.session() as session:

@@ -17,7 +17,7 @@ from fedi.db.models import (
     Status,
     StatusEdit,
 )
-from fedi.domain import follows, interactions, statuses
+from fedi.domain import interactions, statuses
 from fedi.domain.statuses import Draft
 from tests.federation.trio import Peer, eventually, federation
 
@@ -34,13 +34,8 @@ async def test_a_cross_border_conversation(federation: tuple[Peer, Peer, Peer]) 
     # Fatou in Senegal follows Amina in Kenya: a request until Kenya accepts.
     amina_on_sn = await sn.account(amina.uri)
     assert amina_on_sn.domain == ke.instance.config.domain
-    async with sn.session() as session, session.begin():
-        fatou_row = await session.get(Account, fatou.id)
-        target = await session.get(Account, amina_on_sn.id)
-        assert fatou_row is not None
-        assert target is not None
-        pending = await follows.follow(session, fatou_row, target)
-        assert isinstance(pending, FollowRequest)
+    pending = await sn.follow(fatou, amina_on_sn)
+    assert isinstance(pending, FollowRequest)
     await eventually(lambda: sn.count(Follow, Follow.account_id == fatou.id), wake=everyone)
     assert await ke.count(Follow) == 1
     assert await sn.count(FollowRequest) == 0
@@ -122,13 +117,7 @@ async def test_a_cross_border_conversation(federation: tuple[Peer, Peer, Peer]) 
 
 
 async def _follow(peer: Peer, follower: Account, target_uri: str) -> None:
-    target = await peer.account(target_uri)
-    async with peer.session() as session, session.begin():
-        me = await session.get(Account, follower.id)
-        them = await session.get(Account, target.id)
-        assert me is not None
-        assert them is not None
-        await follows.follow(session, me, them)
+    await peer.follow(follower, await peer.account(target_uri))
 
 
 async def test_boosts_blocks_reports_and_a_move(federation: tuple[Peer, Peer, Peer]) -> None:

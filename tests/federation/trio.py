@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fedi.db.models import Account, ReceivedActivity, Status
+from fedi.db.models import Account, Follow, FollowRequest, ReceivedActivity, Status
+from fedi.domain import follows
 from fedi.domain.site import Site
 from fedi.federation.actors import resolve_account
 from fedi.federation.delivery.deliver import DELIVER
@@ -56,6 +57,15 @@ class Peer:
         assert federation is not None
         async with self.session() as session, session.begin():
             return await resolve_account(federation, session, uri)
+
+    async def follow(self, follower: Account, target: Account) -> Follow | FollowRequest:
+        """``follower`` follows (or asks to follow) ``target``, both as this instance knows them."""
+        async with self.session() as session, session.begin():
+            me = await session.get(Account, follower.id)
+            them = await session.get(Account, target.id)
+            assert me is not None
+            assert them is not None
+            return await follows.follow(session, me, them)
 
     async def count(self, model: type, *where: object) -> int:
         """How many rows of ``model`` this instance holds that meet every condition."""

@@ -18,7 +18,6 @@ import pytest
 from sqlalchemy import select
 
 from fedi.db.models import Account, Follow, Rendition, Status
-from fedi.domain import follows
 from tests.api.client_api import call, close_clients, mastodon
 from tests.databases import BACKENDS, Templates
 from tests.federation.remote import RemoteServer, deliver, home, settle
@@ -63,13 +62,7 @@ async def test_content_map_carries_renditions_that_the_receiver_reuses(
     ke, sn, _ = federation
     amina_row = await ke.teacher("amina")
     fatou_row = await sn.teacher("fatou")
-    target = await sn.account(amina_row.uri)
-    async with sn.session() as session, session.begin():
-        me = await session.get(Account, fatou_row.id)
-        them = await session.get(Account, target.id)
-        assert me is not None
-        assert them is not None
-        await follows.follow(session, me, them)
+    await sn.follow(fatou_row, await sn.account(amina_row.uri))
 
     async def following() -> bool:
         async with ke.session() as session:
