@@ -74,6 +74,17 @@ async def _member_on(peer: Peer, member: Account, group: Account) -> bool:
         return found is not None
 
 
+async def _filed(peer: Peer, uri: str) -> CommunityPost | None:
+    """How ``peer`` files the post ``uri`` in its community, if it does."""
+    async with peer.session() as session:
+        found: CommunityPost | None = await session.scalar(
+            select(CommunityPost)
+            .join(Status, Status.id == CommunityPost.status_id)
+            .where(Status.uri == uri)
+        )
+        return found
+
+
 async def _members(group: Account, *joining: tuple[Peer, Account], wake: list[Peer]) -> None:
     """Each (instance, teacher) of ``joining`` joins the public ``group`` from home; back once
     every one's instance holds the membership."""

@@ -14,28 +14,18 @@ from typing import Any
 
 from sqlalchemy import select
 
-from fedi.db.models import Account, Block, CommunityPost, ModlogEntry, Status
+from fedi.db.models import Account, Block, ModlogEntry, Status
 from fedi.domain import communities, community_moderation
 from fedi.domain.communities import Settings
 from fedi.federation.wire.common import AS_CONTEXT, PUBLIC
 from tests.api.scopes import bearer, token_for
 from tests.federation.remote import settle
-from tests.federation.test_community_federation import _join, _post, _rejected, _role_on
+from tests.federation.test_community_federation import _filed, _join, _post, _rejected, _role_on
 from tests.federation.trio import Peer, eventually, federation
 
 __all__ = ["federation"]
 
 BASE = "/api/jamii/v1/communities"
-
-
-async def _filed(peer: Peer, uri: str) -> CommunityPost | None:
-    async with peer.session() as session:
-        found: CommunityPost | None = await session.scalar(
-            select(CommunityPost)
-            .join(Status, Status.id == CommunityPost.status_id)
-            .where(Status.uri == uri)
-        )
-        return found
 
 
 async def _id_on(peer: Peer, model: Any, uri: str) -> int:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from fedi.db.models import Account, CommunityPost, Status
+from fedi.db.models import Account, Status
 from fedi.domain import communities, community_moderation, statuses
 from fedi.domain.communities import Settings
 from fedi.domain.statuses import Draft
-from tests.federation.test_community_federation import _join
+from tests.federation.test_community_federation import _filed, _join
 from tests.federation.trio import Peer, eventually, federation
 from tests.web.browser import browser
 
@@ -30,16 +30,6 @@ async def _thread(peer: Peer, author: Account, group_id: int, title: str, text: 
             writer,
             Draft(text=text, community_id=group_id, title=title, language="en"),
         )
-
-
-async def _record(peer: Peer, uri: str) -> CommunityPost | None:
-    async with peer.session() as session:
-        found: CommunityPost | None = await session.scalar(
-            select(CommunityPost)
-            .join(Status, Status.id == CommunityPost.status_id)
-            .where(Status.uri == uri)
-        )
-        return found
 
 
 async def test_a_moderator_on_sn_moderates_kes_community_from_sns_pages(
@@ -90,9 +80,9 @@ async def test_a_moderator_on_sn_moderates_kes_community_from_sns_pages(
     lesson = await _thread(ke, neema, maths.id, "Fractions with paper", "Fold a strip")
     spam = await _thread(ke, neema, maths.id, "Buy now", "Cheap watches")
     for post in (lesson, spam):
-        await eventually(lambda post=post: _record(sn, post.uri), wake=everyone)  # type: ignore[misc]
-    lesson_on_sn = await _record(sn, lesson.uri)
-    spam_on_sn = await _record(sn, spam.uri)
+        await eventually(lambda post=post: _filed(sn, post.uri), wake=everyone)  # type: ignore[misc]
+    lesson_on_sn = await _filed(sn, lesson.uri)
+    spam_on_sn = await _filed(sn, spam.uri)
     assert lesson_on_sn is not None
     assert spam_on_sn is not None
     page_path = f"/communities/maths@{ke_domain}"
@@ -127,7 +117,7 @@ async def test_a_moderator_on_sn_moderates_kes_community_from_sns_pages(
         assert "Buy now" not in page.text
 
     async def applied_on_ke() -> bool:
-        spam_ke, lesson_ke = await _record(ke, spam.uri), await _record(ke, lesson.uri)
+        spam_ke, lesson_ke = await _filed(ke, spam.uri), await _filed(ke, lesson.uri)
         return (
             spam_ke is not None
             and spam_ke.removed_at is not None
