@@ -20,7 +20,14 @@ from fedi.domain.communities import Settings
 from fedi.federation.wire.common import AS_CONTEXT, PUBLIC
 from tests.api.scopes import bearer, token_for
 from tests.federation.remote import settle
-from tests.federation.test_community_federation import _filed, _join, _post, _rejected, _role_on
+from tests.federation.test_community_federation import (
+    _create,
+    _filed,
+    _join,
+    _post,
+    _rejected,
+    _role_on,
+)
 from tests.federation.trio import Peer, eventually, federation
 
 __all__ = ["federation"]
@@ -55,14 +62,8 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     fatou = await sn.teacher("fatou")
     moussa = await sn.teacher("moussa")
     joao = await mz.teacher("joao")
-    async with ke.session() as session, session.begin():
-        creator = await session.get(Account, amina.id)
-        maths = (
-            await communities.create(session, ke.site, Settings(name="maths"), creator=creator)
-        ).account
-        joining = await session.get(Account, neema.id)
-        assert joining is not None
-        await communities.join(session, joining, maths)
+    maths = await _create(ke, amina, Settings(name="maths"))
+    await _join(ke, neema, maths.uri)
     for peer, member in ((sn, fatou), (sn, moussa), (mz, joao)):
         await _join(peer, member, maths.uri)
 

@@ -13,7 +13,7 @@ from fedi.db.models import Account, Status
 from fedi.domain import communities, community_moderation, statuses
 from fedi.domain.communities import Settings
 from fedi.domain.statuses import Draft
-from tests.federation.test_community_federation import _filed, _join
+from tests.federation.test_community_federation import _create, _filed, _join
 from tests.federation.trio import Peer, eventually, federation
 from tests.web.browser import browser
 
@@ -42,16 +42,8 @@ async def test_a_moderator_on_sn_moderates_kes_community_from_sns_pages(
     neema = await ke.teacher("neema")
     fatou = await sn.teacher("fatou")
     moussa = await sn.teacher("moussa")
-    async with ke.session() as session, session.begin():
-        creator = await session.get(Account, amina.id)
-        maths = (
-            await communities.create(
-                session, ke.site, Settings(name="maths", display_name="Maths"), creator=creator
-            )
-        ).account
-        joining = await session.get(Account, neema.id)
-        assert joining is not None
-        await communities.join(session, joining, maths)
+    maths = await _create(ke, amina, Settings(name="maths", display_name="Maths"))
+    await _join(ke, neema, maths.uri)
     for member in (fatou, moussa):
         await _join(sn, member, maths.uri)
 
