@@ -3,21 +3,18 @@ our own URLs, and with ``resolve`` accounts and posts on other servers."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import orjson
-import pytest
 from sqlalchemy import func, select
 
 from fedi.db.models import Account, Status
 from fedi.federation.policy import set_rule
 from tests.api.client_api import call, close_clients, headers, mastodon
 from tests.api.oauth_flow import ke
-from tests.federation.remote import RemoteServer, remote_server
+from tests.federation.remote import RemoteServer, remote, remote_server
 from tests.federation.trio import Peer, eventually, federation
 from tests.servers import Instance, free_port
 
-__all__ = ["close_clients", "federation", "ke"]
+__all__ = ["close_clients", "federation", "ke", "remote"]
 
 
 async def test_a_teacher_finds_accounts_posts_and_hashtags(ke: Instance) -> None:
@@ -191,12 +188,6 @@ async def test_fatou_finds_amina_and_her_post_on_another_server(
         return bool(relation["following"])
 
     await eventually(following, wake=[ke, sn])
-
-
-@pytest.fixture
-async def remote() -> AsyncIterator[RemoteServer]:
-    async with remote_server() as server:
-        yield server
 
 
 async def test_a_blocked_server_is_never_asked(ke: Instance, remote: RemoteServer) -> None:

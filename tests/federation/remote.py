@@ -255,6 +255,14 @@ async def ke(database_url: str, tmp_path: Path) -> AsyncIterator[Instance]:
         yield instance
 
 
+@pytest.fixture
+async def remote() -> AsyncIterator[RemoteServer]:
+    """Someone else's server on loopback, for a module that imports it (naming it in its
+    ``__all__``)."""
+    async with remote_server() as server:
+        yield server
+
+
 async def local_teacher(instance: Instance, username: str) -> Account:
     async with instance.state.sessions() as session, session.begin():
         return await teacher(session, username, site=instance.state.site)

@@ -13,7 +13,6 @@ import asyncio
 import base64
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -40,6 +39,7 @@ from tests.federation.remote import (
     post,
     private_key,
     public_pem,
+    remote,
     remote_server,
     settle,
     sign,
@@ -47,13 +47,7 @@ from tests.federation.remote import (
 )
 from tests.servers import Instance
 
-__all__ = ["ke"]
-
-
-@pytest.fixture
-async def remote() -> AsyncIterator[RemoteServer]:
-    async with remote_server() as server:
-        yield server
+__all__ = ["ke", "remote"]
 
 
 @pytest.fixture
