@@ -9,21 +9,16 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from fedi.db.models import Account, CommunityPost, Follow, Rendition, Status
-from fedi.domain import communities, renditions
+from fedi.db.models import CommunityPost, Follow, Rendition, Status
+from fedi.domain import renditions
 from fedi.domain.communities import Settings
 from fedi.federation.policy import set_rule
 from tests.api.scopes import bearer, token_for
+from tests.federation.test_community_federation import _create
 from tests.federation.trio import Peer, eventually, federation
 from tests.web.browser import browser
 
 __all__ = ["federation"]
-
-
-async def _create(peer: Peer, creator: Account, settings: Settings) -> None:
-    async with peer.session() as session, session.begin():
-        moderator = await session.get(Account, creator.id)
-        await communities.create(session, peer.site, settings, creator=moderator)
 
 
 async def _status(peer: Peer, *where: object) -> Status | None:
