@@ -3,23 +3,18 @@ our own URLs, and with ``resolve`` accounts and posts on other servers."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import orjson
-import pytest
 from sqlalchemy import func, select
 
 from fedi.db.models import Account, Status
 from fedi.federation.policy import set_rule
 from tests.api.client_api import call, close_clients, headers, mastodon
 from tests.api.oauth_flow import ke
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
-from tests.federation.remote import RemoteServer, remote_server
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.remote import RemoteServer, remote, remote_server
+from tests.federation.trio import Peer, eventually, federation
 from tests.servers import Instance, free_port
 
-__all__ = ["close_clients", "ke"]
+__all__ = ["close_clients", "federation", "ke", "remote"]
 
 
 async def test_a_teacher_finds_accounts_posts_and_hashtags(ke: Instance) -> None:
@@ -155,16 +150,6 @@ async def test_our_own_urls_find_our_objects_without_a_fetch(ke: Instance) -> No
 # -- other servers ------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
-
-
 async def test_fatou_finds_amina_and_her_post_on_another_server(
     federation: tuple[Peer, Peer, Peer],
 ) -> None:
@@ -203,12 +188,6 @@ async def test_fatou_finds_amina_and_her_post_on_another_server(
         return bool(relation["following"])
 
     await eventually(following, wake=[ke, sn])
-
-
-@pytest.fixture
-async def remote() -> AsyncIterator[RemoteServer]:
-    async with remote_server() as server:
-        yield server
 
 
 async def test_a_blocked_server_is_never_asked(ke: Instance, remote: RemoteServer) -> None:

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,11 +30,10 @@ from tests.api.client_api import call, close_clients, mastodon
 from tests.api.oauth_flow import amina, ke
 from tests.api.scopes import PASSWORD, bearer, token_for
 from tests.conftest import Database
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.trio import Peer, eventually, federation
 from tests.servers import Instance
 
-__all__ = ["close_clients", "ke"]
+__all__ = ["close_clients", "federation", "ke"]
 WAIT = 10.0
 
 
@@ -269,16 +267,6 @@ async def test_public_streams_skip_authors_the_reader_blocks(ke: Instance) -> No
     kept = await call(author.status_post, "Signal #science")
     assert [s["id"] for _, s in await public] == [kept["id"]]
     assert [s["id"] for _, s in await tagged] == [kept["id"]]
-
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
 
 
 async def test_posts_arriving_through_the_inbox_are_streamed(

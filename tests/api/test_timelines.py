@@ -12,11 +12,10 @@ import pytest
 from tests.api.client_api import call, close_clients, headers, mastodon
 from tests.api.oauth_flow import ke
 from tests.conftest import Database
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.trio import Peer, eventually, federation
 from tests.servers import Instance, free_port, serve, write_instance
 
-__all__ = ["close_clients", "ke"]
+__all__ = ["close_clients", "federation", "ke"]
 _LINK = re.compile(r'<([^>]+)>; rel="(next|prev)"')
 
 
@@ -160,16 +159,6 @@ async def test_closed_public_timelines_need_a_signed_in_teacher(closed: Instance
     auth = await headers(closed, "neema")
     signed_in = await closed.client.get("/api/v1/timelines/public", headers=auth)
     assert signed_in.status_code == 200
-
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
 
 
 async def test_fatou_follows_amina_across_borders_from_her_client(

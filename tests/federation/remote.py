@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 import httpx
 import orjson
+import pytest
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
@@ -245,6 +246,21 @@ async def home(tmp_path: Path, database_url: str, *, extra: str = "") -> AsyncIt
     )
     async with serve(config) as instance:
         yield instance
+
+
+@pytest.fixture
+async def ke(database_url: str, tmp_path: Path) -> AsyncIterator[Instance]:
+    """``home`` on each backend, for a module that imports it (naming it in its ``__all__``)."""
+    async with home(tmp_path, database_url) as instance:
+        yield instance
+
+
+@pytest.fixture
+async def remote() -> AsyncIterator[RemoteServer]:
+    """Someone else's server on loopback, for a module that imports it (naming it in its
+    ``__all__``)."""
+    async with remote_server() as server:
+        yield server
 
 
 async def local_teacher(instance: Instance, username: str) -> Account:

@@ -9,11 +9,10 @@ Three real instances on loopback, real signatures, every step checked where it l
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
+from functools import partial
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fedi.db.models import (
     Account,
@@ -28,37 +27,12 @@ from fedi.domain import communities, community_moderation, statuses
 from fedi.domain.communities import Settings
 from fedi.domain.statuses import Draft
 from fedi.errors import Forbidden
-from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.wire.common import AS_CONTEXT, PUBLIC
-from fedi.jobs import enqueue
 from tests.api.scopes import bearer, token_for
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.federation.remote import settle
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.trio import Peer, eventually, federation
 
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
-
-
-async def _count(peer: Peer, model: type, *where: object) -> int:
-    async with peer.session() as session:
-        query = select(func.count()).select_from(model)
-        for condition in where:
-            query = query.where(condition)  # type: ignore[arg-type]
-        return int(await session.scalar(query) or 0)
-
-
-async def _status(peer: Peer, uri: str) -> Status | None:
-    async with peer.session() as session:
-        found: Status | None = await session.scalar(select(Status).where(Status.uri == uri))
-        return found
+__all__ = ["federation"]
 
 
 async def _create(peer: Peer, creator: Account, settings: Settings) -> Account:
@@ -85,7 +59,7 @@ async def _post(peer: Peer, author: Account, text: str, **draft: object) -> Stat
         return await statuses.post(session, peer.site, writer, Draft(text=text, **draft))  # type: ignore[arg-type]
 
 
-async def _member_on(peer: Peer, member: Account, group: Account, home: Peer) -> bool:
+async def _member_on(peer: Peer, member: Account, group: Account) -> bool:
     """Whether ``peer`` holds ``member``'s follow of ``group`` (each by its URI)."""
     async with peer.session() as session:
         found = await session.scalar(
@@ -100,6 +74,33 @@ async def _member_on(peer: Peer, member: Account, group: Account, home: Peer) ->
         return found is not None
 
 
+async def _filed(peer: Peer, uri: str) -> CommunityPost | None:
+    """How ``peer`` files the post ``uri`` in its community, if it does."""
+    async with peer.session() as session:
+        found: CommunityPost | None = await session.scalar(
+            select(CommunityPost)
+            .join(Status, Status.id == CommunityPost.status_id)
+            .where(Status.uri == uri)
+        )
+        return found
+
+
+async def _members(group: Account, *joining: tuple[Peer, Account], wake: list[Peer]) -> None:
+    """Each (instance, teacher) of ``joining`` joins the public ``group`` from home; back once
+    every one's instance holds the membership."""
+    for peer, member in joining:
+        await _join(peer, member, group.uri)
+    for peer, member in joining:
+        await eventually(partial(_member_on, peer, member, group), wake=wake)
+
+
+async def _rejected(peer: Peer, group_uri: str) -> bool:
+    """Whether ``peer`` received a Reject from the community ``group_uri``."""
+    return (
+        await peer.count(ReceivedActivity, ReceivedActivity.uri.like(f"{group_uri}/rejects/%")) > 0
+    )
+
+
 async def test_teachers_from_three_countries_share_a_community(
     federation: tuple[Peer, Peer, Peer],
 ) -> None:
@@ -112,12 +113,9 @@ async def test_teachers_from_three_countries_share_a_community(
     literacy = await _create(ke, amina, Settings(name="literacy", visibility="private"))
 
     # Joining a public community from another instance: accepted at once.
-    await _join(sn, fatou, maths.uri)
-    await _join(mz, joao, maths.uri)
-    await eventually(lambda: _member_on(sn, fatou, maths, ke), wake=everyone)
-    await eventually(lambda: _member_on(mz, joao, maths, ke), wake=everyone)
-    assert await _member_on(ke, fatou, maths, ke)
-    assert await _count(ke, Follow, Follow.target_account_id == maths.id) == 2
+    await _members(maths, (sn, fatou), (mz, joao), wake=everyone)
+    assert await _member_on(ke, fatou, maths)
+    assert await ke.count(Follow, Follow.target_account_id == maths.id) == 2
 
     # A private community, joined through the JSON API on sn by its handle: the request
     # waits on ke until its moderator accepts.
@@ -131,25 +129,25 @@ async def test_teachers_from_three_countries_share_a_community(
     assert joined.json()["membership"]["requested"]
     assert joined.json()["local"] is False
     await eventually(
-        lambda: _count(ke, FollowRequest, FollowRequest.target_account_id == literacy.id),
+        lambda: ke.count(FollowRequest, FollowRequest.target_account_id == literacy.id),
         wake=everyone,
     )
-    assert not await _member_on(sn, fatou, literacy, ke)
+    assert not await _member_on(sn, fatou, literacy)
     async with ke.session() as session, session.begin():
         group = await session.get(Account, literacy.id)
         applicant = await session.scalar(select(Account).where(Account.uri == fatou.uri))
         assert group is not None
         assert applicant is not None
         await communities.approve(session, group, applicant)
-    await eventually(lambda: _member_on(sn, fatou, literacy, ke), wake=everyone)
+    await eventually(lambda: _member_on(sn, fatou, literacy), wake=everyone)
 
     # Fatou posts in maths from Senegal; ke relays it; João reads it in Mozambique.
     handle = f"@maths@{ke.instance.config.domain}"
     post = await _post(
         sn, fatou, f"{handle} Les fractions avec des bandes de papier", title="Fractions"
     )
-    on_ke = await eventually(lambda: _status(ke, post.uri), wake=everyone)
-    on_mz = await eventually(lambda: _status(mz, post.uri), wake=everyone)
+    on_ke = await eventually(lambda: ke.status(post.uri), wake=everyone)
+    on_mz = await eventually(lambda: mz.status(post.uri), wake=everyone)
     assert "bandes de papier" in on_mz.content
     async with ke.session() as session:
         filed = await session.get(CommunityPost, on_ke.id)
@@ -182,11 +180,11 @@ async def test_teachers_from_three_countries_share_a_community(
 
     # João replies from Mozambique: the reply joins the thread's community on ke.
     reply = await _post(mz, joao, "Obrigado! Vou experimentar.", in_reply_to_id=on_mz.id)
-    reply_on_ke = await eventually(lambda: _status(ke, reply.uri), wake=everyone)
+    reply_on_ke = await eventually(lambda: ke.status(reply.uri), wake=everyone)
     assert reply_on_ke.in_reply_to_id == on_ke.id
     async with ke.session() as session:
         assert await session.get(CommunityPost, reply_on_ke.id) is not None
-    await eventually(lambda: _status(sn, reply.uri), wake=everyone)
+    await eventually(lambda: sn.status(reply.uri), wake=everyone)
 
     # Fatou edits in Senegal: ke relays the Update, and Mozambique fetches the new version.
     async with sn.session() as session, session.begin():
@@ -201,7 +199,7 @@ async def test_teachers_from_three_countries_share_a_community(
         )
 
     async def edited_on_mz() -> Status | None:
-        found = await _status(mz, post.uri)
+        found = await mz.status(post.uri)
         return found if found and "pliées" in found.content else None
 
     await eventually(edited_on_mz, wake=everyone)
@@ -213,7 +211,7 @@ async def test_teachers_from_three_countries_share_a_community(
         await statuses.delete_status(session, author, post.id)
 
     async def gone_everywhere() -> bool:
-        return await _status(ke, post.uri) is None and await _status(mz, post.uri) is None
+        return await ke.status(post.uri) is None and await mz.status(post.uri) is None
 
     await eventually(gone_everywhere, wake=everyone)
 
@@ -221,23 +219,13 @@ async def test_teachers_from_three_countries_share_a_community(
 async def _refused_on_ke(ke: Peer, mz: Peer, author: Account, text: str) -> None:
     """``author`` on mz posts in ke's maths: ke answers Reject and keeps nothing."""
     everyone = [ke, mz]
-    before = await _count(ke, Status)
+    before = await ke.count(Status)
     post = await _post(mz, author, text)
-
-    async def rejected() -> bool:
-        async with mz.session() as session:
-            found = await session.scalar(
-                select(ReceivedActivity.uri).where(
-                    ReceivedActivity.uri.like(f"{ke.instance.url}/users/maths/rejects/%")
-                )
-            )
-            return found is not None
-
-    await eventually(rejected, wake=everyone)
+    await eventually(lambda: _rejected(mz, f"{ke.instance.url}/users/maths"), wake=everyone)
     await settle(ke.instance)
-    assert await _status(ke, post.uri) is None
-    assert await _count(ke, Status) == before
-    assert await _count(ke, CommunityPost) == 0
+    assert await ke.status(post.uri) is None
+    assert await ke.count(Status) == before
+    assert await ke.count(CommunityPost) == 0
     announced = [job.payload.get("event") for job in await _jobs(ke)]
     assert "community.announced" not in announced
     assert "community.refused" in announced
@@ -257,8 +245,7 @@ async def test_a_banned_member_and_a_non_member_are_refused(
     joao = await mz.teacher("joao")
     ana = await mz.teacher("ana")
     maths = await _create(ke, amina, Settings(name="maths", posting_policy="members"))
-    await _join(mz, joao, maths.uri)
-    await eventually(lambda: _member_on(mz, joao, maths, ke), wake=everyone)
+    await _members(maths, (mz, joao), wake=everyone)
     await mz.account(maths.uri)  # Ana's instance knows the community (Ana is no member)
 
     handle = f"@maths@{ke.instance.config.domain}"
@@ -266,12 +253,11 @@ async def test_a_banned_member_and_a_non_member_are_refused(
 
     # Where only moderators post, João's own instance knows it from the Group's document.
     notices = await _create(ke, amina, Settings(name="notices", posting_policy="moderators"))
-    await _join(mz, joao, notices.uri)
-    await eventually(lambda: _member_on(mz, joao, notices, ke), wake=everyone)
-    before = await _count(mz, Status)
+    await _members(notices, (mz, joao), wake=everyone)
+    before = await mz.count(Status)
     with pytest.raises(Forbidden):
         await _post(mz, joao, f"@notices@{ke.instance.config.domain} Posso?")
-    assert await _count(mz, Status) == before
+    assert await mz.count(Status) == before
 
     async with ke.session() as session, session.begin():
         group = await session.get(Account, maths.id)
@@ -280,7 +266,7 @@ async def test_a_banned_member_and_a_non_member_are_refused(
         assert banned is not None
         await community_moderation.ban(session, group, banned, "spam")
     await _refused_on_ke(ke, mz, joao, f"{handle} Compre agora!")
-    assert await _count(ke, Follow, Follow.target_account_id == maths.id) == 0
+    assert await ke.count(Follow, Follow.target_account_id == maths.id) == 0
 
 
 async def test_a_forged_announce_is_ignored(federation: tuple[Peer, Peer, Peer]) -> None:
@@ -291,8 +277,7 @@ async def test_a_forged_announce_is_ignored(federation: tuple[Peer, Peer, Peer])
     moussa = await sn.teacher("moussa")
     joao = await mz.teacher("joao")
     maths = await _create(ke, amina, Settings(name="maths"))
-    await _join(mz, joao, maths.uri)
-    await eventually(lambda: _member_on(mz, joao, maths, ke), wake=everyone)
+    await _members(maths, (mz, joao), wake=everyone)
     post = await _post(sn, fatou, "Not for any community")
 
     # Moussa (a Person) pretends to relay it as the community's, signed with his own key.
@@ -311,27 +296,17 @@ async def test_a_forged_announce_is_ignored(federation: tuple[Peer, Peer, Peer])
             "object": post.uri,
         },
     }
-    async with sn.session() as session, session.begin():
-        await enqueue(
-            session,
-            DELIVER,
-            {"inbox": f"{mz.instance.url}/inbox", "activity": forged, "actor_id": moussa.id},
-        )
-
-    async def received() -> bool:
-        return await _count(mz, ReceivedActivity, ReceivedActivity.uri == forged["id"]) == 1
-
-    await eventually(received, wake=everyone)
+    await sn.send(moussa.id, f"{mz.instance.url}/inbox", forged)
+    await eventually(lambda: mz.received(forged), wake=everyone)
     await settle(mz.instance)
-    assert await _status(mz, post.uri) is None
-    assert await _count(mz, CommunityPost) == 0
+    assert await mz.status(post.uri) is None
+    assert await mz.count(CommunityPost) == 0
 
     # Even the Group itself cannot delete a member's post that its origin still serves.
-    await _join(sn, fatou, maths.uri)
-    await eventually(lambda: _member_on(sn, fatou, maths, ke), wake=everyone)
+    await _members(maths, (sn, fatou), wake=everyone)
     handle = f"@maths@{ke.instance.config.domain}"
     kept = await _post(sn, fatou, f"{handle} Geometry with string")
-    await eventually(lambda: _status(mz, kept.uri), wake=everyone)
+    await eventually(lambda: mz.status(kept.uri), wake=everyone)
     deleting = {
         "@context": AS_CONTEXT,
         "id": f"{maths.uri}/announces/forged-delete",
@@ -345,19 +320,10 @@ async def test_a_forged_announce_is_ignored(federation: tuple[Peer, Peer, Peer])
             "object": {"id": kept.uri, "type": "Tombstone"},
         },
     }
-    async with ke.session() as session, session.begin():
-        await enqueue(
-            session,
-            DELIVER,
-            {"inbox": f"{mz.instance.url}/inbox", "activity": deleting, "actor_id": maths.id},
-        )
-
-    async def delete_received() -> bool:
-        return await _count(mz, ReceivedActivity, ReceivedActivity.uri == deleting["id"]) == 1
-
-    await eventually(delete_received, wake=everyone)
+    await ke.send(maths.id, f"{mz.instance.url}/inbox", deleting)
+    await eventually(lambda: mz.received(deleting), wake=everyone)
     await settle(mz.instance)
-    assert await _status(mz, kept.uri) is not None
+    assert await mz.status(kept.uri) is not None
 
 
 async def _role_on(peer: Peer, group: Account, member: Account) -> str | None:
@@ -380,10 +346,7 @@ async def test_bans_and_moderators_reach_members_servers(
     joao = await mz.teacher("joao")
     maths = await _create(ke, amina, Settings(name="maths"))
     literacy = await _create(ke, amina, Settings(name="literacy"))
-    await _join(sn, fatou, maths.uri)
-    await _join(mz, joao, maths.uri)
-    await eventually(lambda: _member_on(mz, joao, maths, ke), wake=everyone)
-    await eventually(lambda: _member_on(sn, fatou, maths, ke), wake=everyone)
+    await _members(maths, (sn, fatou), (mz, joao), wake=everyone)
 
     async def moderate(action: str, member: Account) -> None:
         async with ke.session() as session, session.begin():
@@ -406,7 +369,7 @@ async def test_bans_and_moderators_reach_members_servers(
         return await _role_on(mz, maths, joao) == "banned"
 
     await eventually(banned_on_mz, wake=everyone)
-    assert not await _member_on(mz, joao, maths, ke)
+    assert not await _member_on(mz, joao, maths)
     with pytest.raises(Forbidden):
         await _post(mz, joao, f"@maths@{ke.instance.config.domain} Compre agora!")
 
@@ -440,16 +403,7 @@ async def test_bans_and_moderators_reach_members_servers(
             "target": maths.uri,
         },
     }
-    async with ke.session() as session, session.begin():
-        await enqueue(
-            session,
-            DELIVER,
-            {"inbox": f"{mz.instance.url}/inbox", "activity": forged, "actor_id": literacy.id},
-        )
-
-    async def forged_received() -> bool:
-        return await _count(mz, ReceivedActivity, ReceivedActivity.uri == forged["id"]) == 1
-
-    await eventually(forged_received, wake=everyone)
+    await ke.send(literacy.id, f"{mz.instance.url}/inbox", forged)
+    await eventually(lambda: mz.received(forged), wake=everyone)
     await settle(mz.instance)
     assert await _role_on(mz, maths, joao) is None

@@ -9,33 +9,20 @@ Group cannot relay one for a post of another community. Three real instances on 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
-import pytest
 from sqlalchemy import select
 
-from fedi.db.models import Account, ReceivedActivity, Status
+from fedi.db.models import Account, Status
 from fedi.domain import interactions
 from fedi.domain.communities import Settings
 from fedi.federation.delivery.communities import announce, like_of
-from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.wire.common import AS_CONTEXT
-from fedi.jobs import enqueue
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.federation.remote import settle
-from tests.federation.test_community_federation import _create, _join, _member_on, _post
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.test_community_federation import _create, _join, _member_on, _members, _post
+from tests.federation.trio import Peer, eventually, federation
 
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
+__all__ = ["federation"]
 
 
 async def _likes(peer: Peer, uri: str) -> int | None:
@@ -72,10 +59,7 @@ async def test_likes_of_a_community_post_reach_every_members_server(
     fatou = await sn.teacher("fatou")
     joao = await mz.teacher("joao")
     maths = await _create(ke, amina, Settings(name="maths", display_name="Mathematics"))
-    await _join(sn, fatou, maths.uri)
-    await _join(mz, joao, maths.uri)
-    await eventually(lambda: _member_on(sn, fatou, maths, ke), wake=everyone)
-    await eventually(lambda: _member_on(mz, joao, maths, ke), wake=everyone)
+    await _members(maths, (sn, fatou), (mz, joao), wake=everyone)
 
     handle = f"@maths@{ke.instance.config.domain}"
     post = await _post(mz, joao, f"{handle} Fractions with paper strips", title="Fractions")
@@ -107,8 +91,8 @@ async def test_a_like_relayed_by_a_person_or_for_another_community_is_ignored(
     sciences = await _create(ke, amina, Settings(name="sciences"))
     await _join(sn, fatou, maths.uri)
     await _join(sn, fatou, sciences.uri)
-    await eventually(lambda: _member_on(sn, fatou, maths, ke), wake=everyone)
-    await eventually(lambda: _member_on(sn, fatou, sciences, ke), wake=everyone)
+    await eventually(lambda: _member_on(sn, fatou, maths), wake=everyone)
+    await eventually(lambda: _member_on(sn, fatou, sciences), wake=everyone)
     post = await _post(ke, amina, f"@maths@{ke.instance.config.domain} Ratios", title="Ratios")
     await eventually(counted(sn, post.uri, 0), wake=everyone)
 
@@ -123,23 +107,8 @@ async def test_a_like_relayed_by_a_person_or_for_another_community_is_ignored(
         # "sciences" relaying a like of a "maths" post; Amina "relaying" her own like.
         wrong_group = {"@context": AS_CONTEXT, **announce(group, like)}
         by_person = {**wrong_group, "actor": person.uri, "id": f"{amina.uri}#relay"}
-    async with ke.session() as session, session.begin():
-        for document, sender in ((wrong_group, sciences), (by_person, amina)):
-            await enqueue(
-                session,
-                DELIVER,
-                {"inbox": f"{sn.instance.url}/inbox", "activity": document, "actor_id": sender.id},
-            )
-
-    async def received() -> bool:
-        async with sn.session() as session:
-            found = await session.scalars(
-                select(ReceivedActivity.uri).where(
-                    ReceivedActivity.uri.in_([wrong_group["id"], by_person["id"]])
-                )
-            )
-            return len(list(found)) == 2
-
-    await eventually(received, wake=everyone)
+    for document, sender in ((wrong_group, sciences), (by_person, amina)):
+        await ke.send(sender.id, f"{sn.instance.url}/inbox", document)
+    await eventually(lambda: sn.received(wrong_group, by_person), wake=everyone)
     await settle(sn.instance)
     assert await _likes(sn, post.uri) == 0

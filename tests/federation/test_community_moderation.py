@@ -10,46 +10,29 @@ the Group's featured collection and first in the threads list. The modlog tells 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
-from fedi.db.models import Account, Block, CommunityPost, ModlogEntry, ReceivedActivity, Status
+from fedi.db.models import Account, Block, ModlogEntry, Status
 from fedi.domain import communities, community_moderation
 from fedi.domain.communities import Settings
-from fedi.federation.delivery.deliver import DELIVER
 from fedi.federation.wire.common import AS_CONTEXT, PUBLIC
-from fedi.jobs import enqueue
 from tests.api.scopes import bearer, token_for
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.federation.remote import settle
-from tests.federation.test_community_federation import _join, _post
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.test_community_federation import (
+    _create,
+    _filed,
+    _join,
+    _post,
+    _rejected,
+    _role_on,
+)
+from tests.federation.trio import Peer, eventually, federation
+
+__all__ = ["federation"]
 
 BASE = "/api/jamii/v1/communities"
-
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
-
-
-async def _filed(peer: Peer, uri: str) -> CommunityPost | None:
-    async with peer.session() as session:
-        found: CommunityPost | None = await session.scalar(
-            select(CommunityPost)
-            .join(Status, Status.id == CommunityPost.status_id)
-            .where(Status.uri == uri)
-        )
-        return found
 
 
 async def _id_on(peer: Peer, model: Any, uri: str) -> int:
@@ -57,15 +40,6 @@ async def _id_on(peer: Peer, model: Any, uri: str) -> int:
         found = await session.scalar(select(model.id).where(model.uri == uri))
         assert found is not None, uri
         return int(found)
-
-
-async def _role_on(peer: Peer, group: Account, member: Account) -> str | None:
-    async with peer.session() as session:
-        group_id = await session.scalar(select(Account.id).where(Account.uri == group.uri))
-        member_id = await session.scalar(select(Account.id).where(Account.uri == member.uri))
-        if group_id is None or member_id is None:
-            return None
-        return await communities.role_of(session, group_id, member_id)
 
 
 async def _modlog(peer: Peer, handle: str) -> list[tuple[str, str | None]]:
@@ -88,14 +62,8 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     fatou = await sn.teacher("fatou")
     moussa = await sn.teacher("moussa")
     joao = await mz.teacher("joao")
-    async with ke.session() as session, session.begin():
-        creator = await session.get(Account, amina.id)
-        maths = (
-            await communities.create(session, ke.site, Settings(name="maths"), creator=creator)
-        ).account
-        joining = await session.get(Account, neema.id)
-        assert joining is not None
-        await communities.join(session, joining, maths)
+    maths = await _create(ke, amina, Settings(name="maths"))
+    await _join(ke, neema, maths.uri)
     for peer, member in ((sn, fatou), (sn, moussa), (mz, joao)):
         await _join(peer, member, maths.uri)
 
@@ -152,21 +120,8 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
         "cc": [maths.uri],
         "summary": "I do not like it",
     }
-    async with sn.session() as session, session.begin():
-        await enqueue(
-            session,
-            DELIVER,
-            {"inbox": group_inbox, "activity": forged, "actor_id": moussa_on_sn},
-        )
-
-    async def forged_received() -> bool:
-        async with ke.session() as session:
-            found = await session.scalar(
-                select(ReceivedActivity.uri).where(ReceivedActivity.uri == forged["id"])
-            )
-            return found is not None
-
-    await eventually(forged_received, wake=everyone)
+    await sn.send(moussa_on_sn, group_inbox, forged)
+    await eventually(lambda: ke.received(forged), wake=everyone)
     await settle(ke.instance)
     filed_ke = await _filed(ke, thread.uri)
     assert filed_ke is not None
@@ -249,12 +204,7 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
         "to": [PUBLIC],
         "cc": [maths.uri],
     }
-    async with sn.session() as session, session.begin():
-        await enqueue(
-            session,
-            DELIVER,
-            {"inbox": group_inbox, "activity": fep_remove, "actor_id": fatou_on_sn},
-        )
+    await sn.send(fatou_on_sn, group_inbox, fep_remove)
     await eventually(lambda: removed_on(ke), wake=everyone)
     await eventually(lambda: removed_on(mz), wake=everyone)
 
@@ -298,7 +248,7 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     assert locked.status_code == 200, locked.text
     assert locked.json()["locked"]
     neema_token = bearer(await token_for(ke.instance, "neema", "read write"))
-    before = await _count_statuses(ke)
+    before = await ke.count(Status)
     answer = await ke.instance.client.post(
         f"{BASE}/maths/posts",
         json={"status": "Thank you!", "in_reply_to_id": lesson_id},
@@ -306,21 +256,11 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     )
     assert answer.status_code == 403, answer.text
     assert "locked" in answer.json()["error"]
-    assert await _count_statuses(ke) == before
+    assert await ke.count(Status) == before
 
     lesson_on_mz = await eventually(lambda: _id_if(mz, lesson_uri), wake=everyone)
     reply = await _post(mz, ana, "Obrigada!", in_reply_to_id=lesson_on_mz)
-
-    async def rejected() -> bool:
-        async with mz.session() as session:
-            found = await session.scalar(
-                select(ReceivedActivity.uri).where(
-                    ReceivedActivity.uri.like(f"{ke.instance.url}/users/maths/rejects/%")
-                )
-            )
-            return found is not None
-
-    await eventually(rejected, wake=everyone)
+    await eventually(lambda: _rejected(mz, f"{ke.instance.url}/users/maths"), wake=everyone)
     await settle(ke.instance)
     assert await _id_if(ke, reply.uri) is None
 
@@ -353,19 +293,8 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
         "to": [PUBLIC],
         "cc": [maths.uri],
     }
-    async with sn.session() as session, session.begin():
-        await enqueue(
-            session, DELIVER, {"inbox": group_inbox, "activity": outranked, "actor_id": fatou_on_sn}
-        )
-
-    async def outranked_received() -> bool:
-        async with ke.session() as session:
-            found = await session.scalar(
-                select(ReceivedActivity.uri).where(ReceivedActivity.uri == outranked["id"])
-            )
-            return found is not None
-
-    await eventually(outranked_received, wake=everyone)
+    await sn.send(fatou_on_sn, group_inbox, outranked)
+    await eventually(lambda: ke.received(outranked), wake=everyone)
     await settle(ke.instance)
     lesson_filed = await _filed(ke, lesson_uri)
     assert lesson_filed is not None
@@ -382,21 +311,8 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
         "target": maths.uri,
         "to": [PUBLIC],
     }
-    async with sn.session() as session, session.begin():
-        await enqueue(
-            session,
-            DELIVER,
-            {"inbox": f"{mz.instance.url}/inbox", "activity": direct_ban, "actor_id": fatou_on_sn},
-        )
-
-    async def direct_ban_received() -> bool:
-        async with mz.session() as session:
-            found = await session.scalar(
-                select(ReceivedActivity.uri).where(ReceivedActivity.uri == direct_ban["id"])
-            )
-            return found is not None
-
-    await eventually(direct_ban_received, wake=everyone)
+    await sn.send(fatou_on_sn, f"{mz.instance.url}/inbox", direct_ban)
+    await eventually(lambda: mz.received(direct_ban), wake=everyone)
     await settle(mz.instance)
     async with mz.session() as session:
         assert await session.scalar(select(Block.id)) is None
@@ -428,11 +344,6 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     reasons = {e["action"]: e["reason"] for e in log_on_mz}
     assert reasons["lock"] == "Answered"
     assert reasons["ban"] == "Spam"
-
-
-async def _count_statuses(peer: Peer) -> int:
-    async with peer.session() as session:
-        return len(list(await session.scalars(select(Status.id))))
 
 
 async def _id_if(peer: Peer, uri: str) -> int | None:

@@ -3,27 +3,14 @@ Senegal, which records the pin; unpinning sends Remove; the featured collection 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import func, select
 
 from fedi.db.models import Account, Follow, ReceivedActivity, Status, StatusPin
-from fedi.domain import follows, pins, statuses
+from fedi.domain import pins, statuses
 from fedi.domain.statuses import Draft
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.trio import Peer, eventually, federation
 
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
+__all__ = ["federation"]
 
 
 async def _pins_on(peer: Peer, status_id: int) -> int:
@@ -47,12 +34,7 @@ async def test_pinning_reaches_followers_and_the_featured_collection(
     fatou = await sn.teacher("fatou")
     amina_on_sn = await sn.account(amina.uri)
     assert amina_on_sn.featured_url == f"{amina.uri}/collections/featured"
-    async with sn.session() as session, session.begin():
-        follower = await session.get(Account, fatou.id)
-        target = await session.get(Account, amina_on_sn.id)
-        assert follower is not None
-        assert target is not None
-        await follows.follow(session, follower, target)
+    await sn.follow(fatou, amina_on_sn)
 
     async def followed() -> int:
         async with sn.session() as session:

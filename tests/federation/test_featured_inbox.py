@@ -4,7 +4,6 @@ collection (as Mastodon federates pins), is recorded as a pin; anything else is 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,24 +14,20 @@ from tests.federation.remote import (
     RemoteServer,
     count,
     deliver,
-    home,
+    ke,
     one,
     remote_server,
     settle,
 )
 from tests.servers import Instance
 
+__all__ = ["ke"]
+
 
 @pytest.fixture
 async def host() -> AsyncIterator[RemoteServer]:
     async with remote_server() as server:
         yield server
-
-
-@pytest.fixture
-async def ke(database_url: str, tmp_path: Path) -> AsyncIterator[Instance]:
-    async with home(tmp_path, database_url) as instance:
-        yield instance
 
 
 def _featuring(server: RemoteServer, username: str) -> RemoteActor:

@@ -10,7 +10,6 @@ request log shows the fetch.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,7 +35,7 @@ from tests.federation.remote import (
     RemoteServer,
     count,
     deliver,
-    home,
+    ke,
     local_teacher,
     one,
     private_key,
@@ -45,6 +44,8 @@ from tests.federation.remote import (
     settle,
 )
 from tests.servers import Instance
+
+__all__ = ["ke"]
 
 
 @pytest.fixture
@@ -57,12 +58,6 @@ async def host_a() -> AsyncIterator[RemoteServer]:
 async def host_b() -> AsyncIterator[RemoteServer]:
     async with remote_server() as server:
         yield server
-
-
-@pytest.fixture
-async def ke(database_url: str, tmp_path: Path) -> AsyncIterator[Instance]:
-    async with home(tmp_path, database_url) as instance:
-        yield instance
 
 
 @pytest.fixture

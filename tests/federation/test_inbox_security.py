@@ -13,7 +13,6 @@ import asyncio
 import base64
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -34,11 +33,13 @@ from tests.federation.remote import (
     count,
     deliver,
     home,
+    ke,
     local_teacher,
     one,
     post,
     private_key,
     public_pem,
+    remote,
     remote_server,
     settle,
     sign,
@@ -46,17 +47,7 @@ from tests.federation.remote import (
 )
 from tests.servers import Instance
 
-
-@pytest.fixture
-async def remote() -> AsyncIterator[RemoteServer]:
-    async with remote_server() as server:
-        yield server
-
-
-@pytest.fixture
-async def ke(database_url: str, tmp_path: Path) -> AsyncIterator[Instance]:
-    async with home(tmp_path, database_url) as instance:
-        yield instance
+__all__ = ["ke", "remote"]
 
 
 @pytest.fixture

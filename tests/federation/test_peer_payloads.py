@@ -49,7 +49,7 @@ from tests.federation.remote import (
     count,
     deliver,
     delivered,
-    home,
+    ke,
     local_teacher,
     one,
     private_key,
@@ -58,6 +58,8 @@ from tests.federation.remote import (
     settle,
 )
 from tests.servers import Instance
+
+__all__ = ["ke"]
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "peers"
 PEER = "http://peer.localhost"
@@ -173,12 +175,6 @@ class Peer:
         assert answer.status_code == 202, answer.text
         await settle(self.home)
         return activity
-
-
-@pytest.fixture
-async def ke(database_url: str, tmp_path: Path) -> AsyncIterator[Instance]:
-    async with home(tmp_path, database_url) as instance:
-        yield instance
 
 
 @pytest.fixture

@@ -3,48 +3,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import func, select, update
 
 from fedi.db.base import utcnow
 from fedi.db.models import Account, Follow, Job, Notification, Poll, PollVote, Status
-from fedi.domain import follows, polls, statuses
+from fedi.domain import polls, statuses
 from fedi.domain.polls import PollDraft
 from fedi.domain.statuses import Draft
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.trio import Peer, eventually, federation
+
+__all__ = ["federation"]
 
 METHODS = ("Phonics", "Whole language", "Shared reading")
 
 
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
-
-
-async def _follow(follower: Peer, follower_id: int, author_uri: str, everyone: list[Peer]) -> None:
-    target = await follower.account(author_uri)
-    async with follower.session() as session, session.begin():
-        me = await session.get(Account, follower_id)
-        them = await session.get(Account, target.id)
-        assert me is not None
-        assert them is not None
-        await follows.follow(session, me, them)
+async def _follow(follower: Peer, who: Account, author_uri: str, everyone: list[Peer]) -> None:
+    await follower.follow(who, await follower.account(author_uri))
 
     async def accepted() -> int:
-        async with follower.session() as session:
-            found = await session.scalar(
-                select(func.count()).select_from(Follow).where(Follow.account_id == follower_id)
-            )
-            return int(found or 0)
+        return await follower.count(Follow, Follow.account_id == who.id)
 
     await eventually(accepted, wake=everyone)
 
@@ -65,8 +42,8 @@ async def test_a_vote_from_senegal_reaches_kenya_and_mozambique(
     amina = await ke.teacher("amina")
     fatou = await sn.teacher("fatou")
     joao = await mz.teacher("joao")
-    await _follow(sn, fatou.id, amina.uri, everyone)
-    await _follow(mz, joao.id, amina.uri, everyone)
+    await _follow(sn, fatou, amina.uri, everyone)
+    await _follow(mz, joao, amina.uri, everyone)
 
     async with ke.session() as session, session.begin():
         author = await session.get(Account, amina.id)

@@ -9,33 +9,21 @@ unsigned or signed by a server without a member. Three real instances on loopbac
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
 from fedi.db.models import Account, CommunityPost, Follow, FollowRequest
-from fedi.domain import communities, follows
+from fedi.domain import communities
 from fedi.domain.communities import Settings
 from fedi.federation.fetcher.errors import FetchError
 from tests.api.scopes import bearer, token_for
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.federation.remote import settle
-from tests.federation.test_community_federation import _create, _join, _post, _status
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.test_community_federation import _create, _join, _post
+from tests.federation.trio import Peer, eventually, federation
+
+__all__ = ["federation"]
 
 AP = {"Accept": "application/activity+json"}
-
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
 
 
 async def _approve(ke: Peer, group: Account, uri: str) -> None:
@@ -77,12 +65,7 @@ async def test_private_community_posts_reach_members_only(
     await _approve(ke, staffroom, fatou.uri)
     # João follows Amina: her public posts reach Mozambique, her staffroom posts must not.
     amina_on_mz = await mz.account(amina.uri)
-    async with mz.session() as session, session.begin():
-        follower = await session.get(Account, joao.id)
-        followed = await session.get(Account, amina_on_mz.id)
-        assert follower is not None
-        assert followed is not None
-        await follows.follow(session, follower, followed)
+    await mz.follow(joao, amina_on_mz)
 
     async def joao_follows() -> bool:
         async with ke.session() as session:
@@ -101,14 +84,14 @@ async def test_private_community_posts_reach_members_only(
     )
     public = await _post(ke, amina, "Open sekretplan lesson", community_id=plaza.id)
     from_sn = await _post(sn, fatou, f"@staffroom@{ke.instance.config.domain} Ma sekretplan aussi")
-    await eventually(lambda: _status(mz, public.uri), wake=everyone)
-    on_sn = await eventually(lambda: _status(sn, secret.uri), wake=everyone)
-    fatou_on_ke = await eventually(lambda: _status(ke, from_sn.uri), wake=everyone)
+    await eventually(lambda: mz.status(public.uri), wake=everyone)
+    on_sn = await eventually(lambda: sn.status(secret.uri), wake=everyone)
+    fatou_on_ke = await eventually(lambda: ke.status(from_sn.uri), wake=everyone)
     for peer in everyone:
         await settle(peer.instance)
     # Nothing of the staffroom reached Mozambique, though João follows Amina.
-    assert await _status(mz, secret.uri) is None
-    assert await _status(mz, from_sn.uri) is None
+    assert await mz.status(secret.uri) is None
+    assert await mz.status(from_sn.uri) is None
     async with sn.session() as session:
         assert await session.get(CommunityPost, on_sn.id) is not None
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from http_message_signatures import (
     HTTPMessageSigner,
     HTTPMessageVerifier,
@@ -36,24 +36,11 @@ from fedi.federation.signatures import (
     sign_rfc9421,
     verify_signature,
 )
+from tests.federation.signers import FATOU_KEY, JOAO_KEY, KE, NOTE
 
-KE = "ke.example"
 INBOX_PATH = "/users/amina/inbox"
 AMINA_INBOX = f"https://{KE}{INBOX_PATH}"
-FATOU_KEY = "https://sn.example/users/fatou#main-key"
-JOAO_KEY = "https://mz.example/users/joao#ed25519-key"
-NOTE = b'{"type":"Create","actor":"https://sn.example/users/fatou","object":{"type":"Note"}}'
 CAVAGE_POST = ["(request-target)", "host", "date", "digest"]
-
-
-@pytest.fixture(scope="module")
-def fatou() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="module")
-def joao() -> ed25519.Ed25519PrivateKey:
-    return ed25519.Ed25519PrivateKey.generate()
 
 
 def private_pem(key: rsa.RSAPrivateKey) -> bytes:

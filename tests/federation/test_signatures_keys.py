@@ -20,14 +20,9 @@ from fedi.federation.signatures import (
 )
 from fedi.federation.signatures.digest import check_content_digest, check_digest
 from fedi.federation.signatures.keys import check_key_id, sign_bytes, verify_bytes
+from tests.federation.signers import FATOU_KEY
 
-FATOU_KEY = "https://sn.example/users/fatou#main-key"
 NOTE = b'{"type":"Note"}'
-
-
-@pytest.fixture(scope="module")
-def fatou() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def public_pem(

@@ -6,11 +6,7 @@ step crosses real HTTP with real signatures, and is checked on the receiving sid
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from fedi.db.models import (
     Account,
@@ -21,34 +17,11 @@ from fedi.db.models import (
     Status,
     StatusEdit,
 )
-from fedi.domain import follows, interactions, statuses
+from fedi.domain import interactions, statuses
 from fedi.domain.statuses import Draft
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.trio import Peer, eventually, federation
 
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
-
-
-async def _count(peer: Peer, model: type, *where: object) -> int:
-    async with peer.session() as session:
-        query = select(func.count()).select_from(model)
-        for condition in where:
-            query = query.where(condition)  # type: ignore[arg-type]
-        return int(await session.scalar(query) or 0)
-
-
-async def _status(peer: Peer, uri: str) -> Status | None:
-    async with peer.session() as session:
-        found: Status | None = await session.scalar(select(Status).where(Status.uri == uri))
-        return found
+__all__ = ["federation"]
 
 
 async def test_a_cross_border_conversation(federation: tuple[Peer, Peer, Peer]) -> None:
@@ -61,16 +34,11 @@ async def test_a_cross_border_conversation(federation: tuple[Peer, Peer, Peer]) 
     # Fatou in Senegal follows Amina in Kenya: a request until Kenya accepts.
     amina_on_sn = await sn.account(amina.uri)
     assert amina_on_sn.domain == ke.instance.config.domain
-    async with sn.session() as session, session.begin():
-        fatou_row = await session.get(Account, fatou.id)
-        target = await session.get(Account, amina_on_sn.id)
-        assert fatou_row is not None
-        assert target is not None
-        pending = await follows.follow(session, fatou_row, target)
-        assert isinstance(pending, FollowRequest)
-    await eventually(lambda: _count(sn, Follow, Follow.account_id == fatou.id), wake=everyone)
-    assert await _count(ke, Follow) == 1
-    assert await _count(sn, FollowRequest) == 0
+    pending = await sn.follow(fatou, amina_on_sn)
+    assert isinstance(pending, FollowRequest)
+    await eventually(lambda: sn.count(Follow, Follow.account_id == fatou.id), wake=everyone)
+    assert await ke.count(Follow) == 1
+    assert await sn.count(FollowRequest) == 0
 
     # Amina posts; it reaches Senegal through the shared inbox.
     async with ke.session() as session, session.begin():
@@ -82,7 +50,7 @@ async def test_a_cross_border_conversation(federation: tuple[Peer, Peer, Peer]) 
             author,
             Draft(text="Fractions with paper strips! #maths", language="en"),
         )
-    copy = await eventually(lambda: _status(sn, post.uri), wake=everyone)
+    copy = await eventually(lambda: sn.status(post.uri), wake=everyone)
     assert "paper strips" in copy.content
     assert copy.language == "en"
     assert copy.visibility == "public"
@@ -99,9 +67,9 @@ async def test_a_cross_border_conversation(federation: tuple[Peer, Peer, Peer]) 
             author,
             Draft(text=f"{handle} Merci ! J'essaie demain.", language="fr", in_reply_to_id=copy.id),
         )
-    reply_on_ke = await eventually(lambda: _status(ke, reply.uri), wake=everyone)
+    reply_on_ke = await eventually(lambda: ke.status(reply.uri), wake=everyone)
     assert reply_on_ke.in_reply_to_id == post.id
-    assert await _count(ke, Notification, Notification.type == "mention") == 1
+    assert await ke.count(Notification, Notification.type == "mention") == 1
 
     # João in Mozambique likes Amina's post, fetched from Kenya by its URI.
     from fedi.federation.convert.incoming import ensure_note
@@ -115,7 +83,7 @@ async def test_a_cross_border_conversation(federation: tuple[Peer, Peer, Peer]) 
         liker = await session.get(Account, joao.id)
         assert liker is not None
         await interactions.favourite(session, liker, on_mz.id)
-    await eventually(lambda: _count(ke, Favourite, Favourite.status_id == post.id), wake=everyone)
+    await eventually(lambda: ke.count(Favourite, Favourite.status_id == post.id), wake=everyone)
 
     # Amina edits: Senegal's copy changes and keeps the history.
     async with ke.session() as session, session.begin():
@@ -130,11 +98,11 @@ async def test_a_cross_border_conversation(federation: tuple[Peer, Peer, Peer]) 
         )
 
     async def edited() -> Status | None:
-        found = await _status(sn, post.uri)
+        found = await sn.status(post.uri)
         return found if found and "folded" in found.content else None
 
     await eventually(edited, wake=everyone)
-    assert await _count(sn, StatusEdit) == 2
+    assert await sn.count(StatusEdit) == 2
 
     # Amina deletes: gone from Senegal, and a late copy would stay deleted.
     async with ke.session() as session, session.begin():
@@ -143,19 +111,13 @@ async def test_a_cross_border_conversation(federation: tuple[Peer, Peer, Peer]) 
         await statuses.delete_status(session, author, post.id)
 
     async def gone() -> bool:
-        return await _status(sn, post.uri) is None
+        return await sn.status(post.uri) is None
 
     await eventually(gone, wake=everyone)
 
 
 async def _follow(peer: Peer, follower: Account, target_uri: str) -> None:
-    target = await peer.account(target_uri)
-    async with peer.session() as session, session.begin():
-        me = await session.get(Account, follower.id)
-        them = await session.get(Account, target.id)
-        assert me is not None
-        assert them is not None
-        await follows.follow(session, me, them)
+    await peer.follow(follower, await peer.account(target_uri))
 
 
 async def test_boosts_blocks_reports_and_a_move(federation: tuple[Peer, Peer, Peer]) -> None:
@@ -174,8 +136,8 @@ async def test_boosts_blocks_reports_and_a_move(federation: tuple[Peer, Peer, Pe
     # João follows Fatou, Fatou follows Amina.
     await _follow(mz, joao, fatou.uri)
     await _follow(sn, fatou, amina.uri)
-    await eventually(lambda: _count(mz, Follow, Follow.account_id == joao.id), wake=everyone)
-    await eventually(lambda: _count(sn, Follow, Follow.account_id == fatou.id), wake=everyone)
+    await eventually(lambda: mz.count(Follow, Follow.account_id == joao.id), wake=everyone)
+    await eventually(lambda: sn.count(Follow, Follow.account_id == fatou.id), wake=everyone)
 
     # Amina posts; Fatou boosts it: Kenya counts the boost, and João (who follows Fatou,
     # not Amina) receives the boosted post in Mozambique.
@@ -185,24 +147,24 @@ async def test_boosts_blocks_reports_and_a_move(federation: tuple[Peer, Peer, Pe
         post = await statuses.post(
             session, ke.site, author, Draft(text="Lesson plan", language="en")
         )
-    copy = await eventually(lambda: _status(sn, post.uri), wake=everyone)
+    copy = await eventually(lambda: sn.status(post.uri), wake=everyone)
     async with sn.session() as session, session.begin():
         booster = await session.get(Account, fatou.id)
         assert booster is not None
         await interactions.reblog(session, sn.site, booster, copy.id)
 
     async def boosted_on_ke() -> Status | None:
-        found = await _status(ke, post.uri)
+        found = await ke.status(post.uri)
         return found if found and found.reblogs_count == 1 else None
 
     await eventually(boosted_on_ke, wake=everyone)
-    await eventually(lambda: _status(mz, post.uri), wake=everyone)
-    assert await _count(mz, Status, Status.reblog_of_id.is_not(None)) == 1
+    await eventually(lambda: mz.status(post.uri), wake=everyone)
+    assert await mz.count(Status, Status.reblog_of_id.is_not(None)) == 1
 
     # João reports Amina's post; Kenya's moderator is notified, by the instance, not João.
     from fedi.domain import reports
 
-    on_mz = await _status(mz, post.uri)
+    on_mz = await mz.status(post.uri)
     assert on_mz is not None
     async with mz.session() as session, session.begin():
         reporter = await session.get(Account, joao.id)
@@ -213,7 +175,7 @@ async def test_boosts_blocks_reports_and_a_move(federation: tuple[Peer, Peer, Pe
             session, reporter, target, status_ids=[on_mz.id], comment="spam?", forward=True
         )
     await eventually(
-        lambda: _count(ke, Notification, Notification.type == "admin.report"), wake=everyone
+        lambda: ke.count(Notification, Notification.type == "admin.report"), wake=everyone
     )
     async with ke.session() as session:
         from fedi.db.models import Report
@@ -238,7 +200,7 @@ async def test_boosts_blocks_reports_and_a_move(federation: tuple[Peer, Peer, Pe
         await blocks.block(session, blocker, blocked)
 
     async def unfollowed() -> bool:
-        return await _count(sn, Follow, Follow.account_id == fatou.id) == 0
+        return await sn.count(Follow, Follow.account_id == fatou.id) == 0
 
     await eventually(unfollowed, wake=everyone)
 
@@ -259,7 +221,7 @@ async def test_boosts_blocks_reports_and_a_move(federation: tuple[Peer, Peer, Pe
         await moves.move_account(session, old, target)
 
     async def follows_new_home() -> bool:
-        return await _count(ke, Follow, Follow.target_account_id == fatou2.id) == 1
+        return await ke.count(Follow, Follow.target_account_id == fatou2.id) == 1
 
     await eventually(follows_new_home, wake=everyone)
 

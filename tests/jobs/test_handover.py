@@ -12,9 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fedi.db.models.jobs import Job
 from fedi.jobs import JobContext, JobQueue, Worker, enqueue_many
-from tests.jobs.test_worker import PATIENCE, add_job, load, sessions
-
-__all__ = ["sessions"]
+from tests.jobs.test_worker import PATIENCE, add_job, load
 
 
 def queue_of(sessions: async_sessionmaker[AsyncSession]) -> JobQueue:

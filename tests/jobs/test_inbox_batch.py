@@ -209,6 +209,30 @@ def _create(author: str, n: int, tag: str) -> dict[str, Any]:
     }
 
 
+async def _process_states(session: AsyncSession) -> set[str]:
+    return set(await session.scalars(select(Job.state).where(Job.kind == PROCESS)))
+
+
+async def _tag_links(session: AsyncSession) -> list[tuple[str, str]]:
+    """Each post's hashtags, as (post URI, tag) pairs in order."""
+    links = await session.execute(
+        select(Status.uri, Tag.name_lower)
+        .join(StatusTag, StatusTag.status_id == Status.id)
+        .join(Tag, Tag.id == StatusTag.tag_id)
+    )
+    return sorted((uri, tag) for uri, tag in links.all())
+
+
+async def _statuses_counts(session: AsyncSession, authors: dict[str, int]) -> dict[str, int]:
+    """Each author's ``statuses_count``, by username."""
+    counts = await session.execute(
+        select(Account.username, Account.statuses_count).where(
+            Account.id.in_(list(authors.values()))
+        )
+    )
+    return {username: count for username, count in counts.all()}
+
+
 async def test_a_batch_of_creates_through_the_real_handlers(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -240,8 +264,7 @@ async def test_a_batch_of_creates_through_the_real_handlers(
         assert await worker.run_once() == len(activities)
 
         async with runtime.sessions() as session:
-            jobs = list(await session.scalars(select(Job).where(Job.kind == PROCESS)))
-            assert {job.state for job in jobs} == {"done"}
+            assert await _process_states(session) == {"done"}
             stored = dict(
                 (
                     await session.execute(
@@ -254,28 +277,12 @@ async def test_a_batch_of_creates_through_the_real_handlers(
                 f"{amina.uri}/statuses/3",
                 f"{baraka.uri}/statuses/4",
             ]
-            links = (
-                await session.execute(
-                    select(Status.uri, Tag.name_lower)
-                    .join(StatusTag, StatusTag.status_id == Status.id)
-                    .join(Tag, Tag.id == StatusTag.tag_id)
-                )
-            ).all()
-            assert sorted(links) == [
+            assert await _tag_links(session) == [
                 (f"{amina.uri}/statuses/1", "maths"),
                 (f"{amina.uri}/statuses/3", "science"),
                 (f"{baraka.uri}/statuses/4", "maths"),
             ]
-            counts = dict(
-                (
-                    await session.execute(
-                        select(Account.username, Account.statuses_count).where(
-                            Account.id.in_(list(authors.values()))
-                        )
-                    )
-                ).all()
-            )
-            assert counts == {"amina": 2, "baraka": 1}
+            assert await _statuses_counts(session, authors) == {"amina": 2, "baraka": 1}
 
 
 async def test_plain_posts_inserted_together_keep_the_rules(
@@ -319,8 +326,7 @@ async def test_plain_posts_inserted_together_keep_the_rules(
         )
 
         async with runtime.sessions() as session:
-            jobs = list(await session.scalars(select(Job).where(Job.kind == PROCESS)))
-            assert {job.state for job in jobs} == {"done"}
+            assert await _process_states(session) == {"done"}
             rows = (
                 await session.execute(
                     select(Status.uri, Status.id, Status.replies_count, Status.in_reply_to_id)
@@ -340,27 +346,11 @@ async def test_plain_posts_inserted_together_keep_the_rules(
             child = next(row for row in rows if row.uri == f"{baraka.uri}/statuses/5")
             assert parent.replies_count == 1
             assert child.in_reply_to_id == parent.id
-            links = (
-                await session.execute(
-                    select(Status.uri, Tag.name_lower)
-                    .join(StatusTag, StatusTag.status_id == Status.id)
-                    .join(Tag, Tag.id == StatusTag.tag_id)
-                )
-            ).all()
-            assert sorted(links) == [
+            assert await _tag_links(session) == [
                 (f"{amina.uri}/statuses/1", "maths"),
                 (f"{amina.uri}/statuses/3", "science"),
                 (f"{baraka.uri}/statuses/2", "maths"),
                 (f"{baraka.uri}/statuses/4", "maths"),
                 (f"{baraka.uri}/statuses/5", "science"),
             ]
-            counts = dict(
-                (
-                    await session.execute(
-                        select(Account.username, Account.statuses_count).where(
-                            Account.id.in_(list(authors.values()))
-                        )
-                    )
-                ).all()
-            )
-            assert counts == {"amina": 2, "baraka": 3}
+            assert await _statuses_counts(session, authors) == {"amina": 2, "baraka": 3}

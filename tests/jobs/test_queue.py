@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from fedi.db.base import utcnow
 from fedi.db.engine import create_engine, session_factory
 from fedi.db.models.jobs import Job
 from fedi.jobs.backoff import (
@@ -23,26 +22,9 @@ from fedi.jobs.backoff import (
 )
 from fedi.jobs.queue import ERROR_LIMIT, MAX_RETRY_AFTER, ClaimedJob, JobQueue, enqueue
 from tests.conftest import Database
+from tests.jobs.clock import Clock
 
 LEASE = 60.0
-
-
-class Clock:
-    """A clock tests move by hand; it starts just after real time so fresh jobs are due."""
-
-    def __init__(self) -> None:
-        self.now = utcnow() + timedelta(seconds=1)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def sessions(database: Database) -> async_sessionmaker[AsyncSession]:
-    return session_factory(database.engine)
 
 
 @pytest.fixture

@@ -33,30 +33,12 @@ from fedi.jobs import (
     Worker,
     enqueue,
 )
-from tests.conftest import Database
+from tests.jobs.clock import Clock
 
 # Short enough that a heartbeat happens within a test, long enough for a slow CI database.
 LEASE = 0.4
 # Only ever reached when something is broken: a hang becomes a failure, not a stuck suite.
 PATIENCE = 10.0
-
-
-class Clock:
-    """A clock tests move by hand; it starts just after real time so fresh jobs are due."""
-
-    def __init__(self) -> None:
-        self.now = utcnow() + timedelta(seconds=1)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def sessions(database: Database) -> async_sessionmaker[AsyncSession]:
-    return session_factory(database.engine)
 
 
 @pytest.fixture

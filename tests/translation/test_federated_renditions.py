@@ -18,9 +18,8 @@ import pytest
 from sqlalchemy import select
 
 from fedi.db.models import Account, Follow, Rendition, Status
-from fedi.domain import follows
 from tests.api.client_api import call, close_clients, mastodon
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
+from tests.databases import BACKENDS, Templates
 from tests.federation.remote import RemoteServer, deliver, home, settle
 from tests.federation.test_languages import _variant
 from tests.federation.test_peer_payloads import amina, aminas_post, peer, server
@@ -42,11 +41,9 @@ async def federation(
     paths: ArgosPaths,
     tiny: TinyPackages,
 ) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
     tiny.unpack(paths.packages, ("sw", "en"), ("en", "sw"))
     extra = translation_table(paths)
-    async with trio(request.param, tmp_path, db_templates, postgres_url(), extra) as peers:
+    async with trio(request.param, tmp_path, db_templates, extra) as peers:
         yield peers
 
 
@@ -65,13 +62,7 @@ async def test_content_map_carries_renditions_that_the_receiver_reuses(
     ke, sn, _ = federation
     amina_row = await ke.teacher("amina")
     fatou_row = await sn.teacher("fatou")
-    target = await sn.account(amina_row.uri)
-    async with sn.session() as session, session.begin():
-        me = await session.get(Account, fatou_row.id)
-        them = await session.get(Account, target.id)
-        assert me is not None
-        assert them is not None
-        await follows.follow(session, me, them)
+    await sn.follow(fatou_row, await sn.account(amina_row.uri))
 
     async def following() -> bool:
         async with ke.session() as session:

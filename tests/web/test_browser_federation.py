@@ -49,7 +49,7 @@ async def federation(
 ) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
     # One backend is enough for a browser: the story runs on SQLite.
     tiny.unpack(paths.packages, ("sw", "en"), ("en", "sw"), ("en", "fr"), ("fr", "en"))
-    async with trio("sqlite", tmp_path, db_templates, None, translation_table(paths)) as peers:
+    async with trio("sqlite", tmp_path, db_templates, translation_table(paths)) as peers:
         yield peers
 
 

@@ -3,21 +3,18 @@ people, in the reader's language, with forms that act through the domain's rules
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import func, select
 
 from fedi.db.models import Account, Follow, FollowRequest, Report, Status
 from fedi.domain import communities, follows, interactions, reports
 from fedi.domain.communities import Settings
 from fedi.domain.site import Site
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
 from tests.factories import remote_teacher, say
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.trio import Peer, eventually, federation
 from tests.servers import Instance
 from tests.web.browser import PASSWORD, browser, make_teacher, speaks
+
+__all__ = ["federation"]
 
 
 async def account(instance: Instance, username: str) -> Account:
@@ -246,16 +243,6 @@ async def test_a_community_moderator_answers_join_requests(ke: Instance) -> None
         assert accepted.status_code == 303
     async with ke.state.readers() as session:
         assert await communities.is_member(session, group.id, baraka.id)
-
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
 
 
 async def test_the_search_page_finds_a_teacher_and_her_post_on_another_server(

@@ -7,36 +7,18 @@ loopback, real federation."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
-from fedi.db.models import Account, CommunityPost, Follow, Rendition, Status
-from fedi.domain import communities, renditions
+from fedi.db.models import CommunityPost, Follow, Rendition, Status
+from fedi.domain import renditions
 from fedi.domain.communities import Settings
 from fedi.federation.policy import set_rule
 from tests.api.scopes import bearer, token_for
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.test_community_federation import _create
+from tests.federation.trio import Peer, eventually, federation
 from tests.web.browser import browser
 
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
-
-
-async def _create(peer: Peer, creator: Account, settings: Settings) -> None:
-    async with peer.session() as session, session.begin():
-        moderator = await session.get(Account, creator.id)
-        await communities.create(session, peer.site, settings, creator=moderator)
+__all__ = ["federation"]
 
 
 async def _status(peer: Peer, *where: object) -> Status | None:

@@ -7,30 +7,17 @@ instances on loopback, real federation, both backends."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
-from fedi.db.models import Account, CommunityPost, Status
+from fedi.db.models import Account, Status
 from fedi.domain import communities, community_moderation, statuses
 from fedi.domain.communities import Settings
 from fedi.domain.statuses import Draft
-from tests.databases import BACKENDS, Templates, postgres_url, require_postgres
-from tests.federation.test_community_federation import _join
-from tests.federation.trio import Peer, eventually, trio
+from tests.federation.test_community_federation import _create, _filed, _join
+from tests.federation.trio import Peer, eventually, federation
 from tests.web.browser import browser
 
-
-@pytest.fixture(params=BACKENDS)
-async def federation(
-    request: pytest.FixtureRequest, tmp_path: Path, db_templates: Templates
-) -> AsyncIterator[tuple[Peer, Peer, Peer]]:
-    if request.param == "postgresql":
-        require_postgres()
-    async with trio(request.param, tmp_path, db_templates, postgres_url()) as peers:
-        yield peers
+__all__ = ["federation"]
 
 
 async def _thread(peer: Peer, author: Account, group_id: int, title: str, text: str) -> Status:
@@ -45,16 +32,6 @@ async def _thread(peer: Peer, author: Account, group_id: int, title: str, text: 
         )
 
 
-async def _record(peer: Peer, uri: str) -> CommunityPost | None:
-    async with peer.session() as session:
-        found: CommunityPost | None = await session.scalar(
-            select(CommunityPost)
-            .join(Status, Status.id == CommunityPost.status_id)
-            .where(Status.uri == uri)
-        )
-        return found
-
-
 async def test_a_moderator_on_sn_moderates_kes_community_from_sns_pages(
     federation: tuple[Peer, Peer, Peer],
 ) -> None:
@@ -65,16 +42,8 @@ async def test_a_moderator_on_sn_moderates_kes_community_from_sns_pages(
     neema = await ke.teacher("neema")
     fatou = await sn.teacher("fatou")
     moussa = await sn.teacher("moussa")
-    async with ke.session() as session, session.begin():
-        creator = await session.get(Account, amina.id)
-        maths = (
-            await communities.create(
-                session, ke.site, Settings(name="maths", display_name="Maths"), creator=creator
-            )
-        ).account
-        joining = await session.get(Account, neema.id)
-        assert joining is not None
-        await communities.join(session, joining, maths)
+    maths = await _create(ke, amina, Settings(name="maths", display_name="Maths"))
+    await _join(ke, neema, maths.uri)
     for member in (fatou, moussa):
         await _join(sn, member, maths.uri)
 
@@ -103,9 +72,9 @@ async def test_a_moderator_on_sn_moderates_kes_community_from_sns_pages(
     lesson = await _thread(ke, neema, maths.id, "Fractions with paper", "Fold a strip")
     spam = await _thread(ke, neema, maths.id, "Buy now", "Cheap watches")
     for post in (lesson, spam):
-        await eventually(lambda post=post: _record(sn, post.uri), wake=everyone)  # type: ignore[misc]
-    lesson_on_sn = await _record(sn, lesson.uri)
-    spam_on_sn = await _record(sn, spam.uri)
+        await eventually(lambda post=post: _filed(sn, post.uri), wake=everyone)  # type: ignore[misc]
+    lesson_on_sn = await _filed(sn, lesson.uri)
+    spam_on_sn = await _filed(sn, spam.uri)
     assert lesson_on_sn is not None
     assert spam_on_sn is not None
     page_path = f"/communities/maths@{ke_domain}"
@@ -140,7 +109,7 @@ async def test_a_moderator_on_sn_moderates_kes_community_from_sns_pages(
         assert "Buy now" not in page.text
 
     async def applied_on_ke() -> bool:
-        spam_ke, lesson_ke = await _record(ke, spam.uri), await _record(ke, lesson.uri)
+        spam_ke, lesson_ke = await _filed(ke, spam.uri), await _filed(ke, lesson.uri)
         return (
             spam_ke is not None
             and spam_ke.removed_at is not None
