@@ -21,6 +21,7 @@ from fedi.db.models import Status
 from fedi.domain import invites
 from tests.conftest import Database
 from tests.servers import Instance
+from tests.web.staleness import stale
 
 SCREENSHOTS = Path(__file__).with_name("screenshots")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -35,21 +36,12 @@ pytestmark = pytest.mark.skipif(
 def press(driver: Any, selector: str) -> None:
     """Click and wait until the next page has replaced this one (a click returns before
     the browser navigates)."""
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     before = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, selector).click()
-
-    def left(_: Any) -> bool:
-        try:
-            before.tag_name  # noqa: B018 - touching it is the test
-        except StaleElementReferenceException:
-            return True
-        return False
-
-    WebDriverWait(driver, 30).until(left)
+    WebDriverWait(driver, 30).until(lambda _: stale(before))
 
 
 def sign_up_and_post(base: str, code: str) -> tuple[str, str]:

@@ -31,6 +31,7 @@ from tests.databases import Templates
 from tests.federation.trio import Peer, eventually, trio
 from tests.translation.fixtures import TinyPackages
 from tests.translation.instances import translation_table
+from tests.web.staleness import stale
 from tests.web.test_browser import CHROMEDRIVER, CHROMIUM, SCREENSHOTS
 from translation import ArgosPaths
 
@@ -83,7 +84,7 @@ class Teacher:
 
         before = self.driver.find_element(self.by.TAG_NAME, "html")
         self.driver.find_element(self.by.CSS_SELECTOR, selector).click()
-        WebDriverWait(self.driver, PATIENCE).until(lambda _: _stale(before))
+        WebDriverWait(self.driver, PATIENCE).until(lambda _: stale(before))
 
     def has(self, selector: str) -> bool:
         return bool(self.driver.find_elements(self.by.CSS_SELECTOR, selector))
@@ -103,17 +104,6 @@ class Teacher:
 
     def shot(self, name: str) -> None:
         self.driver.save_screenshot(str(SCREENSHOTS / f"federation-{name}.png"))
-
-
-def _stale(element: Any) -> bool:
-    """Whether ``element`` belongs to a page the browser has left."""
-    from selenium.common.exceptions import StaleElementReferenceException
-
-    try:
-        element.tag_name  # noqa: B018 - touching it is the test
-    except StaleElementReferenceException:
-        return True
-    return False
 
 
 @contextmanager
