@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 log = structlog.get_logger(__name__)
 RETRY_SECONDS = 5.0
+READY_TIMEOUT = 10.0
 
 
 def is_postgresql(database_url: str) -> bool:
@@ -54,3 +55,17 @@ async def listen(
         finally:
             with suppress(Exception):
                 await connection.close(timeout=2)
+
+
+async def start_listening(
+    database_url: str, channel: str, received: Callable[[str], None]
+) -> asyncio.Task[None]:
+    """``listen`` as a task, returned once it listens (or after ``READY_TIMEOUT``, with a
+    warning: it keeps trying in the background). The caller cancels it when done."""
+    ready = asyncio.Event()
+    task = asyncio.create_task(listen(database_url, channel, received, ready))
+    try:
+        await asyncio.wait_for(ready.wait(), READY_TIMEOUT)
+    except TimeoutError:
+        log.warning("listen_not_ready", channel=channel)
+    return task

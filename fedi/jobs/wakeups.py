@@ -16,18 +16,14 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 
-import structlog
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from fedi.db.listen import is_postgresql, listen
-
-log = structlog.get_logger(__name__)
+from fedi.db.listen import is_postgresql, start_listening
 
 CHANNEL = "jamii_jobs"
 QUEUED = "jamii.jobs.queued"
-READY_TIMEOUT = 10.0
 _NOTIFY = text(f"NOTIFY {CHANNEL}")
 
 
@@ -69,12 +65,7 @@ async def listening(database_url: str, wake: Callable[[], None]) -> AsyncIterato
     if not is_postgresql(database_url):
         yield
         return
-    ready = asyncio.Event()
-    task = asyncio.create_task(listen(database_url, CHANNEL, lambda _payload: wake(), ready))
-    try:
-        await asyncio.wait_for(ready.wait(), READY_TIMEOUT)
-    except TimeoutError:
-        log.warning("jobs_listen_not_ready")
+    task = await start_listening(database_url, CHANNEL, lambda _payload: wake())
     try:
         yield
     finally:

@@ -16,12 +16,11 @@ from contextlib import asynccontextmanager, suppress
 import orjson
 import structlog
 
-from fedi.db.listen import is_postgresql, listen
+from fedi.db.listen import is_postgresql, start_listening
 from fedi.streaming.commits import CHANNEL, Sink
 from fedi.streaming.fanout import Fanout
 
 log = structlog.get_logger(__name__)
-READY_TIMEOUT = 10.0
 
 
 def _signals_to(sink: Sink) -> Callable[[str], None]:
@@ -39,13 +38,8 @@ async def running(fanout: Fanout, database_url: str) -> AsyncIterator[None]:
     """The fan-out task (and, on PostgreSQL, the listener) for as long as the block runs."""
     tasks = [asyncio.create_task(fanout.run())]
     if is_postgresql(database_url):
-        ready = asyncio.Event()
         received = _signals_to(fanout.publish)
-        tasks.append(asyncio.create_task(listen(database_url, CHANNEL, received, ready)))
-        try:
-            await asyncio.wait_for(ready.wait(), READY_TIMEOUT)
-        except TimeoutError:
-            log.warning("stream_listen_not_ready")
+        tasks.append(await start_listening(database_url, CHANNEL, received))
     try:
         yield
     finally:
