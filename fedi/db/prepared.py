@@ -1,13 +1,14 @@
 """Hot reads as SQL compiled once, run on SQLite without SQLAlchemy's per-statement machinery.
 
-A ``Prepared`` wraps a Core SELECT built once at import. On SQLite, ``fetch_all`` sends its
-SQL, compiled once per dialect, straight to the driver connection in one thread hand-over
-and converts the rows' values with the same type processors SQLAlchemy applies (UTC
-timestamps, booleans, JSON): the same rows, minus SQLAlchemy's execution around each
-statement (cache-key look-up, execution context, result set-up: ~70 µs a statement, a
-fifth of the home timeline's CPU beside the bare endpoint, benchmarks/home_http.py). On
-PostgreSQL it is ``connection.execute`` as before: asyncpg's path through SQLAlchemy was
-not the gap there.
+A ``Prepared`` wraps a Core SELECT built once at import. On SQLite its SQL, compiled once
+per engine, goes straight to the pooled driver connection and the rows' values are
+converted with the same type processors SQLAlchemy applies (UTC timestamps, booleans,
+JSON): the same rows, minus SQLAlchemy's execution around each statement (cache-key
+look-up, execution context, result set-up, the adapter's cursor: ~70 µs a statement in
+process, benchmarks/home_http.py). Reads that depend on each other's rows are a plan
+(``run``), which runs on the connection's thread in one hand-over. On PostgreSQL every
+statement goes through ``connection.execute`` as before: asyncpg's path through
+SQLAlchemy was not the gap there.
 
 What SQLAlchemy would otherwise do for these statements is kept: errors surface as
 SQLAlchemy's ``DBAPIError`` subclasses (``OperationalError`` → 503), and
@@ -22,6 +23,7 @@ import sqlite3
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InvalidRequestError
@@ -72,20 +74,24 @@ class _Compiled:
 
 
 class Prepared:
-    """A SELECT (or UNION of SELECTs) to run with ``fetch_all``; compiled lazily per dialect."""
+    """A SELECT (or UNION of SELECTs) to run with ``fetch_all``; compiled lazily per engine."""
 
     __slots__ = ("_compiled", "statement")
 
     def __init__(self, statement: Statement) -> None:
         self.statement = statement
-        self._compiled: dict[str, _Compiled | None] = {}
+        # Per engine's dialect, whose settings the processors hold (its JSON decoder), and
+        # weakly: tests make and dispose of hundreds of engines.
+        self._compiled: WeakKeyDictionary[Dialect, _Compiled | None] = WeakKeyDictionary()
 
     def compiled(self, dialect: Dialect) -> _Compiled | None:
         """None when the SQL must be rendered per execution (an expanding IN list):
         SQLAlchemy's own execution then runs it."""
-        if dialect.name not in self._compiled:
-            self._compiled[dialect.name] = _compile(self.statement, dialect)
-        return self._compiled[dialect.name]
+        try:
+            return self._compiled[dialect]
+        except KeyError:
+            found = self._compiled[dialect] = _compile(self.statement, dialect)
+            return found
 
 
 def _compile(statement: Statement, dialect: Dialect) -> _Compiled | None:
