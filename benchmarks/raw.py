@@ -15,17 +15,21 @@ from typing import Any, Protocol
 
 import aiosqlite
 import asyncpg
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-VIEWER, ID, IDS = "<viewer>", "<id>", "<ids>"  # IDS: the page's ids as one array
+# IDS: the page's ids as one array (PostgreSQL's "= ANY(...)"); IDS_JSON: as one JSON text
+# (SQLite's "IN (SELECT value FROM json_each(?))")
+VIEWER, ID, IDS, IDS_JSON = "<viewer>", "<id>", "<ids>", "<ids as JSON>"
 
 
 @dataclass(frozen=True)
 class Template:
     sql: str
     # VIEWER, ID (filled in order from a list of ids), IDS (all of them, one array parameter
-    # as PostgreSQL's "= ANY(...)" takes them) or a constant
+    # as PostgreSQL's "= ANY(...)" takes them), IDS_JSON (all of them as one JSON list) or
+    # a constant
     slots: tuple[Any, ...]
 
     def params(self, viewer_id: int, ids: Sequence[int]) -> list[Any]:
@@ -34,8 +38,17 @@ class Template:
         if (wanted and not ids) or (ids and wanted % len(ids)):
             raise ValueError("this template was captured for a page of another length")
         found = iter(list(ids) * (wanted // len(ids) if ids else 0))
+        as_json = orjson.dumps(list(ids)).decode()
         return [
-            viewer_id if s == VIEWER else next(found) if s == ID else list(ids) if s == IDS else s
+            viewer_id
+            if s == VIEWER
+            else next(found)
+            if s == ID
+            else list(ids)
+            if s == IDS
+            else as_json
+            if s == IDS_JSON
+            else s
             for s in self.slots
         ]
 
@@ -44,6 +57,10 @@ def template(sql: str, params: Sequence[Any], viewer_id: int, ids: set[int]) -> 
     def slot(p: Any) -> Any:
         if isinstance(p, list) and p and set(p) <= ids:
             return IDS
+        if isinstance(p, str) and p.startswith("[") and ids:
+            listed = orjson.loads(p)
+            if listed and set(listed) <= ids:
+                return IDS_JSON
         return VIEWER if p == viewer_id else ID if isinstance(p, int) and p in ids else p
 
     slots = tuple(slot(p) for p in params)

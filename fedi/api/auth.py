@@ -33,7 +33,8 @@ from starlette.requests import HTTPConnection, Request
 from fedi.api.ratelimit import count_api_request
 from fedi.db.base import utcnow
 from fedi.db.models import AccessToken, Account, User
-from fedi.db.reads import Reads, connection_of
+from fedi.db.prepared import Prepared, fetch_all
+from fedi.db.reads import Reads
 from fedi.domain.oauth import digest
 from fedi.domain.scopes import allows, parse_scopes
 from fedi.errors import Forbidden, Unauthorized, ValidationFailed
@@ -61,7 +62,7 @@ _LIVE_TOKEN = (
 # The same look-up as plain columns, for reads that need only ids (``reader_for``): loading
 # three ORM objects was about a fifth of a home timeline's event-loop time (py-spy,
 # benchmarks/home_http.py). Same joins and conditions as ``_LIVE_TOKEN``.
-_LIVE_TOKEN_COLUMNS = (
+_LIVE_TOKEN_COLUMNS = Prepared(
     select(
         AccessToken.id,
         AccessToken.user_id,
@@ -180,10 +181,8 @@ async def reader_for(request: Request, db: Reads, *required: str) -> Reader:
     plaintext = await presented_token(request)
     if not plaintext:
         raise Unauthorized(INVALID_TOKEN)
-    connection = await connection_of(db)
-    result = await connection.execute(_LIVE_TOKEN_COLUMNS, {"token_hash": digest(plaintext)})
-    row = result.first()
-    if row is None:
+    rows = await fetch_all(db, _LIVE_TOKEN_COLUMNS, {"token_hash": digest(plaintext)})
+    if not rows:
         raise Unauthorized(INVALID_TOKEN)
     (
         token_id,
@@ -198,7 +197,7 @@ async def reader_for(request: Request, db: Reads, *required: str) -> Reader:
         reading_languages,
         account_id,
         suspended_at,
-    ) = row
+    ) = rows[0]
     scopes = _admit(request, token_id, token_user_id, token_scopes, required)
     if token_user_id is not None and user_id is None:
         raise Unauthorized(INVALID_TOKEN)

@@ -110,6 +110,12 @@ def create_read_engine(engine: AsyncEngine) -> AsyncEngine:
         engine.url.render_as_string(hide_password=False),
         isolation_level="AUTOCOMMIT",
         skip_autocommit_rollback=True,
+        # Kept open for as many concurrent reads as PostgreSQL's pool serves: with 10, a
+        # connection beyond them was closed when returned (its thread joined, ~6 ms of the
+        # event loop's CPU under cProfile) and another opened for the next burst, a dozen
+        # times per 2,000 home timelines at 16 concurrent requests (benchmarks/home_http.py).
+        # An idle one costs a parked thread and its page cache.
+        pool_size=POOL_SIZE,
     )
 
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -30,6 +31,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.util import EMPTY_DICT
+
+T = TypeVar("T")
 
 
 class _Outcome:
@@ -114,3 +117,26 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
 
 def dbapi() -> OneHopDBAPI:
     return OneHopDBAPI(aiosqlite, sqlite3)
+
+
+def fetch_all_on_thread(
+    connection: sqlite3.Connection, operation: str, parameters: Sequence[Any]
+) -> list[Any]:
+    """The rows of one SELECT; called on the connection's thread (``run_on_thread``)."""
+    cursor = connection.execute(operation, parameters)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+async def run_on_thread(adapted: Any, work: Callable[[sqlite3.Connection], T]) -> T:
+    """``work(sqlite3 connection)`` on a pooled connection's own thread, in one hand-over
+    (``fedi.db.prepared``: several reads, no SQLAlchemy cursor). Raises what ``work``
+    raises, sqlite3's own errors included."""
+    if not isinstance(adapted, AsyncAdapt_aiosqlite_connection):
+        raise TypeError(f"not an aiosqlite connection: {type(adapted).__name__}")
+    connection: aiosqlite.Connection = adapted._connection  # type: ignore[assignment]
+    async with adapted._execute_mutex:
+        done: T = await connection._execute(work, connection._conn)  # type: ignore[no-untyped-call]
+    return done

@@ -48,8 +48,16 @@ from fedi.db.models import (
     StatusTag,
     Tag,
 )
-from fedi.db.reads import Reads, connection_of, dialect_of
-from fedi.db.repositories.statuses import VIEWER, load_views, view_rows, views_from_rows
+from fedi.db.prepared import Plan, Prepared, run
+from fedi.db.reads import Reads, dialect_of
+from fedi.db.repositories.statuses import (
+    VIEWER,
+    Loaded,
+    load_views,
+    loading,
+    view_rows,
+    views_of,
+)
 from fedi.db.repositories.views import StatusView
 from fedi.domain.interactions import visible_status
 from fedi.domain.mutes import in_force, muted_by
@@ -172,7 +180,7 @@ def _home_filter(dialect: str) -> ColumnElement[bool]:
     )
 
 
-_STATEMENTS: dict[tuple[Hashable, ...], Select[Any]] = {}
+_STATEMENTS: dict[tuple[Hashable, ...], Prepared] = {}
 
 
 def _statement(
@@ -180,7 +188,7 @@ def _statement(
     condition: Callable[[], ColumnElement[bool]],
     page: Page,
     viewer: bool,
-) -> Select[Any]:
+) -> Prepared:
     key = (
         *shape,
         viewer,
@@ -199,7 +207,7 @@ def _statement(
             query = query.where(Status.id > bindparam("min_id")).order_by(Status.id.asc())
         else:
             query = query.order_by(Status.id.desc())
-        statement = _STATEMENTS[key] = query.limit(bindparam("limit"))
+        statement = _STATEMENTS[key] = Prepared(query.limit(bindparam("limit")))
     return statement
 
 
@@ -222,9 +230,13 @@ async def _page(
         "now": utcnow(),
         **params,
     }
-    connection = await connection_of(session)
-    rows = list(await connection.execute(statement, values))
-    return await views_from_rows(session, page.ordered(rows), viewer_id)
+
+    def reads() -> Plan[Loaded]:
+        rows = yield statement, values
+        return (yield from loading(page.ordered(rows), viewer_id, dialect))
+
+    # The page, then its boosts' originals and its media…: one thread hand-over on SQLite.
+    return await views_of(session, await run(session, reads()), viewer_id)
 
 
 async def home(session: Reads, viewer: Account, page: Page) -> list[StatusView]:

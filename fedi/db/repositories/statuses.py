@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ARRAY,
     JSON,
@@ -25,14 +27,17 @@ from sqlalchemy import (
     CompoundSelect,
     Select,
     String,
+    TypeDecorator,
     any_,
     bindparam,
     exists,
+    func,
     literal,
     null,
     select,
     union_all,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fedi.db.models import (
@@ -46,7 +51,8 @@ from fedi.db.models import (
     StatusTag,
     Tag,
 )
-from fedi.db.reads import Reads, connection_of
+from fedi.db.prepared import Plan, Prepared, Rows, fetch_all, run
+from fedi.db.reads import Reads, dialect_of
 from fedi.db.repositories.polls import load_polls
 from fedi.db.repositories.views import AccountView, MediaView, MentionView, StatusView
 
@@ -98,7 +104,6 @@ _REBLOG_OF = 6
 _HAS_POLL = 19
 
 VIEWER: BindParameter[int] = bindparam("viewer_id")
-_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 _MINE = Status.__table__.alias("mine")
 _VIEWER_FLAGS = (
     exists().where(Favourite.status_id == Status.id, Favourite.account_id == VIEWER),
@@ -121,16 +126,28 @@ def view_rows(viewer: bool) -> Select[*tuple[Any, ...]]:
     )
 
 
+class _IdsAsJSON(TypeDecorator[list[int]]):
+    """A list of ids bound as one JSON text, which SQLite's ``json_each`` reads as rows."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: list[int] | None, dialect: Dialect) -> str | None:
+        return None if value is None else orjson.dumps(value).decode()
+
+
 def _in_ids(column: Any, dialect: str) -> ColumnElement[bool]:
-    # PostgreSQL takes the page's ids as ONE array parameter: one prepared statement for
-    # pages of any length, and no expansion of an IN list on every request (SQLAlchemy's
-    # post-compile step measured ~7% of a home timeline's CPU, benchmarks/home_http.py).
+    # The page's ids as ONE parameter: one statement for pages of any length, and no
+    # expansion of an IN list on every request (SQLAlchemy's post-compile step measured ~7%
+    # of a home timeline's CPU, benchmarks/home_http.py). PostgreSQL takes an array; SQLite
+    # a JSON list, read by json_each (the same index look-ups as "IN (?, ?, …)").
     if dialect == "postgresql":
         return column == any_(_ID_ARRAY)  # type: ignore[no-any-return]
-    return column.in_(_IDS)  # type: ignore[no-any-return]
+    return column.in_(select(_ID_ROWS.c.value))  # type: ignore[no-any-return]
 
 
 _ID_ARRAY: BindParameter[Any] = bindparam("ids", type_=ARRAY(BigInteger()))
+_ID_ROWS = func.json_each(bindparam("ids", type_=_IdsAsJSON())).table_valued("value")
 
 
 def _by_ids(viewer: bool, dialect: str) -> Select[*tuple[Any, ...]]:
@@ -192,8 +209,8 @@ def _extras_statement(dialect: str) -> CompoundSelect[*tuple[Any, ...]]:
 
 
 _DIALECTS = ("sqlite", "postgresql")
-_BY_IDS = {(v, d): _by_ids(v, d) for v in (True, False) for d in _DIALECTS}
-_EXTRAS = {d: _extras_statement(d) for d in _DIALECTS}
+_BY_IDS = {(v, d): Prepared(_by_ids(v, d)) for v in (True, False) for d in _DIALECTS}
+_EXTRAS = {d: Prepared(_extras_statement(d)) for d in _DIALECTS}
 
 
 def _account(row: Sequence[Any]) -> AccountView:
@@ -205,26 +222,19 @@ async def rows_by_ids(
 ) -> list[Sequence[Any]]:
     if not ids:
         return []
-    connection = await connection_of(session)
-    statement = _BY_IDS[viewer_id is not None, connection.dialect.name]
-    result = await connection.execute(statement, {"ids": list(ids), "viewer_id": viewer_id})
-    return list(result)
+    statement = _BY_IDS[viewer_id is not None, dialect_of(session)]
+    return await fetch_all(session, statement, {"ids": list(ids), "viewer_id": viewer_id})
 
 
-async def _extras(
-    session: Reads, ids: list[int]
+def _extras(
+    found: Rows,
 ) -> tuple[dict[int, list[MediaView]], dict[int, list[MentionView]], dict[int, list[str]]]:
     media: dict[int, list[MediaView]] = defaultdict(list)
     mentions: dict[int, list[MentionView]] = defaultdict(list)
     tags: dict[int, list[str]] = defaultdict(list)
-    if not ids:
-        return media, mentions, tags
-    # Core execution on the session's connection: these rows need no ORM processing
-    # (through Session.execute the ORM's result machinery measured ~0.2 ms a statement).
-    connection = await connection_of(session)
-    statement = _EXTRAS[connection.dialect.name]
-    rows = sorted(await connection.execute(statement, {"ids": ids}), key=lambda r: (r[1], r[2]))
-    for status_id, kind, _, ident, a, b, c, d, e, f, meta in rows:
+    for status_id, kind, _, ident, a, b, c, d, e, f, meta in sorted(
+        found, key=lambda r: (r[1], r[2])
+    ):
         if kind == "a":
             media[status_id].append(MediaView(ident, a, b, c, d, e or "", f, meta or {}))
         elif kind == "m":
@@ -234,16 +244,43 @@ async def _extras(
     return media, mentions, tags
 
 
-async def views_from_rows(
-    session: Reads, page: Sequence[Sequence[Any]], viewer_id: int | None
-) -> list[StatusView]:
-    """Views for rows selected with ``view_rows``, in their order."""
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A page's rows, the rows of the posts its boosts boost, and their media, mentions
+    and hashtags: all its views need but polls."""
+
+    page: Sequence[Sequence[Any]]
+    rows: dict[int, Sequence[Any]]
+    extras: Rows
+
+
+def loading(page: Sequence[Sequence[Any]], viewer_id: int | None, dialect: str) -> Plan[Loaded]:
+    """The reads behind the views of rows selected with ``view_rows`` (a plan for
+    ``fedi.db.prepared.run``: on SQLite, one thread hand-over with the page's own query)."""
     rows = {row[0]: row for row in page}
     originals = [r[_REBLOG_OF] for r in page if r[_REBLOG_OF] is not None]
     missing = [i for i in originals if i not in rows]
     if missing:
-        rows.update({row[0]: row for row in await rows_by_ids(session, missing, viewer_id)})
-    media, mentions, tags = await _extras(session, list(rows))
+        query = _BY_IDS[viewer_id is not None, dialect], {"ids": missing, "viewer_id": viewer_id}
+        rows.update({row[0]: row for row in (yield query)})
+    # Core rows, no ORM: through Session.execute the ORM's result machinery measured
+    # ~0.2 ms a statement.
+    extras = (yield _EXTRAS[dialect], {"ids": list(rows)}) if rows else []
+    return Loaded(page, rows, extras)
+
+
+async def views_from_rows(
+    session: Reads, page: Sequence[Sequence[Any]], viewer_id: int | None
+) -> list[StatusView]:
+    """Views for rows selected with ``view_rows``, in their order."""
+    loaded = await run(session, loading(page, viewer_id, dialect_of(session)))
+    return await views_of(session, loaded, viewer_id)
+
+
+async def views_of(session: Reads, loaded: Loaded, viewer_id: int | None) -> list[StatusView]:
+    """The views of a ``loading`` plan's page, in its order."""
+    rows = loaded.rows
+    media, mentions, tags = _extras(loaded.extras)
     # Polls cost a query only on pages that hold one (few posts do).
     with_polls = [status_id for status_id, row in rows.items() if row[_HAS_POLL]]
     polls = await load_polls(session, with_polls, viewer_id) if with_polls else {}
@@ -285,7 +322,7 @@ async def views_from_rows(
             poll=polls.get(status_id),
         )
 
-    return [view for view in (build(row[0]) for row in page) if view is not None]
+    return [view for view in (build(row[0]) for row in loaded.page) if view is not None]
 
 
 async def load_views(
