@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -69,7 +71,9 @@ async def test_driver_errors_are_sqlalchemys(database: Database) -> None:
     assert type(ours.value) is type(theirs.value)
 
 
-async def test_statement_hooks_see_each_statement(database: Database) -> None:
+@contextmanager
+def statements_seen(database: Database) -> Iterator[list[str]]:
+    """The SQL of each statement the engine's ``before_cursor_execute`` hooks are shown."""
     seen: list[str] = []
 
     def hook(*args: Any) -> None:
@@ -77,10 +81,15 @@ async def test_statement_hooks_see_each_statement(database: Database) -> None:
 
     event.listen(database.engine.sync_engine, "before_cursor_execute", hook)
     try:
-        async with database.engine.connect() as connection:
-            await fetch_all(connection, _ACCOUNT, {"account_id": 1, "now": utcnow()})
+        yield seen
     finally:
         event.remove(database.engine.sync_engine, "before_cursor_execute", hook)
+
+
+async def test_statement_hooks_see_each_statement(database: Database) -> None:
+    with statements_seen(database) as seen:
+        async with database.engine.connect() as connection:
+            await fetch_all(connection, _ACCOUNT, {"account_id": 1, "now": utcnow()})
     assert len(seen) == 1
     assert "FROM accounts" in seen[0]
 
@@ -100,17 +109,9 @@ async def test_a_plan_reads_each_query_with_the_rows_before(database: Database) 
     async with session_factory(database.engine)() as session:
         amina = await teacher(session, "amina")
         await session.commit()
-    seen: list[str] = []
-
-    def hook(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(database.engine.sync_engine, "before_cursor_execute", hook)
-    try:
+    with statements_seen(database) as seen:
         async with database.engine.connect() as connection:
             assert await run(connection, _two_reads(amina.id)) == ("amina", 0)
-    finally:
-        event.remove(database.engine.sync_engine, "before_cursor_execute", hook)
     assert len(seen) == 2
 
 
