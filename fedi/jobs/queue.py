@@ -25,7 +25,6 @@ from fedi.db.base import utcnow
 from fedi.db.models.jobs import Job
 from fedi.ids import new_id
 from fedi.jobs.backoff import DEFAULT_MAX_ATTEMPTS, backoff_delay
-from fedi.jobs.wakeups import mark_queued
 from fedi.jobs.writer_lock import WriterLock
 
 if TYPE_CHECKING:
@@ -68,7 +67,6 @@ async def enqueue(
         run_at=run_at or utcnow(),
     )
     session.add(job)
-    mark_queued(session)
     return job
 
 
@@ -116,7 +114,6 @@ async def enqueue_many(
             }
         rows.append(row)
     await session.execute(jobs.insert(), rows)
-    mark_queued(session)
     return len(rows)
 
 

@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import ReturningInsert
 
 from fedi.db.models import Job, ReceivedActivity
-from fedi.jobs.wakeups import mark_queued
 
 log = structlog.get_logger(__name__)
 
@@ -121,7 +120,6 @@ class InboxWriter:
                 ).scalars()
             )
             if new:
-                mark_queued(session)
                 # Core, not the ORM's bulk insert: the column defaults (id, times, state)
                 # still apply, without the ORM's per-row bookkeeping.
                 await connection.execute(
