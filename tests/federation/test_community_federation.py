@@ -9,8 +9,6 @@ Three real instances on loopback, real signatures, every step checked where it l
 
 from __future__ import annotations
 
-from functools import partial
-
 import pytest
 from sqlalchemy import select
 
@@ -20,7 +18,6 @@ from fedi.db.models import (
     Follow,
     FollowRequest,
     Job,
-    ReceivedActivity,
     Status,
 )
 from fedi.domain import communities, community_moderation, statuses
@@ -29,76 +26,18 @@ from fedi.domain.statuses import Draft
 from fedi.errors import Forbidden
 from fedi.federation.wire.common import AS_CONTEXT, PUBLIC
 from tests.api.scopes import bearer, token_for
+from tests.federation.communities import (
+    create_community,
+    is_member_on,
+    join_all,
+    post_as,
+    role_on,
+    was_rejected,
+)
 from tests.federation.remote import settle
 from tests.federation.trio import Peer, eventually, federation
 
 __all__ = ["federation"]
-
-
-async def _create(peer: Peer, creator: Account, settings: Settings) -> Account:
-    async with peer.session() as session, session.begin():
-        moderator = await session.get(Account, creator.id)
-        view = await communities.create(session, peer.site, settings, creator=moderator)
-        return view.account
-
-
-async def _join(peer: Peer, member: Account, group_uri: str) -> None:
-    group = await peer.account(group_uri)
-    async with peer.session() as session, session.begin():
-        joining = await session.get(Account, member.id)
-        target = await session.get(Account, group.id)
-        assert joining is not None
-        assert target is not None
-        await communities.join(session, joining, target)
-
-
-async def _post(peer: Peer, author: Account, text: str, **draft: object) -> Status:
-    async with peer.session() as session, session.begin():
-        writer = await session.get(Account, author.id)
-        assert writer is not None
-        return await statuses.post(session, peer.site, writer, Draft(text=text, **draft))  # type: ignore[arg-type]
-
-
-async def _member_on(peer: Peer, member: Account, group: Account) -> bool:
-    """Whether ``peer`` holds ``member``'s follow of ``group`` (each by its URI)."""
-    async with peer.session() as session:
-        found = await session.scalar(
-            select(Follow.id)
-            .join(Account, Account.id == Follow.account_id)
-            .where(
-                Account.uri == member.uri,
-                Follow.target_account_id
-                == select(Account.id).where(Account.uri == group.uri).scalar_subquery(),
-            )
-        )
-        return found is not None
-
-
-async def _filed(peer: Peer, uri: str) -> CommunityPost | None:
-    """How ``peer`` files the post ``uri`` in its community, if it does."""
-    async with peer.session() as session:
-        found: CommunityPost | None = await session.scalar(
-            select(CommunityPost)
-            .join(Status, Status.id == CommunityPost.status_id)
-            .where(Status.uri == uri)
-        )
-        return found
-
-
-async def _members(group: Account, *joining: tuple[Peer, Account], wake: list[Peer]) -> None:
-    """Each (instance, teacher) of ``joining`` joins the public ``group`` from home; back once
-    every one's instance holds the membership."""
-    for peer, member in joining:
-        await _join(peer, member, group.uri)
-    for peer, member in joining:
-        await eventually(partial(_member_on, peer, member, group), wake=wake)
-
-
-async def _rejected(peer: Peer, group_uri: str) -> bool:
-    """Whether ``peer`` received a Reject from the community ``group_uri``."""
-    return (
-        await peer.count(ReceivedActivity, ReceivedActivity.uri.like(f"{group_uri}/rejects/%")) > 0
-    )
 
 
 async def test_teachers_from_three_countries_share_a_community(
@@ -109,12 +48,12 @@ async def test_teachers_from_three_countries_share_a_community(
     amina = await ke.teacher("amina")
     fatou = await sn.teacher("fatou")
     joao = await mz.teacher("joao")
-    maths = await _create(ke, amina, Settings(name="maths", display_name="Mathematics"))
-    literacy = await _create(ke, amina, Settings(name="literacy", visibility="private"))
+    maths = await create_community(ke, amina, Settings(name="maths", display_name="Mathematics"))
+    literacy = await create_community(ke, amina, Settings(name="literacy", visibility="private"))
 
     # Joining a public community from another instance: accepted at once.
-    await _members(maths, (sn, fatou), (mz, joao), wake=everyone)
-    assert await _member_on(ke, fatou, maths)
+    await join_all(maths, (sn, fatou), (mz, joao), wake=everyone)
+    assert await is_member_on(ke, fatou, maths)
     assert await ke.count(Follow, Follow.target_account_id == maths.id) == 2
 
     # A private community, joined through the JSON API on sn by its handle: the request
@@ -132,18 +71,18 @@ async def test_teachers_from_three_countries_share_a_community(
         lambda: ke.count(FollowRequest, FollowRequest.target_account_id == literacy.id),
         wake=everyone,
     )
-    assert not await _member_on(sn, fatou, literacy)
+    assert not await is_member_on(sn, fatou, literacy)
     async with ke.session() as session, session.begin():
         group = await session.get(Account, literacy.id)
         applicant = await session.scalar(select(Account).where(Account.uri == fatou.uri))
         assert group is not None
         assert applicant is not None
         await communities.approve(session, group, applicant)
-    await eventually(lambda: _member_on(sn, fatou, literacy), wake=everyone)
+    await eventually(lambda: is_member_on(sn, fatou, literacy), wake=everyone)
 
     # Fatou posts in maths from Senegal; ke relays it; João reads it in Mozambique.
     handle = f"@maths@{ke.instance.config.domain}"
-    post = await _post(
+    post = await post_as(
         sn, fatou, f"{handle} Les fractions avec des bandes de papier", title="Fractions"
     )
     on_ke = await eventually(lambda: ke.status(post.uri), wake=everyone)
@@ -179,7 +118,7 @@ async def test_teachers_from_three_countries_share_a_community(
     await eventually(boosted_on_mz, wake=everyone)
 
     # João replies from Mozambique: the reply joins the thread's community on ke.
-    reply = await _post(mz, joao, "Obrigado! Vou experimentar.", in_reply_to_id=on_mz.id)
+    reply = await post_as(mz, joao, "Obrigado! Vou experimentar.", in_reply_to_id=on_mz.id)
     reply_on_ke = await eventually(lambda: ke.status(reply.uri), wake=everyone)
     assert reply_on_ke.in_reply_to_id == on_ke.id
     async with ke.session() as session:
@@ -220,8 +159,8 @@ async def _refused_on_ke(ke: Peer, mz: Peer, author: Account, text: str) -> None
     """``author`` on mz posts in ke's maths: ke answers Reject and keeps nothing."""
     everyone = [ke, mz]
     before = await ke.count(Status)
-    post = await _post(mz, author, text)
-    await eventually(lambda: _rejected(mz, f"{ke.instance.url}/users/maths"), wake=everyone)
+    post = await post_as(mz, author, text)
+    await eventually(lambda: was_rejected(mz, f"{ke.instance.url}/users/maths"), wake=everyone)
     await settle(ke.instance)
     assert await ke.status(post.uri) is None
     assert await ke.count(Status) == before
@@ -244,19 +183,21 @@ async def test_a_banned_member_and_a_non_member_are_refused(
     amina = await ke.teacher("amina")
     joao = await mz.teacher("joao")
     ana = await mz.teacher("ana")
-    maths = await _create(ke, amina, Settings(name="maths", posting_policy="members"))
-    await _members(maths, (mz, joao), wake=everyone)
+    maths = await create_community(ke, amina, Settings(name="maths", posting_policy="members"))
+    await join_all(maths, (mz, joao), wake=everyone)
     await mz.account(maths.uri)  # Ana's instance knows the community (Ana is no member)
 
     handle = f"@maths@{ke.instance.config.domain}"
     await _refused_on_ke(ke, mz, ana, f"{handle} Olá a todos!")
 
     # Where only moderators post, João's own instance knows it from the Group's document.
-    notices = await _create(ke, amina, Settings(name="notices", posting_policy="moderators"))
-    await _members(notices, (mz, joao), wake=everyone)
+    notices = await create_community(
+        ke, amina, Settings(name="notices", posting_policy="moderators")
+    )
+    await join_all(notices, (mz, joao), wake=everyone)
     before = await mz.count(Status)
     with pytest.raises(Forbidden):
-        await _post(mz, joao, f"@notices@{ke.instance.config.domain} Posso?")
+        await post_as(mz, joao, f"@notices@{ke.instance.config.domain} Posso?")
     assert await mz.count(Status) == before
 
     async with ke.session() as session, session.begin():
@@ -276,9 +217,9 @@ async def test_a_forged_announce_is_ignored(federation: tuple[Peer, Peer, Peer])
     fatou = await sn.teacher("fatou")
     moussa = await sn.teacher("moussa")
     joao = await mz.teacher("joao")
-    maths = await _create(ke, amina, Settings(name="maths"))
-    await _members(maths, (mz, joao), wake=everyone)
-    post = await _post(sn, fatou, "Not for any community")
+    maths = await create_community(ke, amina, Settings(name="maths"))
+    await join_all(maths, (mz, joao), wake=everyone)
+    post = await post_as(sn, fatou, "Not for any community")
 
     # Moussa (a Person) pretends to relay it as the community's, signed with his own key.
     forged = {
@@ -303,9 +244,9 @@ async def test_a_forged_announce_is_ignored(federation: tuple[Peer, Peer, Peer])
     assert await mz.count(CommunityPost) == 0
 
     # Even the Group itself cannot delete a member's post that its origin still serves.
-    await _members(maths, (sn, fatou), wake=everyone)
+    await join_all(maths, (sn, fatou), wake=everyone)
     handle = f"@maths@{ke.instance.config.domain}"
-    kept = await _post(sn, fatou, f"{handle} Geometry with string")
+    kept = await post_as(sn, fatou, f"{handle} Geometry with string")
     await eventually(lambda: mz.status(kept.uri), wake=everyone)
     deleting = {
         "@context": AS_CONTEXT,
@@ -326,16 +267,6 @@ async def test_a_forged_announce_is_ignored(federation: tuple[Peer, Peer, Peer])
     assert await mz.status(kept.uri) is not None
 
 
-async def _role_on(peer: Peer, group: Account, member: Account) -> str | None:
-    """The role ``peer`` records for ``member`` in ``group`` (each named by its URI)."""
-    async with peer.session() as session:
-        group_id = await session.scalar(select(Account.id).where(Account.uri == group.uri))
-        member_id = await session.scalar(select(Account.id).where(Account.uri == member.uri))
-        if group_id is None or member_id is None:
-            return None
-        return await communities.role_of(session, group_id, member_id)
-
-
 async def test_bans_and_moderators_reach_members_servers(
     federation: tuple[Peer, Peer, Peer],
 ) -> None:
@@ -344,9 +275,9 @@ async def test_bans_and_moderators_reach_members_servers(
     amina = await ke.teacher("amina")
     fatou = await sn.teacher("fatou")
     joao = await mz.teacher("joao")
-    maths = await _create(ke, amina, Settings(name="maths"))
-    literacy = await _create(ke, amina, Settings(name="literacy"))
-    await _members(maths, (sn, fatou), (mz, joao), wake=everyone)
+    maths = await create_community(ke, amina, Settings(name="maths"))
+    literacy = await create_community(ke, amina, Settings(name="literacy"))
+    await join_all(maths, (sn, fatou), (mz, joao), wake=everyone)
 
     async def moderate(action: str, member: Account) -> None:
         async with ke.session() as session, session.begin():
@@ -366,17 +297,17 @@ async def test_bans_and_moderators_reach_members_servers(
     await moderate("ban", joao)
 
     async def banned_on_mz() -> bool:
-        return await _role_on(mz, maths, joao) == "banned"
+        return await role_on(mz, maths, joao) == "banned"
 
     await eventually(banned_on_mz, wake=everyone)
-    assert not await _member_on(mz, joao, maths)
+    assert not await is_member_on(mz, joao, maths)
     with pytest.raises(Forbidden):
-        await _post(mz, joao, f"@maths@{ke.instance.config.domain} Compre agora!")
+        await post_as(mz, joao, f"@maths@{ke.instance.config.domain} Compre agora!")
 
     await moderate("unban", joao)
 
     async def unbanned_on_mz() -> bool:
-        return await _role_on(mz, maths, joao) is None
+        return await role_on(mz, maths, joao) is None
 
     await eventually(unbanned_on_mz, wake=everyone)
 
@@ -384,7 +315,7 @@ async def test_bans_and_moderators_reach_members_servers(
     await moderate("add_moderator", fatou)
 
     async def moderator_on_sn() -> bool:
-        return await _role_on(sn, maths, fatou) == "moderator"
+        return await role_on(sn, maths, fatou) == "moderator"
 
     await eventually(moderator_on_sn, wake=everyone)
 
@@ -406,4 +337,4 @@ async def test_bans_and_moderators_reach_members_servers(
     await ke.send(literacy.id, f"{mz.instance.url}/inbox", forged)
     await eventually(lambda: mz.received(forged), wake=everyone)
     await settle(mz.instance)
-    assert await _role_on(mz, maths, joao) is None
+    assert await role_on(mz, maths, joao) is None

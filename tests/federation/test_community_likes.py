@@ -18,8 +18,14 @@ from fedi.domain import interactions
 from fedi.domain.communities import Settings
 from fedi.federation.delivery.communities import announce, like_of
 from fedi.federation.wire.common import AS_CONTEXT
+from tests.federation.communities import (
+    create_community,
+    is_member_on,
+    join_all,
+    join_community,
+    post_as,
+)
 from tests.federation.remote import settle
-from tests.federation.test_community_federation import _create, _join, _member_on, _members, _post
 from tests.federation.trio import Peer, eventually, federation
 
 __all__ = ["federation"]
@@ -58,11 +64,11 @@ async def test_likes_of_a_community_post_reach_every_members_server(
     amina = await ke.teacher("amina")
     fatou = await sn.teacher("fatou")
     joao = await mz.teacher("joao")
-    maths = await _create(ke, amina, Settings(name="maths", display_name="Mathematics"))
-    await _members(maths, (sn, fatou), (mz, joao), wake=everyone)
+    maths = await create_community(ke, amina, Settings(name="maths", display_name="Mathematics"))
+    await join_all(maths, (sn, fatou), (mz, joao), wake=everyone)
 
     handle = f"@maths@{ke.instance.config.domain}"
-    post = await _post(mz, joao, f"{handle} Fractions with paper strips", title="Fractions")
+    post = await post_as(mz, joao, f"{handle} Fractions with paper strips", title="Fractions")
     for peer in (ke, sn):
         await eventually(counted(peer, post.uri, 0), wake=everyone)
 
@@ -87,13 +93,13 @@ async def test_a_like_relayed_by_a_person_or_for_another_community_is_ignored(
     everyone = [ke, sn, mz]
     amina = await ke.teacher("amina")
     fatou = await sn.teacher("fatou")
-    maths = await _create(ke, amina, Settings(name="maths"))
-    sciences = await _create(ke, amina, Settings(name="sciences"))
-    await _join(sn, fatou, maths.uri)
-    await _join(sn, fatou, sciences.uri)
-    await eventually(lambda: _member_on(sn, fatou, maths), wake=everyone)
-    await eventually(lambda: _member_on(sn, fatou, sciences), wake=everyone)
-    post = await _post(ke, amina, f"@maths@{ke.instance.config.domain} Ratios", title="Ratios")
+    maths = await create_community(ke, amina, Settings(name="maths"))
+    sciences = await create_community(ke, amina, Settings(name="sciences"))
+    await join_community(sn, fatou, maths.uri)
+    await join_community(sn, fatou, sciences.uri)
+    await eventually(lambda: is_member_on(sn, fatou, maths), wake=everyone)
+    await eventually(lambda: is_member_on(sn, fatou, sciences), wake=everyone)
+    post = await post_as(ke, amina, f"@maths@{ke.instance.config.domain} Ratios", title="Ratios")
     await eventually(counted(sn, post.uri, 0), wake=everyone)
 
     async with ke.session() as session:

@@ -19,15 +19,15 @@ from fedi.domain import communities, community_moderation
 from fedi.domain.communities import Settings
 from fedi.federation.wire.common import AS_CONTEXT, PUBLIC
 from tests.api.scopes import bearer, token_for
-from tests.federation.remote import settle
-from tests.federation.test_community_federation import (
-    _create,
-    _filed,
-    _join,
-    _post,
-    _rejected,
-    _role_on,
+from tests.federation.communities import (
+    create_community,
+    filing_of,
+    join_community,
+    post_as,
+    role_on,
+    was_rejected,
 )
+from tests.federation.remote import settle
 from tests.federation.trio import Peer, eventually, federation
 
 __all__ = ["federation"]
@@ -62,10 +62,10 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     fatou = await sn.teacher("fatou")
     moussa = await sn.teacher("moussa")
     joao = await mz.teacher("joao")
-    maths = await _create(ke, amina, Settings(name="maths"))
-    await _join(ke, neema, maths.uri)
+    maths = await create_community(ke, amina, Settings(name="maths"))
+    await join_community(ke, neema, maths.uri)
     for peer, member in ((sn, fatou), (sn, moussa), (mz, joao)):
-        await _join(peer, member, maths.uri)
+        await join_community(peer, member, maths.uri)
 
     async def members_on_ke() -> bool:
         async with ke.session() as session:
@@ -84,15 +84,15 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
         await community_moderation.add_moderator(session, group, remote_fatou, by=moderator)
 
     async def fatou_moderates_on_sn() -> bool:
-        return await _role_on(sn, maths, fatou) == "moderator"
+        return await role_on(sn, maths, fatou) == "moderator"
 
     await eventually(fatou_moderates_on_sn, wake=everyone)
 
     # João starts a thread from Mozambique; every instance files it under maths.
     handle = f"@maths@{ke_domain}"
-    thread = await _post(mz, joao, f"{handle} Compre agora!", title="Oferta")
+    thread = await post_as(mz, joao, f"{handle} Compre agora!", title="Oferta")
     for peer in everyone:
-        await eventually(lambda peer=peer: _filed(peer, thread.uri), wake=everyone)  # type: ignore[misc]
+        await eventually(lambda peer=peer: filing_of(peer, thread.uri), wake=everyone)  # type: ignore[misc]
 
     thread_on_mz = await _id_on(mz, Status, thread.uri)
 
@@ -123,7 +123,7 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     await sn.send(moussa_on_sn, group_inbox, forged)
     await eventually(lambda: ke.received(forged), wake=everyone)
     await settle(ke.instance)
-    filed_ke = await _filed(ke, thread.uri)
+    filed_ke = await filing_of(ke, thread.uri)
     assert filed_ke is not None
     assert filed_ke.removed_at is None
     # Nor through his own server's API: 403 there, before anything travels.
@@ -145,7 +145,7 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     assert removed.json()["removed"]
 
     async def removed_on(peer: Peer) -> bool:
-        found = await _filed(peer, thread.uri)
+        found = await filing_of(peer, thread.uri)
         return found is not None and found.removed_at is not None
 
     await eventually(lambda: removed_on(ke), wake=everyone)
@@ -177,7 +177,7 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     assert restored.status_code == 200, restored.text
 
     async def restored_on(peer: Peer) -> bool:
-        found = await _filed(peer, thread.uri)
+        found = await filing_of(peer, thread.uri)
         return found is not None and found.removed_at is None
 
     await eventually(lambda: restored_on(ke), wake=everyone)
@@ -216,7 +216,7 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     assert banned.status_code == 200, banned.text
 
     async def banned_on(peer: Peer) -> bool:
-        return await _role_on(peer, maths, joao) == "banned"
+        return await role_on(peer, maths, joao) == "banned"
 
     await eventually(lambda: banned_on(ke), wake=everyone)
     await eventually(lambda: banned_on(mz), wake=everyone)
@@ -224,7 +224,7 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     # Amina locks her thread: Mozambique's reply is rejected, Neema's refused with 403.
     amina_token = bearer(await token_for(ke.instance, "amina", "read write"))
     ana = await mz.teacher("ana")
-    await _join(mz, ana, maths.uri)
+    await join_community(mz, ana, maths.uri)
 
     async def ana_member_on_ke() -> bool:
         async with ke.session() as session:
@@ -259,8 +259,8 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     assert await ke.count(Status) == before
 
     lesson_on_mz = await eventually(lambda: _id_if(mz, lesson_uri), wake=everyone)
-    reply = await _post(mz, ana, "Obrigada!", in_reply_to_id=lesson_on_mz)
-    await eventually(lambda: _rejected(mz, f"{ke.instance.url}/users/maths"), wake=everyone)
+    reply = await post_as(mz, ana, "Obrigada!", in_reply_to_id=lesson_on_mz)
+    await eventually(lambda: was_rejected(mz, f"{ke.instance.url}/users/maths"), wake=everyone)
     await settle(ke.instance)
     assert await _id_if(ke, reply.uri) is None
 
@@ -296,7 +296,7 @@ async def test_moderators_remove_ban_lock_and_pin_across_instances(
     await sn.send(fatou_on_sn, group_inbox, outranked)
     await eventually(lambda: ke.received(outranked), wake=everyone)
     await settle(ke.instance)
-    lesson_filed = await _filed(ke, lesson_uri)
+    lesson_filed = await filing_of(ke, lesson_uri)
     assert lesson_filed is not None
     assert lesson_filed.removed_at is None
 

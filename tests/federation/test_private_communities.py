@@ -17,8 +17,8 @@ from fedi.domain import communities
 from fedi.domain.communities import Settings
 from fedi.federation.fetcher.errors import FetchError
 from tests.api.scopes import bearer, token_for
+from tests.federation.communities import create_community, join_community, post_as
 from tests.federation.remote import settle
-from tests.federation.test_community_federation import _create, _join, _post
 from tests.federation.trio import Peer, eventually, federation
 
 __all__ = ["federation"]
@@ -55,12 +55,12 @@ async def test_private_community_posts_reach_members_only(
     await ke.teacher("baraka")
     fatou = await sn.teacher("fatou")
     joao = await mz.teacher("joao")
-    staffroom = await _create(ke, amina, Settings(name="staffroom", visibility="private"))
-    plaza = await _create(ke, amina, Settings(name="plaza"))
+    staffroom = await create_community(ke, amina, Settings(name="staffroom", visibility="private"))
+    plaza = await create_community(ke, amina, Settings(name="plaza"))
 
-    await _join(ke, neema, staffroom.uri)
+    await join_community(ke, neema, staffroom.uri)
     await _approve(ke, staffroom, neema.uri)
-    await _join(sn, fatou, staffroom.uri)
+    await join_community(sn, fatou, staffroom.uri)
     await eventually(lambda: _requested(ke, staffroom), wake=everyone)
     await _approve(ke, staffroom, fatou.uri)
     # João follows Amina: her public posts reach Mozambique, her staffroom posts must not.
@@ -79,11 +79,13 @@ async def test_private_community_posts_reach_members_only(
 
     await eventually(joao_follows, wake=everyone)
 
-    secret = await _post(
+    secret = await post_as(
         ke, amina, "Timetable sekretplan for the inspection", community_id=staffroom.id
     )
-    public = await _post(ke, amina, "Open sekretplan lesson", community_id=plaza.id)
-    from_sn = await _post(sn, fatou, f"@staffroom@{ke.instance.config.domain} Ma sekretplan aussi")
+    public = await post_as(ke, amina, "Open sekretplan lesson", community_id=plaza.id)
+    from_sn = await post_as(
+        sn, fatou, f"@staffroom@{ke.instance.config.domain} Ma sekretplan aussi"
+    )
     await eventually(lambda: mz.status(public.uri), wake=everyone)
     on_sn = await eventually(lambda: sn.status(secret.uri), wake=everyone)
     fatou_on_ke = await eventually(lambda: ke.status(from_sn.uri), wake=everyone)

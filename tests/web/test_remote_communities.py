@@ -14,7 +14,7 @@ from fedi.domain import renditions
 from fedi.domain.communities import Settings
 from fedi.federation.policy import set_rule
 from tests.api.scopes import bearer, token_for
-from tests.federation.test_community_federation import _create
+from tests.federation.communities import create_community
 from tests.federation.trio import Peer, eventually, federation
 from tests.web.browser import browser
 
@@ -36,7 +36,7 @@ async def test_a_teacher_joins_a_community_on_another_instance_from_the_pages(
     ke, sn, mz = federation
     amina = await ke.teacher("amina")
     fatou = await sn.teacher("fatou")
-    await _create(
+    await create_community(
         ke,
         amina,
         Settings(
@@ -47,7 +47,7 @@ async def test_a_teacher_joins_a_community_on_another_instance_from_the_pages(
             rules=["Be kind"],
         ),
     )
-    await _create(ke, amina, Settings(name="sciences", display_name="Sciences"))
+    await create_community(ke, amina, Settings(name="sciences", display_name="Sciences"))
     ke_domain = ke.site.domain
     async with sn.session() as session, session.begin():
         await set_rule(session, mz.site.domain, "block")
@@ -182,7 +182,7 @@ async def test_the_json_api_joins_by_handle_and_lists_the_directory(
 ) -> None:
     ke, sn, mz = federation
     amina = await ke.teacher("amina")
-    await _create(
+    await create_community(
         ke,
         amina,
         Settings(name="maths", display_name="Mathematics", subject="mathematics", languages=["sw"]),

@@ -13,7 +13,7 @@ from fedi.db.models import Account, Status
 from fedi.domain import communities, community_moderation, statuses
 from fedi.domain.communities import Settings
 from fedi.domain.statuses import Draft
-from tests.federation.test_community_federation import _create, _filed, _join
+from tests.federation.communities import create_community, filing_of, join_community
 from tests.federation.trio import Peer, eventually, federation
 from tests.web.browser import browser
 
@@ -42,10 +42,10 @@ async def test_a_moderator_on_sn_moderates_kes_community_from_sns_pages(
     neema = await ke.teacher("neema")
     fatou = await sn.teacher("fatou")
     moussa = await sn.teacher("moussa")
-    maths = await _create(ke, amina, Settings(name="maths", display_name="Maths"))
-    await _join(ke, neema, maths.uri)
+    maths = await create_community(ke, amina, Settings(name="maths", display_name="Maths"))
+    await join_community(ke, neema, maths.uri)
     for member in (fatou, moussa):
-        await _join(sn, member, maths.uri)
+        await join_community(sn, member, maths.uri)
 
     async def members_on_ke() -> bool:
         async with ke.session() as session:
@@ -72,9 +72,9 @@ async def test_a_moderator_on_sn_moderates_kes_community_from_sns_pages(
     lesson = await _thread(ke, neema, maths.id, "Fractions with paper", "Fold a strip")
     spam = await _thread(ke, neema, maths.id, "Buy now", "Cheap watches")
     for post in (lesson, spam):
-        await eventually(lambda post=post: _filed(sn, post.uri), wake=everyone)  # type: ignore[misc]
-    lesson_on_sn = await _filed(sn, lesson.uri)
-    spam_on_sn = await _filed(sn, spam.uri)
+        await eventually(lambda post=post: filing_of(sn, post.uri), wake=everyone)  # type: ignore[misc]
+    lesson_on_sn = await filing_of(sn, lesson.uri)
+    spam_on_sn = await filing_of(sn, spam.uri)
     assert lesson_on_sn is not None
     assert spam_on_sn is not None
     page_path = f"/communities/maths@{ke_domain}"
@@ -109,7 +109,7 @@ async def test_a_moderator_on_sn_moderates_kes_community_from_sns_pages(
         assert "Buy now" not in page.text
 
     async def applied_on_ke() -> bool:
-        spam_ke, lesson_ke = await _filed(ke, spam.uri), await _filed(ke, lesson.uri)
+        spam_ke, lesson_ke = await filing_of(ke, spam.uri), await filing_of(ke, lesson.uri)
         return (
             spam_ke is not None
             and spam_ke.removed_at is not None
