@@ -172,6 +172,7 @@ def create_app(config: InstanceConfig, *, own_process: bool = False) -> Starlett
                 async with (
                     streaming_listener.running(state.fanout, config.database_url),
                     _worker_woken(state, config.database_url),
+                    state.following_settings(config.database_url),
                 ):
                     yield
             finally:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from fedi.api.presenters import Presenter
 from fedi.config import InstanceConfig
+from fedi.db.listen import is_postgresql, start_listening
 from fedi.domain.renditions import Versioned
 from fedi.domain.site import Site
 from fedi.federation.context import Federation
@@ -22,6 +24,9 @@ from fedi.streaming.hub import Hub
 
 if TYPE_CHECKING:
     from fedi.api.translate import Translator
+
+# Sent by migration 0014's trigger when the admins' overrides change.
+SETTINGS_CHANNEL = "jamii_settings"
 
 
 @dataclass
@@ -53,6 +58,37 @@ class AppState:
         engine = self.readers.kw["bind"]
         assert isinstance(engine, AsyncEngine)
         return engine
+
+    async def reload_overrides(self) -> None:
+        """Apply the overrides as stored now (another process's admin saved some)."""
+        loaded = await load_overrides(self.sessions, self.file_config or self.config)
+        if loaded is not None:
+            self.reconfigure(loaded)
+
+    @asynccontextmanager
+    async def following_settings(self, database_url: str) -> AsyncIterator[None]:
+        """On PostgreSQL, for as long as the block runs: apply the overrides an admin saved
+        through another process (``jamii serve`` processes side by side) as soon as that
+        commits (a trigger sends ``jamii_settings``, migration 0014), not at the next
+        restart. Each notification reloads them; the work is one small read."""
+        if not is_postgresql(database_url):
+            yield
+            return
+        reloads: set[asyncio.Task[None]] = set()
+
+        def changed(_payload: str) -> None:
+            task = asyncio.get_running_loop().create_task(self.reload_overrides())
+            reloads.add(task)  # held until done: the loop keeps only weak references
+            task.add_done_callback(reloads.discard)
+
+        listener = await start_listening(database_url, SETTINGS_CHANNEL, changed)
+        try:
+            yield
+        finally:
+            listener.cancel()
+            for task in (listener, *reloads):
+                with suppress(asyncio.CancelledError):
+                    await task
 
     async def overrides_later(self, every: float = 5.0) -> None:
         """Apply the admins' overrides once the database answers (it was down at start)."""

@@ -6,15 +6,19 @@ language; a form without its token is refused."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from fedi.db.models import Account, DomainRule, InstanceOverride, User
 from fedi.domain.site import Site
 from fedi.web.headers import CSP
 from tests.api.client_api import headers
+from tests.conftest import Database
 from tests.factories import say
-from tests.servers import Instance, serve
+from tests.federation.trio import eventually
+from tests.servers import Instance, free_port, serve, write_instance
 from tests.web.browser import browser, make_teacher, speaks
 from tests.web.conftest import Launch
 
@@ -381,3 +385,36 @@ async def test_who_creates_communities_and_translation_switch_at_once(ke: Instan
         )
     made = await ke.client.post("/api/jamii/v1/communities", data=community, headers=amina)
     assert made.status_code == 200, made.text
+
+
+async def test_settings_saved_through_one_web_process_reach_the_others_at_once(
+    database: Database, tmp_path: Path
+) -> None:
+    if database.backend != "postgresql":
+        pytest.skip("one web process per instance on SQLite: it applies its own saves")
+    # Two `jamii serve` processes of one instance, on one database.
+    first, second = (
+        write_instance(tmp_path / name, code="ke", port=free_port(), database_url=database.url)
+        for name in ("first", "second")
+    )
+    async with serve(first) as one, serve(second) as two:
+        async with browser(two) as reader:
+            assert (await reader.get("/api/v1/timelines/public")).status_code == 200
+        await make_teacher(one, "mwangi", role="admin")
+        async with browser(one) as mwangi:
+            await mwangi.log_in("mwangi")
+            saved = await mwangi.submit(
+                "/admin/settings",
+                "/admin/settings",
+                settings_form(one, **{"features.public_timeline": ""}),
+            )
+            assert saved.status_code == 200, saved.text
+        # The other process hears of it from the database, without a restart.
+
+        async def switched_off() -> bool:
+            return not two.state.config.features.public_timeline
+
+        await eventually(switched_off, wake=[])
+        async with browser(two) as reader:
+            answer = await reader.get("/api/v1/timelines/public")
+        assert answer.status_code == 422  # "This method requires an authenticated user"
