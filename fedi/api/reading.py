@@ -20,7 +20,7 @@ from fedi.api.params import Params
 from fedi.db.models import Account, Rendition, User
 from fedi.db.repositories.views import StatusView
 from fedi.domain import renditions
-from fedi.domain.preferences import shown_languages
+from fedi.domain.preferences import reads_as_written, shown_languages
 from fedi.domain.translator import provider_name
 from fedi.state import AppState
 
@@ -53,13 +53,13 @@ async def reader_languages(
 
 
 def may_translate(params: Params, state: AppState, reader: Reader) -> bool:
-    """False when ``reader_languages`` is sure to give [] for this reader: translation is
-    off, or the teacher chose no reading language and the request did not ask for one
-    (``shown_languages`` reads a client's timeline as written then). Spares the log-in's
-    query, and the session, on the home timeline's usual path."""
+    """False when ``reader_languages`` is sure to give [] for this reader (translation off,
+    or ``reads_as_written``, the rule ``shown_languages`` applies first). Spares the
+    log-in's query, and the session, on the home timeline's usual path."""
     if not state.config.features.translation:
         return False
-    return bool(reader.reading_languages) or params.boolean("translate") is True
+    asked = params.boolean("translate")
+    return not reads_as_written(reader.reading_languages, asked=asked, unless_chosen=True)
 
 
 async def present(

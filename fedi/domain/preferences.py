@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,6 +52,15 @@ async def save_settings(
     await session.flush()
 
 
+def reads_as_written(chosen: Sequence[str], *, asked: bool | None, unless_chosen: bool) -> bool:
+    """True when ``shown_languages`` is [] whatever else is stored: asked for the original,
+    or (``unless_chosen``) following settings that chose no reading language. Lets a hot
+    read skip loading the rest."""
+    if asked is False:
+        return True
+    return asked is None and unless_chosen and not chosen
+
+
 async def shown_languages(
     session: AsyncSession, user: User, *, asked: bool | None, unless_chosen: bool, fallback: str
 ) -> list[str]:
@@ -63,12 +73,9 @@ async def shown_languages(
     as written (the API, for clients that know nothing of translation); otherwise the
     language they write in, else their interface language, is assumed (the pages).
     """
-    if asked is False:
-        return []
     chosen = list(user.reading_languages or [])
-    if asked is None:
-        if not chosen and unless_chosen:
-            return []
-        if not (await reading_preferences(session, user)).translate:
-            return []
+    if reads_as_written(chosen, asked=asked, unless_chosen=unless_chosen):
+        return []
+    if asked is None and not (await reading_preferences(session, user)).translate:
+        return []
     return chosen or [user.default_language or user.locale or fallback]
