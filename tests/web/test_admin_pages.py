@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -19,7 +20,7 @@ from tests.conftest import Database
 from tests.factories import say
 from tests.federation.trio import eventually
 from tests.servers import Instance, free_port, serve, write_instance
-from tests.web.browser import browser, make_teacher, speaks
+from tests.web.browser import Browser, browser, make_teacher, speaks
 from tests.web.conftest import Launch
 
 ADMIN_PAGES = ("/admin/settings", "/admin/federation", "/admin/signups", "/admin/roster")
@@ -49,6 +50,13 @@ def settings_form(instance: Instance, **changes: str) -> dict[str, str]:
     }
     form.update(changes)
     return {key: value for key, value in form.items() if value != ""}
+
+
+async def save_settings(admin: Browser, instance: Instance, **changes: str) -> httpx.Response:
+    """Post the settings page's form as shown, with ``changes``, as a signed-in admin."""
+    return await admin.submit(
+        "/admin/settings", "/admin/settings", settings_form(instance, **changes)
+    )
 
 
 async def test_admin_pages_are_for_admins_only(ke: Instance) -> None:
@@ -95,17 +103,14 @@ async def test_a_feature_switched_off_takes_effect_at_once_and_after_a_restart(
         assert (await visitor.get("/api/v1/timelines/public")).status_code == 200
     async with browser(ke) as mwangi:
         await mwangi.log_in("mwangi")
-        saved = await mwangi.submit(
-            "/admin/settings",
-            "/admin/settings",
-            settings_form(
-                ke,
-                **{
-                    "features.public_timeline": "",
-                    "instance.name": "Walimu Kenya",
-                    "branding.primary_color": "#AA3300",
-                },
-            ),
+        saved = await save_settings(
+            mwangi,
+            ke,
+            **{
+                "features.public_timeline": "",
+                "instance.name": "Walimu Kenya",
+                "branding.primary_color": "#AA3300",
+            },
         )
         assert saved.status_code == 200, saved.text
         assert "The settings are saved and in effect." in saved.text
@@ -126,11 +131,7 @@ async def test_overrides_hold_after_a_restart(launch: Launch) -> None:
         await make_teacher(ke, "mwangi", role="admin")
         async with browser(ke) as mwangi:
             await mwangi.log_in("mwangi")
-            saved = await mwangi.submit(
-                "/admin/settings",
-                "/admin/settings",
-                settings_form(ke, **{"registration.policy": "open"}),
-            )
+            saved = await save_settings(mwangi, ke, **{"registration.policy": "open"})
             assert saved.status_code == 200, saved.text
         assert ke.state.config.registration.policy == "open"
         config = ke.config
@@ -152,11 +153,7 @@ async def test_overrides_hold_after_a_restart(launch: Launch) -> None:
         await make_teacher(again, "baraka", role="admin")
         async with browser(again) as baraka:
             await baraka.log_in("baraka")
-            back = await baraka.submit(
-                "/admin/settings",
-                "/admin/settings",
-                settings_form(again, **{"registration.policy": "invite"}),
-            )
+            back = await save_settings(baraka, again, **{"registration.policy": "invite"})
             assert back.status_code == 200
         assert await count(again, InstanceOverride) == 0
 
@@ -166,18 +163,15 @@ async def test_settings_with_mistakes_save_nothing_and_say_why(ke: Instance) -> 
     await speaks(ke, "mwangi", "fr")
     async with browser(ke) as mwangi:
         await mwangi.log_in("mwangi")
-        answer = await mwangi.submit(
-            "/admin/settings",
-            "/admin/settings",
-            settings_form(
-                ke,
-                **{
-                    "instance.name": "",
-                    "branding.primary_color": "blue-ish",
-                    "instance.contact_email": "not an address",
-                    "features.public_timeline": "",
-                },
-            ),
+        answer = await save_settings(
+            mwangi,
+            ke,
+            **{
+                "instance.name": "",
+                "branding.primary_color": "blue-ish",
+                "instance.contact_email": "not an address",
+                "features.public_timeline": "",
+            },
         )
         forged = await mwangi.client.post(
             "/admin/settings", data=settings_form(ke, **{"instance.name": "Forged"})
@@ -365,10 +359,8 @@ async def test_who_creates_communities_and_translation_switch_at_once(ke: Instan
     community = {"name": "sayansi", "display_name": "Sayansi"}
     async with browser(ke) as mwangi:
         await mwangi.log_in("mwangi")
-        saved = await mwangi.submit(
-            "/admin/settings",
-            "/admin/settings",
-            settings_form(ke, **{"communities.creation": "admins", "features.translation": ""}),
+        saved = await save_settings(
+            mwangi, ke, **{"communities.creation": "admins", "features.translation": ""}
         )
         assert saved.status_code == 200
     refused = await ke.client.post("/api/jamii/v1/communities", data=community, headers=amina)
@@ -378,11 +370,7 @@ async def test_who_creates_communities_and_translation_switch_at_once(ke: Instan
     assert metadata["features"]["translation"] is False
     async with browser(ke) as mwangi:
         await mwangi.log_in("mwangi")
-        await mwangi.submit(
-            "/admin/settings",
-            "/admin/settings",
-            settings_form(ke, **{"communities.creation": "teachers"}),
-        )
+        await save_settings(mwangi, ke, **{"communities.creation": "teachers"})
     made = await ke.client.post("/api/jamii/v1/communities", data=community, headers=amina)
     assert made.status_code == 200, made.text
 
@@ -403,11 +391,7 @@ async def test_settings_saved_through_one_web_process_reach_the_others_at_once(
         await make_teacher(one, "mwangi", role="admin")
         async with browser(one) as mwangi:
             await mwangi.log_in("mwangi")
-            saved = await mwangi.submit(
-                "/admin/settings",
-                "/admin/settings",
-                settings_form(one, **{"features.public_timeline": ""}),
-            )
+            saved = await save_settings(mwangi, one, **{"features.public_timeline": ""})
             assert saved.status_code == 200, saved.text
         # The other process hears of it from the database, without a restart.
 
