@@ -277,6 +277,24 @@ async def test_an_activity_id_on_another_host_is_refused(
     await untouched(ke)
 
 
+async def test_an_activity_id_too_long_to_record_is_400_and_spoils_no_other_delivery(
+    ke: Instance, remote: RemoteServer, mallory: RemoteActor
+) -> None:
+    """Deliveries are stored together, many to a commit: an id the database cannot hold
+    must be refused alone, not fail the commit (a 503) of every peer's delivery with it."""
+    alice = remote.actor("alice")
+    long_create = mallory.create(mallory.note("an id as long as a page"))
+    long_create["id"] = f"{mallory.uri}/activities/{'x' * 2100}"
+    fine = [alice.create(alice.note(f"fine {n}")) for n in range(4)]
+    answers = await asyncio.gather(
+        deliver(ke, long_create, signer=mallory), *(deliver(ke, c, signer=alice) for c in fine)
+    )
+    assert [a.status_code for a in answers] == [400, 202, 202, 202, 202]
+    assert await count(ke, ReceivedActivity, ReceivedActivity.uri == long_create["id"]) == 0
+    assert await count(ke, ReceivedActivity) == 4
+    assert await count(ke, Job, Job.kind == PROCESS) == 4
+
+
 # -- the body ----------------------------------------------------------------------------------
 
 

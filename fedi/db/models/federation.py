@@ -9,13 +9,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fedi.db.base import Base, utcnow
 
+# The longest activity id we can record (the inbox refuses longer ones with a 400).
+ACTIVITY_ID_LENGTH = 2048
+
 
 class ReceivedActivity(Base):
     """The id of every activity accepted by the inbox: a second delivery is a no-op."""
 
     __tablename__ = "received_activities"
 
-    uri: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    uri: Mapped[str] = mapped_column(String(ACTIVITY_ID_LENGTH), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -16,6 +16,7 @@ import orjson
 import structlog
 from pydantic import ValidationError
 
+from fedi.db.models.federation import ACTIVITY_ID_LENGTH
 from fedi.errors import Forbidden
 from fedi.federation.actors import host_of, key_for
 from fedi.federation.context import Federation, SignerRef
@@ -162,6 +163,9 @@ async def _store(federation: Federation, request: SignedRequest, signer: SignerR
         return Outcome(401, "the activity's actor is not the signer")
     if host_of(activity.id) != host_of(signer.uri):
         return Outcome(400, "the activity's id is not on its actor's server")
+    if len(activity.id) > ACTIVITY_ID_LENGTH:
+        # Refused alone: stored, it would fail the commit of every delivery beside it.
+        return Outcome(400, "the activity's id is too long")
     if activity.type not in HANDLED_TYPES:
         log.info("inbox_ignored", type=activity.type[:40], host=host_of(signer.uri))
         return Outcome(202)
