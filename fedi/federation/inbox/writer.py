@@ -7,12 +7,9 @@ flush): measured ~460 requests/s. A single writer task takes whatever deliveries
 waiting — up to ``MAX_BATCH`` — and commits them together; each request still awaits its
 own commit, so a 202 still means "durably stored" (PERFORMANCE.md measured 5× this way).
 
-On PostgreSQL a batch is ONE statement, sent outside a transaction block: PostgreSQL runs
-a lone statement as its own transaction, so it is atomic and, with synchronous_commit,
-durable when it returns. BEGIN, two INSERTs and COMMIT were four round trips, and the
-server's event loop, busy verifying the next requests' signatures, took milliseconds to
-come back for each: a batch took 14 ms, the writer was busy 91% of the time and the
-requests waited on it (benchmarks/inbox.py).
+On PostgreSQL a batch is one autocommitted statement (``postgresql_store``), and while
+deliveries keep coming the writer keeps the connection it took from the pool: a checkout
+and its return cost ~180 µs of CPU, a tenth of a batch's (benchmarks/inbox.py).
 """
 
 from __future__ import annotations
@@ -24,15 +21,13 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import structlog
-from sqlalchemy import insert, text
+from sqlalchemy import insert
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from fedi.db.base import utcnow
 from fedi.db.models import Job, ReceivedActivity
-from fedi.ids import new_id
+from fedi.federation.inbox import postgresql_store
 
 log = structlog.get_logger(__name__)
 
@@ -52,31 +47,6 @@ _RECORD_IDS = (
 )
 
 
-# The ids that are new are recorded, each with its job; the ids already recorded get
-# nothing. Data-modifying CTEs all run, whatever the final SELECT reads, and ``queued``
-# reads what ``new`` inserted.
-_STORE_POSTGRESQL = text(
-    """
-    WITH incoming AS (
-        SELECT * FROM unnest(
-            CAST(:uris AS varchar[]), CAST(:payloads AS text[]), CAST(:ids AS bigint[])
-        ) AS delivery (uri, payload, id)
-    ), new AS (
-        INSERT INTO received_activities (uri, received_at)
-        SELECT uri, CAST(:now AS timestamptz) FROM incoming
-        ON CONFLICT DO NOTHING
-        RETURNING uri
-    ), queued AS (
-        INSERT INTO jobs (id, created_at, kind, payload, state, attempts, max_attempts, run_at)
-        SELECT incoming.id, CAST(:now AS timestamptz), :kind, CAST(incoming.payload AS json),
-               'queued', 0, :max_attempts, CAST(:now AS timestamptz)
-        FROM incoming JOIN new USING (uri)
-    )
-    SELECT uri FROM new
-    """
-)
-
-
 def _no_turns() -> AbstractAsyncContextManager[None]:
     return contextlib.nullcontext()
 
@@ -92,6 +62,13 @@ class _Pending:
 class InboxWriter:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        engine: AsyncEngine = sessions.kw["bind"]
+        # PostgreSQL: the pool's connections, lent in AUTOCOMMIT for ``postgresql_store``.
+        self._autocommit = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else None
+        )
         self._queue: asyncio.Queue[_Pending] | None = None
         self._task: asyncio.Task[None] | None = None
         # The job queue's turn-taking among writers (``JobQueue.writing``; SQLite only):
@@ -116,37 +93,70 @@ class InboxWriter:
 
     async def _run(self, queue: asyncio.Queue[_Pending]) -> None:
         while True:
-            batch = [await queue.get()]
-            while len(batch) < MAX_BATCH and not queue.empty():
-                batch.append(queue.get_nowait())
-            try:
-                new = await self._commit(batch)
-            except Exception as exc:
-                # Every request in the batch answers 503 and its peer retries: nothing is lost.
-                log.error("inbox_write_failed", error_type=type(exc).__name__, batch=len(batch))
-                for pending in batch:
-                    if not pending.done.done():
-                        pending.done.set_exception(exc)
+            batch = _take([await queue.get()], queue)
+            if self._autocommit is not None:
+                await self._drain_postgresql(self._autocommit, batch, queue)
                 continue
-            for pending in batch:
-                if not pending.done.done():
-                    pending.done.set_result(id(pending) in new)
+            try:
+                async with self.writing(), self._sessions() as session, session.begin():
+                    new = await _store_sqlite(session, _unique(batch))
+            except Exception as exc:
+                _fail(batch, exc)
+                continue
+            _answer(batch, new)
 
-    async def _commit(self, batch: list[_Pending]) -> set[int]:
-        """Commit a batch; returns which pendings (by ``id()``) were new activities."""
-        unique: dict[str, _Pending] = {}
-        for pending in batch:
-            # A duplicate within one batch (the same activity delivered twice at once) is
-            # new only for its first copy.
-            unique.setdefault(pending.activity_id, pending)
-        async with self._sessions() as session:
-            assert session.bind is not None
-            if session.bind.dialect.name == "postgresql":
-                new = await _store_postgresql(session, unique)
-            else:
-                async with self.writing(), session.begin():
-                    new = await _store_sqlite(session, unique)
-        return {id(p) for uri, p in unique.items() if uri in new}
+    async def _drain_postgresql(
+        self, autocommit: AsyncEngine, batch: list[_Pending], queue: asyncio.Queue[_Pending]
+    ) -> None:
+        """Store ``batch``, then whatever arrived meanwhile, on one connection until the
+        queue is empty."""
+        try:
+            async with autocommit.connect() as connection:
+                while batch:
+                    unique = _unique(batch)
+                    new = await postgresql_store.store(
+                        connection,
+                        [(uri, p.document, p.signer_id) for uri, p in unique.items()],
+                        kind=PROCESS,
+                        max_attempts=PROCESS_ATTEMPTS,
+                    )
+                    _answer(batch, new)
+                    batch = _take([], queue)
+        except Exception as exc:
+            _fail(batch, exc)
+
+
+def _take(batch: list[_Pending], queue: asyncio.Queue[_Pending]) -> list[_Pending]:
+    """``batch`` and what is waiting, up to ``MAX_BATCH``, without waiting."""
+    while len(batch) < MAX_BATCH and not queue.empty():
+        batch.append(queue.get_nowait())
+    return batch
+
+
+def _unique(batch: list[_Pending]) -> dict[str, _Pending]:
+    """Each activity id once: a duplicate within one batch (the same activity delivered
+    twice at once) is new only for its first copy."""
+    unique: dict[str, _Pending] = {}
+    for pending in batch:
+        unique.setdefault(pending.activity_id, pending)
+    return unique
+
+
+def _answer(batch: list[_Pending], new: set[str]) -> None:
+    for pending in batch:
+        fresh = pending.activity_id in new
+        # Only the first copy of a duplicate is new (``_unique`` stored that one).
+        new.discard(pending.activity_id)
+        if not pending.done.done():
+            pending.done.set_result(fresh)
+
+
+def _fail(batch: list[_Pending], exc: Exception) -> None:
+    # Every request in the batch answers 503 and its peer retries: nothing is lost.
+    log.error("inbox_write_failed", error_type=type(exc).__name__, batch=len(batch))
+    for pending in batch:
+        if not pending.done.done():
+            pending.done.set_exception(exc)
 
 
 async def _store_sqlite(session: AsyncSession, unique: dict[str, _Pending]) -> set[str]:
@@ -171,24 +181,3 @@ async def _store_sqlite(session: AsyncSession, unique: dict[str, _Pending]) -> s
             ],
         )
     return new
-
-
-async def _store_postgresql(session: AsyncSession, unique: dict[str, _Pending]) -> set[str]:
-    """The batch in one autocommitted statement; the ids that were new."""
-    connection = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    pendings = unique.values()
-    result = await connection.execute(
-        _STORE_POSTGRESQL,
-        {
-            "uris": list(unique),
-            "payloads": [
-                orjson.dumps({"activity": p.document, "signer_id": p.signer_id}).decode()
-                for p in pendings
-            ],
-            "ids": [new_id() for _ in pendings],
-            "now": utcnow(),
-            "kind": PROCESS,
-            "max_attempts": PROCESS_ATTEMPTS,
-        },
-    )
-    return set(result.scalars())
