@@ -315,6 +315,20 @@ async def test_a_signed_body_that_is_not_an_activity_is_400(
     await untouched(ke)
 
 
+async def test_an_activity_whose_other_fields_do_not_validate_is_accepted_then_dropped(
+    ke: Instance, mallory: RemoteActor
+) -> None:
+    """The inbox checks an activity's envelope (id, type, actor) before its 202; the rest
+    is validated when it is processed, where a malformed activity is dropped, not retried."""
+    create = mallory.create(mallory.note("published is not a date"))
+    create["published"] = 20261126
+    assert (await deliver(ke, create, signer=mallory)).status_code == 202
+    await settle(ke)
+    job = await one(ke, Job, Job.kind == PROCESS)
+    assert (job.state, job.last_error) == ("done", None)
+    assert await count(ke, Status) == 0
+
+
 async def _raw_status(ke: Instance, head: bytes, parts: list[bytes]) -> int:
     """Send ``head`` and ``parts`` on a bare connection; the status of whatever answers."""
     reader, writer = await asyncio.open_connection("127.0.0.1", ke.config.server.port)

@@ -29,7 +29,7 @@ from fedi.federation.signatures import (
     parse_signature,
     verify_signature,
 )
-from fedi.federation.wire import Activity
+from fedi.federation.wire import Envelope
 
 log = structlog.get_logger(__name__)
 
@@ -156,7 +156,7 @@ async def _store(federation: Federation, request: SignedRequest, signer: SignerR
     ):
         return Outcome(400, "body is not an activity")
     try:
-        activity = Activity.model_validate(document)
+        activity = Envelope.model_validate(document)
     except ValidationError:
         return Outcome(400, "body is not an activity")
     if activity.actor != signer.uri:

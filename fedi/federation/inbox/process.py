@@ -20,7 +20,7 @@ from fedi.federation.convert.incoming import content_of, parse_note
 from fedi.federation.delivery import peers
 from fedi.federation.delivery.peers import PeerState
 from fedi.federation.fetcher import FetchBudget
-from fedi.federation.inbox.base import Delivery, Handler
+from fedi.federation.inbox.base import Delivery, Handler, Refused
 from fedi.federation.inbox.batch import SAVEPOINTS, Attempt, InboxBatcher
 from fedi.federation.inbox.community_moderation import ModerationFirst
 from fedi.federation.inbox.featured import AddHandler, RemoveHandler
@@ -190,7 +190,15 @@ async def apply(
     """
     raw = payload["activity"]
     parsed = attempt.parsed if isinstance(attempt.parsed, Parsed) else None
-    activity = parsed.activity if parsed is not None else Activity.model_validate(raw)
+    if parsed is not None:
+        activity = parsed.activity
+    else:
+        try:
+            activity = Activity.model_validate(raw)
+        except ValidationError:
+            # The inbox checked only its envelope (``wire.Envelope``): the rest of it is
+            # malformed, and will be on every attempt.
+            raise Refused("not an activity we can read") from None
     handler = HANDLERS.get(activity.type)
     signer = await session.get(Account, payload["signer_id"]) if handler is not None else None
     if handler is None or signer is None:

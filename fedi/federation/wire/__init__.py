@@ -5,7 +5,7 @@ Incoming JSON-LD from other servers varies (a reference may be a string, an obje
 never inspect raw dicts.
 """
 
-from fedi.federation.wire.activity import Activity
+from fedi.federation.wire.activity import Activity, Envelope
 from fedi.federation.wire.actor import Actor, Endpoints, PublicKey
 from fedi.federation.wire.common import AS_CONTEXT, PUBLIC, SECURITY_CONTEXT, is_public
 from fedi.federation.wire.note import Attachment, Note, TagRef
@@ -18,6 +18,7 @@ __all__ = [
     "Actor",
     "Attachment",
     "Endpoints",
+    "Envelope",
     "Note",
     "PublicKey",
     "TagRef",

@@ -16,6 +16,20 @@ def _object(value: Any) -> Any:
     return value
 
 
+class Envelope(WireModel):
+    """What the inbox reads of an activity before storing it: who sent what, under which id.
+
+    The rest is validated where it is used, when the delivery is processed (``Activity``):
+    the whole model at the door cost a twentieth of an inbox POST's CPU
+    (benchmarks/inbox.py), and a delivery whose other fields do not validate is dropped
+    there, never retried.
+    """
+
+    id: str
+    type: str
+    actor: Ref
+
+
 class Activity(WireModel):
     id: str
     type: str
