@@ -1,6 +1,7 @@
-"""The inbox's writer when PostgreSQL drops its connections: every delivery is answered 202
-(stored with its job) or 503 (stored not at all, for its peer to retry), never a 500, and a
-retried delivery is then stored once."""
+"""The inbox's writer: the rows it stores are those SQLAlchemy would have written; and when
+PostgreSQL drops its connections every delivery is answered 202 (stored with its job) or 503
+(stored not at all, for its peer to retry), never a 500, and a retried delivery is then
+stored once."""
 
 from __future__ import annotations
 
@@ -18,6 +19,37 @@ from tests.federation.remote import RemoteServer, count, deliver, ke, remote
 from tests.servers import Instance
 
 __all__ = ["ke", "remote"]
+
+
+async def test_the_rows_stored_are_those_sqlalchemy_writes(
+    ke: Instance, remote: RemoteServer
+) -> None:
+    """The writer binds its values itself (raw driver): its timestamps and payloads must be
+    stored as SQLAlchemy stores them (on SQLite, text whose form the queries compare)."""
+    mallory = remote.actor("mallory")
+    create = mallory.create(mallory.note("stored by the writer"))
+    assert (await deliver(ke, create, signer=mallory)).status_code == 202
+    async with ke.state.sessions() as session, session.begin():
+        session.add(ReceivedActivity(uri="https://sn.example/activities/orm"))
+        session.add(Job(kind="orm", payload={"a": 1}))
+    async with ke.state.sessions() as session:
+        connection = await session.connection()
+        rows = await connection.exec_driver_sql("SELECT uri, received_at FROM received_activities")
+        received = {uri: at for uri, at in rows}
+        rows = await connection.exec_driver_sql("SELECT kind, created_at, run_at FROM jobs")
+        jobs = {kind: (created, run) for kind, created, run in rows}
+        stored = await session.scalar(select(Job).where(Job.kind == PROCESS))
+    ours, orm = received[create["id"]], received["https://sn.example/activities/orm"]
+    assert (type(ours), _shape(ours)) == (type(orm), _shape(orm))
+    for ours, orm in zip(jobs[PROCESS], jobs["orm"], strict=True):
+        assert (type(ours), _shape(ours)) == (type(orm), _shape(orm))
+    assert stored is not None
+    assert stored.payload == {"activity": create, "signer_id": stored.payload["signer_id"]}
+
+
+def _shape(value: object) -> str:
+    """A value's form: digits as 9, so that two times compare by their format alone."""
+    return "".join("9" if c.isdigit() else c for c in str(value))
 
 
 def postgres_only(url: str) -> None:

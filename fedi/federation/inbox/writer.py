@@ -7,9 +7,10 @@ flush): measured ~460 requests/s. A single writer task takes whatever deliveries
 waiting — up to ``MAX_BATCH`` — and commits them together; each request still awaits its
 own commit, so a 202 still means "durably stored" (PERFORMANCE.md measured 5× this way).
 
-On PostgreSQL a batch is one autocommitted statement (``postgresql_store``), and while
-deliveries keep coming the writer keeps the connection it took from the pool: a checkout
-and its return cost ~180 µs of CPU, a tenth of a batch's (benchmarks/inbox.py).
+A batch is one autocommitted statement on PostgreSQL (``postgresql_store``) and one
+hand-over to the connection's thread on SQLite (``sqlite_store``). While deliveries keep
+coming the writer keeps the connection it took from the pool: a checkout and its return
+cost ~180 µs of CPU, a tenth of a batch's (benchmarks/inbox.py).
 """
 
 from __future__ import annotations
@@ -22,29 +23,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import insert
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from fedi.db.models import Job, ReceivedActivity
-from fedi.federation.inbox import postgresql_store
+from fedi.federation.inbox import postgresql_store, sqlite_store
 
 log = structlog.get_logger(__name__)
 
 MAX_BATCH = 256
 PROCESS = "inbox.process"
 PROCESS_ATTEMPTS = 8
-
-
-_QUEUE_JOBS = insert(Job.__table__)  # type: ignore[arg-type]
-
-
-# SQLite: INSERT … ON CONFLICT DO NOTHING RETURNING uri, the ids that were new.
-_RECORD_IDS = (
-    sqlite.insert(ReceivedActivity.__table__)  # type: ignore[arg-type]
-    .on_conflict_do_nothing()
-    .returning(ReceivedActivity.__table__.c.uri)
-)
 
 
 def _no_turns() -> AbstractAsyncContextManager[None]:
@@ -62,11 +49,11 @@ class _Pending:
 class InboxWriter:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        engine: AsyncEngine = sessions.kw["bind"]
+        self._engine: AsyncEngine = sessions.kw["bind"]
         # PostgreSQL: the pool's connections, lent in AUTOCOMMIT for ``postgresql_store``.
         self._autocommit = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if engine.dialect.name == "postgresql"
+            self._engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self._engine.dialect.name == "postgresql"
             else None
         )
         self._queue: asyncio.Queue[_Pending] | None = None
@@ -94,32 +81,26 @@ class InboxWriter:
     async def _run(self, queue: asyncio.Queue[_Pending]) -> None:
         while True:
             batch = _take([await queue.get()], queue)
-            if self._autocommit is not None:
-                await self._drain_postgresql(self._autocommit, batch, queue)
-                continue
-            try:
-                async with self.writing(), self._sessions() as session, session.begin():
-                    new = await _store_sqlite(session, _unique(batch))
-            except Exception as exc:
-                _fail(batch, exc)
-                continue
-            _answer(batch, new)
+            await self._drain(batch, queue)
 
-    async def _drain_postgresql(
-        self, autocommit: AsyncEngine, batch: list[_Pending], queue: asyncio.Queue[_Pending]
-    ) -> None:
+    async def _drain(self, batch: list[_Pending], queue: asyncio.Queue[_Pending]) -> None:
         """Store ``batch``, then whatever arrived meanwhile, on one connection until the
-        queue is empty."""
+        queue is empty (on SQLite taking the job queue's turn for each batch)."""
+        postgresql = self._autocommit is not None
         try:
-            async with autocommit.connect() as connection:
+            async with (self._autocommit or self._engine).connect() as connection:
                 while batch:
                     unique = _unique(batch)
-                    new = await postgresql_store.store(
-                        connection,
-                        [(uri, p.document, p.signer_id) for uri, p in unique.items()],
-                        kind=PROCESS,
-                        max_attempts=PROCESS_ATTEMPTS,
-                    )
+                    deliveries = [(uri, p.document, p.signer_id) for uri, p in unique.items()]
+                    if postgresql:
+                        new = await postgresql_store.store(
+                            connection, deliveries, kind=PROCESS, max_attempts=PROCESS_ATTEMPTS
+                        )
+                    else:
+                        async with self.writing():
+                            new = await sqlite_store.store(
+                                connection, deliveries, kind=PROCESS, max_attempts=PROCESS_ATTEMPTS
+                            )
                     _answer(batch, new)
                     batch = _take([], queue)
         except Exception as exc:
@@ -157,27 +138,3 @@ def _fail(batch: list[_Pending], exc: Exception) -> None:
     for pending in batch:
         if not pending.done.done():
             pending.done.set_exception(exc)
-
-
-async def _store_sqlite(session: AsyncSession, unique: dict[str, _Pending]) -> set[str]:
-    """The batch in the session's transaction; the ids that were new."""
-    connection = await session.connection()
-    # One statement, many parameter sets: SQLAlchemy sends them as multi-row INSERTs and
-    # compiles the statement once, whatever the batch's size.
-    new = set((await connection.execute(_RECORD_IDS, [{"uri": uri} for uri in unique])).scalars())
-    if new:
-        # Core, not the ORM's bulk insert: the column defaults (id, times, state) still
-        # apply, without the ORM's per-row bookkeeping.
-        await connection.execute(
-            _QUEUE_JOBS,
-            [
-                {
-                    "kind": PROCESS,
-                    "payload": {"activity": p.document, "signer_id": p.signer_id},
-                    "max_attempts": PROCESS_ATTEMPTS,
-                }
-                for uri, p in unique.items()
-                if uri in new
-            ],
-        )
-    return new
