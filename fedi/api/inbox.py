@@ -116,20 +116,6 @@ async def _answer(send: Send, status: int, reason: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class _QuietAccepted(logging.Filter):
-    """Drops uvicorn's access line of an accepted inbox POST: formatting and writing it cost
-    about an eighth of the request (docs/benchmarks.md), on the busiest endpoint, for a
-    line that says only "202". Refusals keep theirs, beside our ``inbox_refused``."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        # uvicorn's access record: (client, method, path with query, HTTP version, status).
-        if isinstance(args, tuple) and len(args) == 5 and args[4] == 202 and args[1] == "POST":
-            path = str(args[2]).split("?", 1)[0]
-            return INBOX_PATH.fullmatch(path) is None
-        return True
-
-
 def quiet_accepted_deliveries() -> None:
     """Leave accepted inbox POSTs out of uvicorn's access log (``jamii serve`` calls it)."""
     access = logging.getLogger("uvicorn.access")
