@@ -48,7 +48,7 @@ class _Pending:
 
 class InboxWriter:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+        # Connections, not sessions: a batch is written on the driver (``*_store``).
         self._engine: AsyncEngine = sessions.kw["bind"]
         # PostgreSQL: the pool's connections, lent in AUTOCOMMIT for ``postgresql_store``.
         self._autocommit = (
